@@ -1,0 +1,210 @@
+"""One immutable, typed settings object, built once at startup.
+
+Sources, later ones winning: the defaults written here, a YAML file (``--config``
+or ``PROXY_CONFIG``), then environment variables for secrets and the few values an
+operator changes per deployment (``PROXY_TOKEN_KEY``, ``PROXY_ADMIN_TOKEN``,
+``PROXY_DATA_DIR``, ``PROXY_TENANTS_FILE``). Every default carries its reason.
+
+A PDT base URL of ``simulator`` means the built-in PDT simulator, mounted in
+process: the embedded default that makes the proxy runnable on a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from proxy.errors import ConfigError
+
+__all__ = [
+    "SIMULATOR",
+    "Environment",
+    "LoggingSettings",
+    "PdtEnvironment",
+    "PdtSettings",
+    "PoolSettings",
+    "SecuritySettings",
+    "ServerSettings",
+    "Settings",
+    "SimulatorSettings",
+    "TimeoutSettings",
+    "load_settings",
+    "project_root",
+]
+
+SIMULATOR = "simulator"
+Environment = Literal["prd", "hml"]
+
+
+def project_root() -> Path:
+    """The checkout (or image) directory that holds ``mappings/`` and ``config/``."""
+    return Path(__file__).resolve().parent.parent
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Frozen):
+    # Loopback by default: a fresh install must not expose bank traffic to the network.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    # Legacy bodies are a few hundred bytes; 64 KiB leaves room for long address
+    # lists while refusing anything that only a hostile client would send.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # JSON nesting deeper than any legacy contract (3 levels) plus margin.
+    max_json_depth: int = Field(default=16, ge=4)
+
+
+class TimeoutSettings(_Frozen):
+    # Connecting to PDT in the same region takes a few ms; a second means it is down.
+    connect_s: float = Field(default=1.0, gt=0)
+    # PDT modules answer in tens to hundreds of ms; 5 s bounds a stuck module.
+    read_s: float = Field(default=5.0, gt=0)
+    write_s: float = Field(default=5.0, gt=0)
+    # Waiting for a free pooled connection longer than this means we are saturated.
+    pool_s: float = Field(default=1.0, gt=0)
+
+
+class PoolSettings(_Frozen):
+    # Keep-alive cap equal to the connection cap: a lower cap churns TCP connections
+    # under sustained load (httpx's 20 default evicts idle connections early).
+    max_connections: int = Field(default=200, ge=1)
+    keepalive_expiry_s: float = Field(default=30.0, gt=0)
+
+
+class PdtEnvironment(_Frozen):
+    # ``simulator`` = the built-in PDT simulator in process; otherwise an http(s) URL.
+    base_url: str = SIMULATOR
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_or_simulator(cls, value: str) -> str:
+        if value != SIMULATOR and not value.startswith(("http://", "https://")):
+            raise ValueError("must be 'simulator' or an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_simulator(self) -> bool:
+        return self.base_url == SIMULATOR
+
+
+class PdtSettings(_Frozen):
+    # Legacy PRD callers are answered by PDT PRD, HML callers by PDT HML: the
+    # legacy path prefix decides the environment, as the legacy hosts did.
+    environments: dict[Environment, PdtEnvironment] = Field(
+        default_factory=lambda: {"prd": PdtEnvironment(), "hml": PdtEnvironment()}
+    )
+    timeouts: TimeoutSettings = TimeoutSettings()
+    pool: PoolSettings = PoolSettings()
+    # Refresh a PDT token this long before it expires so no call races the expiry.
+    token_refresh_margin_s: float = Field(default=60.0, ge=0)
+    # A legacy fraud check sits in an onboarding flow; past 8 s the client has given up.
+    request_deadline_s: float = Field(default=8.0, gt=0)
+
+    @property
+    def uses_simulator(self) -> bool:
+        return any(env.is_simulator for env in self.environments.values())
+
+    @property
+    def all_simulator(self) -> bool:
+        return all(env.is_simulator for env in self.environments.values())
+
+
+class SimulatorSettings(_Frozen):
+    # Zero latency by default so the embedded proxy feels instant on a laptop.
+    latency_ms: float = Field(default=0.0, ge=0)
+    latency_jitter_ms: float = Field(default=0.0, ge=0)
+    fault_rate: float = Field(default=0.0, ge=0, le=1)
+    token_ttl_s: int = Field(default=7200, ge=1)
+
+
+class SecuritySettings(_Frozen):
+    # Legacy clients reuse a token until it expires; one hour matches the legacy APIs.
+    legacy_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    # Shared HMAC key for legacy tokens; any replica with it verifies any token.
+    # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir.
+    token_key: str | None = Field(default=None, repr=False)
+    admin_token: str | None = Field(default=None, repr=False)
+
+
+class LoggingSettings(_Frozen):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_output: Annotated[bool, Field(alias="json")] = True
+
+
+class Settings(_Frozen):
+    server: ServerSettings = ServerSettings()
+    pdt: PdtSettings = PdtSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    security: SecuritySettings = SecuritySettings()
+    logging: LoggingSettings = LoggingSettings()
+    # State (SQLite database, generated token key) lives here.
+    data_dir: Path = Path("var")
+    mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")
+    # None = the demo tenant file, usable only while PDT is the built-in simulator.
+    tenants_file: Path | None = None
+
+
+_ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
+    "PROXY_TOKEN_KEY": ("security", "token_key"),
+    "PROXY_ADMIN_TOKEN": ("security", "admin_token"),
+    "PROXY_DATA_DIR": ("data_dir",),
+    "PROXY_TENANTS_FILE": ("tenants_file",),
+    "PROXY_MAPPINGS_DIR": ("mappings_dir",),
+    "PROXY_PDT_PRD_URL": ("pdt", "environments", "prd", "base_url"),
+    "PROXY_PDT_HML_URL": ("pdt", "environments", "hml", "base_url"),
+    "PROXY_LOG_LEVEL": ("logging", "level"),
+}
+
+
+def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    node = tree
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[path[-1]] = value
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, an optional YAML file and the environment."""
+    env = os.environ if environ is None else environ
+    if path is None and env.get("PROXY_CONFIG"):
+        path = Path(env["PROXY_CONFIG"])
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping")
+        raw = loaded or {}
+        base = path.parent
+        for key in ("data_dir", "mappings_dir", "tenants_file"):
+            if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
+                raw[key] = str(base / raw[key])
+    if "environments" in raw.get("pdt", {}):
+        # A partial environments block keeps the other environment's default.
+        defaults = {"prd": {"base_url": SIMULATOR}, "hml": {"base_url": SIMULATOR}}
+        raw["pdt"]["environments"] = {**defaults, **raw["pdt"]["environments"]}
+    for variable, target in _ENV_OVERRIDES.items():
+        if env.get(variable):
+            _set_path(raw, target, env[variable])
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        where = str(path) if path else "environment"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: invalid configuration: {problems}") from None

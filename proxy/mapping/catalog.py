@@ -1,0 +1,280 @@
+"""Load every product under ``mappings/``, validate it and compile it.
+
+``load_catalog`` is what ``serve`` and ``lint`` both run: a broken file stops the
+process with a ``MappingError`` naming the file, the rule and the reason. Paths
+inside a mapping file are relative to that file and may not leave ``mappings/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from proxy.errors import MappingError
+from proxy.mapping.binding import compile_binder
+from proxy.mapping.compiler import compile_mapper, compile_value
+from proxy.mapping.error_table import ErrorTable, parse_error_table
+from proxy.mapping.operation import Operation, RequestGate
+from proxy.mapping.paths import compile_getter, parse_path
+from proxy.mapping.schemas import CompiledSchema, load_schema
+from proxy.mapping.spec import AuthenticationSpec, FieldRule, OperationSpec, ProductSpec, RouteSpec
+from proxy.mapping.tables import CodeTable, TableDeclaration, load_table, parse_declarations
+
+__all__ = ["Authentication", "MappingCatalog", "Product", "Route", "load_catalog"]
+
+PRODUCT_FILE = "product.yaml"
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Authentication:
+    spec: AuthenticationSpec
+    gate: RequestGate = field(repr=False)
+    response_schema: CompiledSchema = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Route:
+    spec: RouteSpec
+    operation: Operation
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    spec: ProductSpec = field(repr=False)
+    directory: Path
+    errors: ErrorTable = field(repr=False)
+    tables: Mapping[str, CodeTable] = field(repr=False)
+    authentication: Authentication = field(repr=False)
+    routes: tuple[Route, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MappingCatalog:
+    root: Path
+    products: Mapping[str, Product]
+    table_declarations: Mapping[str, Mapping[str, TableDeclaration]] = field(repr=False)
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.schemas: dict[Path, CompiledSchema] = {}
+
+    def name(self, path: Path) -> str:
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    def resolve(self, base: Path, relative: str, *, owner: Path) -> Path:
+        path = (base.parent / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise MappingError(self.name(owner), f"path {relative!r} leaves the mappings directory")
+        return path
+
+    def yaml(self, path: Path) -> Any:
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise MappingError(self.name(path), f"cannot read: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise MappingError(self.name(path), f"not valid YAML: {exc}") from exc
+
+    def model(self, model: type[_M], path: Path) -> tuple[_M, Any]:
+        raw = self.yaml(path)
+        try:
+            return model.model_validate(raw), raw
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            location = ".".join(str(part) for part in problem["loc"])
+            raise MappingError(
+                self.name(path), f"{location}: {problem['msg']}", rule=_rule_at(raw, problem["loc"])
+            ) from None
+
+    def schema(self, base: Path, relative: str) -> CompiledSchema:
+        path = self.resolve(base, relative, owner=base)
+        if path not in self.schemas:
+            self.schemas[path] = load_schema(path, root=self.root)
+        return self.schemas[path]
+
+    def failure(self, path: Path) -> Callable[[str, str], Exception]:
+        source = self.name(path)
+        return lambda rule, reason: MappingError(source, reason, rule=None if rule == "-" else rule)
+
+    def product(self, product_file: Path) -> tuple[Product, Mapping[str, TableDeclaration]]:
+        spec, _ = self.model(ProductSpec, product_file)
+        if spec.product != product_file.parent.name:
+            raise MappingError(
+                self.name(product_file), f"product {spec.product!r} must live in a directory of that name"
+            )
+        errors_path = self.resolve(product_file, spec.errors, owner=product_file)
+        errors = parse_error_table(self.yaml(errors_path), source=self.name(errors_path))
+        tables, declarations = self.tables(product_file, spec)
+        authentication = self.authentication(product_file, spec.authentication, errors)
+        routes = tuple(self.route(product_file, route, errors, tables) for route in spec.routes)
+        seen: set[tuple[str, str]] = set()
+        for route in routes:
+            key = (route.spec.method, route.spec.path)
+            if key in seen:
+                raise MappingError(self.name(product_file), f"route {key[0]} {key[1]} is declared twice")
+            seen.add(key)
+        product = Product(
+            spec.product, spec, product_file.parent, errors, tables, authentication, routes
+        )
+        return product, declarations
+
+    def tables(
+        self, product_file: Path, spec: ProductSpec
+    ) -> tuple[dict[str, CodeTable], dict[str, TableDeclaration]]:
+        if spec.tables is None:
+            return {}, {}
+        tables_path = self.resolve(product_file, spec.tables, owner=product_file)
+        declarations = parse_declarations(self.yaml(tables_path), source=self.name(tables_path))
+        tables = {
+            name: load_table(name, declaration, tables_path.parent, root=self.root)
+            for name, declaration in declarations.items()
+        }
+        return tables, declarations
+
+    def authentication(self, product_file: Path, spec: AuthenticationSpec, errors: ErrorTable) -> Authentication:
+        request = self.schema(product_file, spec.schema_file)
+        response = self.schema(product_file, spec.response.schema_file)
+        for name in (spec.username, spec.password):
+            if request.resolve(parse_path(name)) is None:
+                raise MappingError(self.name(product_file), f"authentication: {request.source} has no {name!r}")
+        for name in (spec.response.token, spec.response.expiry.field):
+            if response.resolve(parse_path(name)) is None:
+                raise MappingError(self.name(product_file), f"authentication: {response.source} has no {name!r}")
+        return Authentication(spec, RequestGate(request, compile_binder(request), errors), response)
+
+    def route(
+        self, product_file: Path, spec: RouteSpec, errors: ErrorTable, tables: Mapping[str, CodeTable]
+    ) -> Route:
+        path = self.resolve(product_file, spec.operation, owner=product_file)
+        operation = self.operation(path, errors, tables)
+        if spec.method == "GET" and operation.gate is not None:
+            raise MappingError(self.name(path), "a GET route cannot take a request body")
+        if operation.spec.pdt_call != "transaction" and spec.transaction_id is None:
+            raise MappingError(
+                self.name(product_file), f"route {spec.path}: {operation.spec.pdt_call} needs transaction_id"
+            )
+        if spec.transaction_id is not None and "{" + spec.transaction_id + "}" not in spec.path:
+            raise MappingError(
+                self.name(product_file), f"route {spec.path}: no path parameter {{{spec.transaction_id}}}"
+            )
+        return Route(spec, operation)
+
+    def response_rules(self, path: Path, spec: OperationSpec) -> list[FieldRule]:
+        if spec.response.rules_from is None:
+            return spec.response.rules
+        other_path = self.resolve(path, spec.response.rules_from, owner=path)
+        other, _ = self.model(OperationSpec, other_path)
+        if other.response.rules_from is not None:
+            raise MappingError(self.name(path), "rules_from must name a file with its own rules, not another reference")
+        if self.resolve(other_path, other.response.source_schema, owner=other_path) != self.resolve(
+            path, spec.response.source_schema, owner=path
+        ):
+            raise MappingError(self.name(path), f"rules_from {spec.response.rules_from!r} reads another PDT answer")
+        return other.response.rules
+
+    def operation(self, path: Path, errors: ErrorTable, tables: Mapping[str, CodeTable]) -> Operation:
+        spec, _ = self.model(OperationSpec, path)
+        failure = self.failure(path)
+        source = self.name(path)
+        gate = request_mapper = pdt_request = channel = None
+        if spec.request is not None:
+            legacy = self.schema(path, spec.request.schema_file)
+            gate = RequestGate(legacy, compile_binder(legacy), errors)
+            if spec.request.target_schema is not None:
+                pdt_request = self.schema(path, spec.request.target_schema)
+                request_mapper = compile_mapper(
+                    spec.request.rules, source=legacy, target=pdt_request, tables=tables, failure=failure, file=source
+                )
+            if spec.channel is not None:
+                channel = compile_value(
+                    spec.channel, source=legacy, tables=tables, failure=failure, file=source, rule="channel"
+                )
+        elif spec.channel is not None:
+            raise MappingError(source, "'channel' reads the request body, so 'request' is needed")
+        guards = []
+        for module in spec.modules:
+            checks = []
+            for text in module.when_any:
+                if pdt_request is None or pdt_request.resolve(parse_path(text)) is None:
+                    raise MappingError(source, f"modules.{module.name}.when_any: PDT request has no {text!r}")
+                checks.append(compile_getter(parse_path(text)))
+            guards.append((module.name, tuple(checks)))
+        pdt_answer = self.schema(path, spec.response.source_schema)
+        legacy_response = self.schema(path, spec.response.schema_file)
+        response_mapper = compile_mapper(
+            self.response_rules(path, spec), source=pdt_answer, target=legacy_response, tables=tables, failure=failure, file=source
+        )
+        return Operation(
+            spec.operation,
+            source,
+            spec,
+            gate,
+            request_mapper,
+            pdt_request,
+            channel,
+            tuple(guards),
+            response_mapper,
+            pdt_answer,
+            legacy_response,
+        )
+
+
+def _rule_at(raw: Any, location: tuple[Any, ...]) -> str | None:
+    """The id of the innermost rule a pydantic error location points into, if any."""
+    node, found = raw, None
+    for step in location:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("id"), str):
+            found = node["id"]
+    return found
+
+
+def load_catalog(root: Path) -> MappingCatalog:
+    loader = _Loader(root)
+    if not loader.root.is_dir():
+        raise MappingError(str(root), "mappings directory not found")
+    products: dict[str, Product] = {}
+    declarations: dict[str, Mapping[str, TableDeclaration]] = {}
+    for product_file in sorted(loader.root.glob(f"*/{PRODUCT_FILE}")):
+        product, tables = loader.product(product_file)
+        products[product.name] = product
+        declarations[product.name] = tables
+    if not products:
+        raise MappingError(str(root), f"no */{PRODUCT_FILE} found")
+    _check_shared_routes(products)
+    return MappingCatalog(loader.root, products, declarations)
+
+
+def _check_shared_routes(products: Mapping[str, Product]) -> None:
+    """Products may share a prefix (FFR and Mobile Trust do) but not a route, except
+    authentication, which must then be declared identically."""
+    owners: dict[tuple[str, str], str] = {}
+    auth: dict[str, tuple[str, AuthenticationSpec]] = {}
+    for product in products.values():
+        for environment, prefix in product.spec.prefixes.items():
+            full = prefix + product.spec.authentication.path
+            if full in auth and auth[full][1] != product.spec.authentication:
+                raise MappingError(
+                    f"{product.name}/{PRODUCT_FILE}",
+                    f"authentication at {full} ({environment}) differs from {auth[full][0]}'s",
+                )
+            auth[full] = (product.name, product.spec.authentication)
+            for route in product.routes:
+                key = (route.spec.method, prefix + route.spec.path)
+                if key in owners:
+                    raise MappingError(
+                        f"{product.name}/{PRODUCT_FILE}", f"route {key[0]} {key[1]} also belongs to {owners[key]}"
+                    )
+                owners[key] = product.name

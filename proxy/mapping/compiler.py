@@ -1,0 +1,272 @@
+"""Turn a list of field rules into one pure function, checked against both schemas.
+
+Compilation fails (``MappingError`` naming file, rule and reason) when a rule reads
+a field the source contract does not have, writes a field the target contract does
+not have, names an unknown transform, table or column, or when a field the target
+contract requires has no rule. As in Cadwyn, a rule that applies to nothing is a
+startup error, not a silent no-op.
+
+The compiled ``Mapper`` is pure: it reads a source document, returns a new target
+document, and notes unmapped codes in the ``Trace`` it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.mapping.paths import MISSING, compile_getter, compile_setter, format_path, parse_path
+from proxy.mapping.schemas import CompiledSchema
+from proxy.mapping.spec import Condition, EachSpec, FieldRule, OrderSpec, ValueSpec
+from proxy.mapping.tables import CodeTable
+from proxy.mapping.transforms import DROP, Trace, Transform, TransformError, compile_transform
+
+__all__ = ["Mapper", "MapperFailure", "compile_mapper", "compile_value"]
+
+
+class MapperFailure(Exception):
+    """A value broke a rule at run time; ``rule`` and ``field`` say which, never the value."""
+
+    def __init__(self, rule: str, field: str, reason: str) -> None:
+        super().__init__(f"rule {rule!r} ({field}): {reason}")
+        self.rule = rule
+        self.field = field
+        self.reason = reason
+
+
+Step = Callable[[Any, dict[str, Any], Trace], bool]
+
+
+@dataclass(frozen=True)
+class Mapper:
+    """A compiled rule list. ``provenance`` maps each target path to the rule that fills it."""
+
+    steps: tuple[Step, ...]
+    provenance: Mapping[str, str]
+
+    def __call__(self, source: Any, trace: Trace) -> dict[str, Any]:
+        target: dict[str, Any] = {}
+        for step in self.steps:
+            step(source, target, trace)
+        return target
+
+
+class _Compiler:
+    def __init__(self, file: str, tables: Mapping[str, CodeTable], failure: Callable[[str, str], Exception]):
+        self.file = file
+        self.tables = tables
+        self.failure = failure
+        self.provenance: dict[str, str] = {}
+
+    def fail(self, rule: str, reason: str) -> Exception:
+        return self.failure(rule, reason)
+
+    def transform(self, rule: str, spec: Any) -> Transform | None:
+        try:
+            return compile_transform(spec, self.tables)
+        except ValueError as exc:
+            raise self.fail(rule, str(exc)) from None
+
+    def source_getter(self, rule: str, text: str, schema: CompiledSchema, base: tuple[Any, ...]) -> Any:
+        try:
+            path = parse_path(text)
+        except ValueError as exc:
+            raise self.fail(rule, f"from: {exc}") from None
+        if schema.resolve((*base, *path)) is None:
+            where = format_path((*base, *path)) if base else text
+            raise self.fail(rule, f"from: {schema.source} has no field {where!r}")
+        return compile_getter(path)
+
+    def value(self, rule: str, spec: ValueSpec, schema: CompiledSchema, base: tuple[Any, ...]) -> Transform:
+        getter = self.source_getter(rule, spec.source, schema, base)
+        transform = self.transform(rule, spec.transform)
+
+        def evaluate(item: Any, trace: Trace) -> Any:
+            value = getter(item)
+            if value is MISSING or value is None or transform is None:
+                return value
+            try:
+                return transform(value, trace)
+            except TransformError:
+                return MISSING
+
+        return evaluate
+
+    def rules(
+        self,
+        rules: Sequence[FieldRule],
+        source: CompiledSchema,
+        target: CompiledSchema,
+        source_base: tuple[Any, ...],
+        target_base: tuple[Any, ...],
+        target_prefix: str,
+    ) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        seen_targets: set[str] = set()
+        for rule in rules:
+            try:
+                to_path = parse_path(rule.to)
+                setter = compile_setter(to_path)
+            except ValueError as exc:
+                raise self.fail(rule.id, f"to: {exc}") from None
+            if target.resolve((*target_base, *to_path)) is None:
+                raise self.fail(rule.id, f"to: {target.source} has no field {rule.to!r}")
+            if rule.to in seen_targets:
+                raise self.fail(rule.id, f"to: {rule.to!r} is already written by another rule")
+            seen_targets.add(rule.to)
+            self.provenance[target_prefix + rule.to] = rule.id
+            steps.append(self.rule(rule, source, target, source_base, (*target_base, *to_path), setter))
+        self.check_required(rules, target, target_base)
+        return tuple(steps)
+
+    def check_required(self, rules: Sequence[FieldRule], target: CompiledSchema, base: tuple[Any, ...]) -> None:
+        node = target.resolve(base) if base else target.schema
+        if node is None:
+            return
+        written = {parse_path(rule.to)[0] for rule in rules}
+        for branch in target.branches(node):
+            for name in branch.get("required", ()):
+                if name not in written:
+                    raise self.fail("-", f"{target.source} requires {name!r} but no rule writes it")
+
+    def rule(
+        self,
+        rule: FieldRule,
+        source: CompiledSchema,
+        target: CompiledSchema,
+        source_base: tuple[Any, ...],
+        target_path: tuple[Any, ...],
+        setter: Callable[[dict[str, Any], Any], None],
+    ) -> Step:
+        getter = self.source_getter(rule.id, rule.source, source, source_base) if rule.source else None
+        transform = self.transform(rule.id, rule.transform)
+        build_list = (
+            self.each(rule, rule.each, source, target, (*source_base, *parse_path(rule.source), 0), target_path)
+            if rule.each is not None and rule.source is not None
+            else None
+        )
+        rule_id, field_name, has_default, default = rule.id, rule.source or rule.to, rule.has_default, rule.default
+        required = rule.required
+
+        def run(item: Any, output: dict[str, Any], trace: Trace) -> bool:
+            value = getter(item) if getter is not None else MISSING
+            if value is MISSING or value is None:
+                if getter is None and transform is not None:
+                    value = transform(None, trace)
+                elif required:
+                    raise MapperFailure(rule_id, field_name, "required value is absent")
+                elif has_default:
+                    setter(output, default)
+                    return True
+                else:
+                    return True
+            else:
+                try:
+                    if build_list is not None:
+                        value = build_list(value, trace)
+                    if transform is not None:
+                        value = transform(value, trace)
+                except TransformError as exc:
+                    raise MapperFailure(rule_id, field_name, str(exc)) from None
+            if value is DROP:
+                return False
+            if value is not MISSING:
+                setter(output, value)
+            return True
+
+        return run
+
+    def each(
+        self,
+        rule: FieldRule,
+        spec: EachSpec,
+        source: CompiledSchema,
+        target: CompiledSchema,
+        item_base: tuple[Any, ...],
+        target_path: tuple[Any, ...],
+    ) -> Callable[[Any, Trace], Any]:
+        item_steps = self.rules(
+            spec.fields, source, target, item_base, (*target_path, 0), f"{format_path(target_path)}[]."
+        )
+        keep = self.condition(rule.id, spec.where, source, item_base) if spec.where else None
+        sort_key = self.value(rule.id, spec.order_by, source, item_base) if spec.order_by else None
+        descending = isinstance(spec.order_by, OrderSpec) and spec.order_by.descending
+        limit = spec.limit
+
+        def build(value: Any, trace: Trace) -> Any:
+            if not isinstance(value, list):
+                raise TransformError("expected a list")
+            selected = [item for item in value if keep is None or keep(item, trace)]
+            if sort_key is not None:
+                # Stable sort: ties keep the upstream's order. Items without a key go last.
+                keyed = [(sort_key(item, trace), item) for item in selected]
+                present = [pair for pair in keyed if pair[0] is not MISSING and pair[0] is not None]
+                absent = [pair[1] for pair in keyed if pair[0] is MISSING or pair[0] is None]
+                present.sort(key=lambda pair: pair[0], reverse=descending)
+                selected = [pair[1] for pair in present] + absent
+            output: list[dict[str, Any]] = []
+            for item in selected:
+                mapped: dict[str, Any] = {}
+                if all(step(item, mapped, trace) for step in item_steps):
+                    output.append(mapped)
+                    if limit is not None and len(output) >= limit:
+                        break
+            return output
+
+        return build
+
+    def condition(
+        self, rule: str, spec: Condition, schema: CompiledSchema, base: tuple[Any, ...]
+    ) -> Callable[[Any, Trace], bool]:
+        evaluate = self.value(rule, spec, schema, base)
+        if spec.one_of is not None:
+            allowed = tuple(spec.one_of)
+            return lambda item, trace: evaluate(item, trace) in allowed
+        expected = spec.equals
+        return lambda item, trace: bool(evaluate(item, trace) == expected)
+
+
+def compile_mapper(
+    rules: Sequence[FieldRule],
+    *,
+    source: CompiledSchema,
+    target: CompiledSchema,
+    tables: Mapping[str, CodeTable],
+    failure: Callable[[str, str], Exception],
+    file: str,
+) -> Mapper:
+    """Compile ``rules`` reading ``source``-shaped documents into ``target``-shaped ones.
+
+    ``failure(rule_id, reason)`` builds the exception raised for a broken rule, so
+    the caller decides how the file is named (see ``proxy.mapping.catalog``).
+    """
+    compiler = _Compiler(file, tables, failure)
+    ids = [rule.id for rule in _walk(rules)]
+    duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+    if duplicates:
+        raise failure(duplicates[0], "rule id used more than once in the file")
+    steps = compiler.rules(rules, source, target, (), (), "")
+    return Mapper(steps, dict(compiler.provenance))
+
+
+def _walk(rules: Sequence[FieldRule]) -> list[FieldRule]:
+    found: list[FieldRule] = []
+    for rule in rules:
+        found.append(rule)
+        if rule.each is not None:
+            found.extend(_walk(rule.each.fields))
+    return found
+
+
+def compile_value(
+    spec: ValueSpec,
+    *,
+    source: CompiledSchema,
+    tables: Mapping[str, CodeTable],
+    failure: Callable[[str, str], Exception],
+    file: str,
+    rule: str,
+) -> Transform:
+    """Compile a lone ``from`` + ``transform`` (e.g. an operation's channel selector)."""
+    return _Compiler(file, tables, failure).value(rule, spec, source, ())

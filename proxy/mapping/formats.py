@@ -1,0 +1,76 @@
+"""The JSON Schema ``format`` names the contracts may use, each one pure predicate.
+
+Both validators (fastjsonschema on the hot path, jsonschema for the detailed error
+list) are given this same registry, so they never disagree about a value. A schema
+that names a format outside it is refused at startup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Final
+
+from stdnum.br import cnpj, cpf
+
+__all__ = ["FORMATS", "is_cnpj", "is_cpf", "strip_document"]
+
+_DOCUMENT_PUNCTUATION = re.compile(r"[.\-/\s]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LOCAL_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")
+
+
+def strip_document(value: str) -> str:
+    """``123.456.789-09`` → ``12345678909``: the punctuation legacy clients may send."""
+    return _DOCUMENT_PUNCTUATION.sub("", value)
+
+
+def is_cpf(value: str) -> bool:
+    digits = strip_document(value)
+    return len(digits) == 11 and digits.isdigit() and bool(cpf.is_valid(digits))
+
+
+def is_cnpj(value: str) -> bool:
+    digits = strip_document(value)
+    return len(digits) == 14 and digits.isdigit() and bool(cnpj.is_valid(digits))
+
+
+def _is_date(value: str) -> bool:
+    if not _DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_datetime(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        if not pattern.match(value):
+            return False
+        try:
+            # Python before 3.11 rejects 7 fractional digits; 3.11+ accepts them.
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
+def _is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+FORMATS: Final[Mapping[str, Callable[[str], bool]]] = {
+    "cpf": is_cpf,
+    "cnpj": is_cnpj,
+    "date": _is_date,
+    "date-time": _is_datetime(_DATE_TIME),
+    "local-date-time": _is_datetime(_LOCAL_DATE_TIME),
+    "email": _is_email,
+}

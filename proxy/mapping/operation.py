@@ -1,0 +1,107 @@
+"""One compiled legacy operation: validate, translate to PDT, translate back.
+
+Everything here is pure. The orchestration that calls PDT (``proxy.stages``) holds
+an ``Operation`` and asks it, in order: ``parse_request`` (legacy body → bound,
+validated legacy document), ``to_pdt`` (→ PDT request body), ``modules_for`` /
+``channel_of`` (which PDT calls to make), and ``to_legacy`` (PDT answers → legacy
+answer + the unmapped codes it met).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from proxy.errors import UpstreamMalformed, ValidationFailed
+from proxy.mapping.binding import Binder
+from proxy.mapping.compiler import Mapper, MapperFailure
+from proxy.mapping.error_table import ErrorTable
+from proxy.mapping.paths import MISSING
+from proxy.mapping.schemas import CompiledSchema, SchemaViolation
+from proxy.mapping.spec import OperationSpec
+from proxy.mapping.transforms import Trace
+
+__all__ = ["Operation", "RequestGate"]
+
+
+@dataclass(frozen=True)
+class RequestGate:
+    """Binding + validation of a legacy body against its contract schema."""
+
+    schema: CompiledSchema
+    bind: Binder
+    errors: ErrorTable
+
+    def parse(self, body: Any) -> dict[str, Any]:
+        bound = self.bind(body)
+        if not isinstance(bound, dict):
+            raise ValidationFailed({"$": [self.errors.fixed_message("malformed_json")]})
+        if not self.schema.is_valid(bound):
+            field_errors: dict[str, list[str]] = {}
+            for violation in self.schema.violations(bound):
+                field_errors.setdefault(violation.field, []).append(self.errors.message(violation))
+            raise ValidationFailed(field_errors)
+        return bound
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    file: str
+    spec: OperationSpec = field(repr=False)
+    gate: RequestGate | None = field(repr=False)
+    request_mapper: Mapper | None = field(repr=False)
+    pdt_request: CompiledSchema | None = field(repr=False)
+    channel: Callable[[Any, Trace], Any] | None = field(repr=False)
+    module_guards: tuple[tuple[str, tuple[Callable[[Any], Any], ...]], ...] = field(repr=False)
+    response_mapper: Mapper = field(repr=False)
+    pdt_answer: CompiledSchema = field(repr=False)
+    legacy_response: CompiledSchema = field(repr=False)
+
+    @property
+    def status(self) -> int:
+        return self.spec.response.status
+
+    def parse_request(self, body: Any) -> dict[str, Any]:
+        """Bind and validate a decoded legacy body; raises ValidationFailed."""
+        return self.gate.parse(body) if self.gate is not None else {}
+
+    def to_pdt(self, legacy: dict[str, Any]) -> dict[str, Any]:
+        if self.request_mapper is None:
+            return {}
+        try:
+            return self.request_mapper(legacy, Trace())
+        except MapperFailure as failure:
+            # The contract schema let through a value a rule cannot convert: the
+            # caller still gets a field-level 400, and the rule id reaches the logs.
+            raise ValidationFailed({failure.field: [failure.reason]}) from failure
+
+    def modules_for(self, pdt_body: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, guards in self.module_guards
+            if not guards or any(guard(pdt_body) not in (MISSING, None) for guard in guards)
+        )
+
+    def channel_of(self, legacy: dict[str, Any]) -> str:
+        if self.channel is None:
+            raise ValueError(f"{self.name} has no channel rule")
+        value = self.channel(legacy, Trace())
+        if not isinstance(value, str) or self.gate is None:
+            # Unreachable while the contract schema enumerates the channels; kept so a
+            # schema edit that widens them still yields a 400, not a crash.
+            field_name = self.spec.channel.source if self.spec.channel else "Channel"
+            violation = SchemaViolation(field_name, "enum", {})
+            raise ValidationFailed({field_name: [self.gate.errors.message(violation) if self.gate else ""]})
+        return value
+
+    def to_legacy(self, pdt_view: Any) -> tuple[dict[str, Any], Trace]:
+        """Map a PDT answer to the legacy body; raises UpstreamMalformed if it cannot."""
+        if not self.pdt_answer.is_valid(pdt_view):
+            raise UpstreamMalformed(f"{self.name}: PDT answer does not match {self.pdt_answer.source}")
+        trace = Trace()
+        try:
+            return self.response_mapper(pdt_view, trace), trace
+        except MapperFailure as failure:
+            raise UpstreamMalformed(f"{self.name}: {failure}") from failure

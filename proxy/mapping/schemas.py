@@ -1,0 +1,185 @@
+"""Contract schemas: loaded once, compiled twice.
+
+``CompiledSchema.is_valid`` runs fastjsonschema's generated code, the cheap check
+every request pays. Only when it fails does ``violations`` run jsonschema to list
+every broken field, as ASP.NET reports them: the cost lands on bad requests only.
+Schemas are local files and may use local ``$ref`` (``#/definitions/...``) only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+import orjson
+
+from proxy.errors import MappingError
+from proxy.mapping.formats import FORMATS
+from proxy.mapping.paths import Path as FieldPath
+
+__all__ = ["CompiledSchema", "SchemaViolation", "load_schema"]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One broken field: ``field`` in the legacy dotted form (``Phone.AreaCode``)."""
+
+    field: str
+    keyword: str
+    params: dict[str, Any]
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    checker = jsonschema.FormatChecker(formats=())
+    for name, predicate in FORMATS.items():
+        checker.checks(name)(predicate)
+    return checker
+
+
+_FORMAT_CHECKER = _format_checker()
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    source: str
+    schema: dict[str, Any] = field(repr=False)
+    _fast: Callable[[Any], Any] = field(repr=False)
+    _detailed: jsonschema.protocols.Validator = field(repr=False)
+
+    def is_valid(self, document: Any) -> bool:
+        try:
+            self._fast(document)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    def violations(self, document: Any) -> list[SchemaViolation]:
+        found = [_violation(error) for error in self._detailed.iter_errors(document)]
+        found = [item for group in found for item in group]
+        # The validators share one format registry, so an empty list after a failed
+        # fast check would be a bug in a validator; report it on the whole body.
+        return found or [SchemaViolation("$", "invalid", {})]
+
+    def resolve(self, path: FieldPath) -> dict[str, Any] | None:
+        """The subschema a field path reaches, or None when the contract has no such field."""
+        candidates = [self.schema]
+        for step in path:
+            next_candidates: list[dict[str, Any]] = []
+            for node in candidates:
+                for branch in self.branches(node):
+                    if isinstance(step, int):
+                        items = branch.get("items")
+                        if isinstance(items, dict):
+                            next_candidates.append(items)
+                    else:
+                        child = branch.get("properties", {}).get(step)
+                        if isinstance(child, dict):
+                            next_candidates.append(child)
+            if not next_candidates:
+                return None
+            candidates = next_candidates
+        return self.deref(candidates[0])
+
+    def deref(self, node: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while "$ref" in node and seen < 32:
+            reference = node["$ref"]
+            if not isinstance(reference, str) or not reference.startswith("#/"):
+                raise MappingError(self.source, f"only local $ref is supported, not {reference!r}")
+            target: Any = self.schema
+            for part in reference[2:].split("/"):
+                target = target[part]
+            node = target
+            seen += 1
+        return node
+
+    def branches(self, node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        node = self.deref(node)
+        yield node
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            for branch in node.get(keyword, ()):
+                yield from self.branches(branch)
+        for keyword in ("then", "else"):
+            if isinstance(node.get(keyword), dict):
+                yield from self.branches(node[keyword])
+
+
+def _dotted(parts: Iterator[Any] | Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _branch_errors(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """For a failed oneOf/anyOf, the errors of the branch the value was meant for.
+
+    ``Phone`` is ``null`` or an object: a phone object missing ``Number`` should
+    report ``Phone.Number is required``, not "Phone is invalid". The branch whose
+    only complaint is a type mismatch at its root was not the one meant.
+    """
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
+    for errors in branches.values():
+        if not all(sub.validator == "type" and not sub.relative_path for sub in errors):
+            return errors
+    return []
+
+
+def _violation(error: jsonschema.ValidationError) -> list[SchemaViolation]:
+    if error.validator in ("oneOf", "anyOf"):
+        meant = _branch_errors(error)
+        if meant:
+            return [item for sub in meant for item in _violation(sub)]
+    base = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return [SchemaViolation(_dotted([*base, name]), "required", {}) for name in missing]
+    params: dict[str, Any] = {}
+    if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"):
+        params["limit"] = error.validator_value
+    elif error.validator == "format":
+        params["format"] = error.validator_value
+    elif error.validator == "type":
+        params["type"] = error.validator_value
+    elif error.validator == "enum":
+        params["allowed"] = error.validator_value
+    return [SchemaViolation(_dotted(base) or "$", str(error.validator), params)]
+
+
+def _check_formats(node: Any, source: str) -> None:
+    if isinstance(node, dict):
+        name = node.get("format")
+        if isinstance(name, str) and name not in FORMATS:
+            raise MappingError(source, f"format {name!r} is not one of {sorted(FORMATS)}")
+        for child in node.values():
+            _check_formats(child, source)
+    elif isinstance(node, list):
+        for child in node:
+            _check_formats(child, source)
+
+
+def load_schema(path: Path, *, root: Path) -> CompiledSchema:
+    source = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        schema = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise MappingError(source, f"cannot read schema: {exc.strerror}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise MappingError(source, f"not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise MappingError(source, "a schema must be a JSON object")
+    _check_formats(schema, source)
+    try:
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+        fast = fastjsonschema.compile(schema, formats=dict(FORMATS))
+    except (jsonschema.SchemaError, fastjsonschema.JsonSchemaDefinitionException) as exc:
+        raise MappingError(source, f"invalid JSON Schema: {getattr(exc, 'message', exc)}") from exc
+    detailed = validator_class(schema, format_checker=_FORMAT_CHECKER)
+    return CompiledSchema(source, schema, fast, detailed)

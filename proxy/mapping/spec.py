@@ -1,0 +1,205 @@
+"""The shape of the mapping files, as typed models (parsing only, no behaviour).
+
+A product directory under ``mappings/`` holds:
+
+- ``product.yaml``: path prefixes per environment, authentication, routes;
+- ``errors.yaml``: the product family's error bodies and validation messages;
+- ``tables.yaml`` + CSV files: DE-PARA code tables;
+- ``operations/*.yaml``: per operation, the request rules (legacy → PDT), the PDT
+  calls to make, and the response rules (PDT → legacy);
+- ``contract/*.json``: the legacy contract as JSON Schema.
+
+The README under ``mappings/`` documents every key with examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AuthenticationSpec",
+    "Condition",
+    "EachSpec",
+    "ExpirySpec",
+    "FieldRule",
+    "ModuleSpec",
+    "OperationSpec",
+    "OrderSpec",
+    "ProductSpec",
+    "RequestSpec",
+    "ResponseSpec",
+    "RouteSpec",
+    "ValueSpec",
+]
+
+Evidence = str
+PdtCall = Literal["transaction", "get_all", "send_token", "validate_token"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ValueSpec(_Spec):
+    """Where a value comes from and how it is converted: ``from`` + ``transform``."""
+
+    source: str = Field(alias="from")
+    transform: Any = None
+
+
+class Condition(ValueSpec):
+    equals: Any = None
+    one_of: list[Any] | None = Field(default=None, alias="in")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if (self.equals is None) == (self.one_of is None):
+            raise ValueError("a condition takes exactly one of 'equals' or 'in'")
+        return self
+
+
+class OrderSpec(ValueSpec):
+    descending: bool = False
+
+
+class EachSpec(_Spec):
+    """Build a list: one output item per source item, optionally filtered, ordered, capped."""
+
+    fields: list[FieldRule] = Field(min_length=1)
+    where: Condition | None = None
+    order_by: OrderSpec | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+
+class FieldRule(_Spec):
+    """One DE-PARA rule: the ``to`` field is filled from ``from`` through ``transform``.
+
+    ``default`` applies when the source is absent (``default: null`` writes a JSON
+    null); without a default an absent source leaves the target out. ``required``
+    makes an absent source an error: a bad request on the request side, an
+    unmappable answer on the response side.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    to: str
+    source: str | None = Field(default=None, alias="from")
+    transform: Any = None
+    default: Any = None
+    required: bool = False
+    description: str | None = None
+    each: EachSpec | None = None
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> FieldRule:
+        if self.source is None and not self.has_default and self.transform is None:
+            raise ValueError("a rule needs 'from', a 'default' or a constant 'transform'")
+        if self.each is not None and self.source is None:
+            raise ValueError("'each' needs 'from' naming the source list")
+        return self
+
+
+class RequestSpec(_Spec):
+    schema_file: str = Field(alias="schema")
+    # None when the PDT call takes no body (the legacy body only steers the call).
+    target_schema: str | None = None
+    rules: list[FieldRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rules_need_a_target(self) -> RequestSpec:
+        if self.rules and self.target_schema is None:
+            raise ValueError("request rules need a 'target_schema'")
+        return self
+
+
+class ResponseSpec(_Spec):
+    schema_file: str = Field(alias="schema")
+    source_schema: str
+    status: int = Field(default=200, ge=200, le=299)
+    rules: list[FieldRule] = Field(default_factory=list)
+    # Reuse another operation file's response rules (same answer, same rule ids).
+    rules_from: str | None = None
+
+    @model_validator(mode="after")
+    def _rules_or_reference(self) -> ResponseSpec:
+        if bool(self.rules) == (self.rules_from is not None):
+            raise ValueError("a response takes either 'rules' or 'rules_from'")
+        return self
+
+
+class ModuleSpec(_Spec):
+    name: Literal["scores", "ratings", "insights"]
+    # Call the module only when one of these PDT request fields is present (PDT
+    # needs address, phone or e-mail for ratings).
+    when_any: list[str] = Field(default_factory=list)
+
+
+class OperationSpec(_Spec):
+    operation: str
+    description: str
+    evidence: Evidence
+    pdt_call: PdtCall
+    request: RequestSpec | None = None
+    channel: ValueSpec | None = None
+    modules: list[ModuleSpec] = Field(default_factory=list)
+    pack: str | None = None
+    response: ResponseSpec
+
+    @model_validator(mode="after")
+    def _call_needs(self) -> OperationSpec:
+        if self.pdt_call == "transaction" and (self.request is None or not self.modules):
+            raise ValueError("pdt_call 'transaction' needs 'request' and 'modules'")
+        if self.pdt_call in ("send_token", "validate_token") and self.channel is None:
+            raise ValueError(f"pdt_call {self.pdt_call!r} needs 'channel'")
+        if self.pdt_call == "validate_token" and self.request is None:
+            raise ValueError("pdt_call 'validate_token' needs 'request' (the token value)")
+        return self
+
+
+class ExpirySpec(_Spec):
+    field: str
+    # seconds: a number of seconds; local_datetime: an ISO time without offset.
+    style: Literal["seconds", "local_datetime"]
+
+
+class AuthResponseSpec(_Spec):
+    schema_file: str = Field(alias="schema")
+    token: str
+    expiry: ExpirySpec
+
+
+class AuthenticationSpec(_Spec):
+    path: str = Field(pattern=r"^/[A-Za-z0-9/_\-]*$")
+    evidence: Evidence
+    schema_file: str = Field(alias="schema")
+    encodings: list[Literal["json", "form"]] = Field(min_length=1)
+    username: str
+    password: str
+    response: AuthResponseSpec
+
+
+class RouteSpec(_Spec):
+    method: Literal["GET", "POST"]
+    path: str = Field(pattern=r"^/[A-Za-z0-9/_\-{}]*$")
+    operation: str
+    evidence: Evidence
+    # The path parameter that carries the PDT transaction id, if any.
+    transaction_id: str | None = None
+
+
+class ProductSpec(_Spec):
+    product: str = Field(pattern=r"^[a-z0-9\-]+$")
+    title: str
+    prefixes: dict[Literal["prd", "hml"], str]
+    errors: str
+    tables: str | None = None
+    authentication: AuthenticationSpec
+    routes: list[RouteSpec] = Field(min_length=1)
+
+
+EachSpec.model_rebuild()

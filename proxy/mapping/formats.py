@@ -66,11 +66,20 @@ def _is_email(value: str) -> bool:
     return len(value) <= 254 and bool(_EMAIL.match(value))
 
 
-FORMATS: Final[Mapping[str, Callable[[str], bool]]] = {
-    "cpf": is_cpf,
-    "cnpj": is_cnpj,
-    "date": _is_date,
-    "date-time": _is_datetime(_DATE_TIME),
-    "local-date-time": _is_datetime(_LOCAL_DATE_TIME),
-    "email": _is_email,
+def _strings_only(predicate: Callable[[str], bool]) -> Callable[[object], bool]:
+    # JSON Schema applies "format" to strings only; other types are the "type"
+    # keyword's business.
+    def check(value: object) -> bool:
+        return not isinstance(value, str) or predicate(value)
+
+    return check
+
+
+FORMATS: Final[Mapping[str, Callable[[object], bool]]] = {
+    "cpf": _strings_only(is_cpf),
+    "cnpj": _strings_only(is_cnpj),
+    "date": _strings_only(_is_date),
+    "date-time": _strings_only(_is_datetime(_DATE_TIME)),
+    "local-date-time": _strings_only(_is_datetime(_LOCAL_DATE_TIME)),
+    "email": _strings_only(_is_email),
 }

@@ -1,0 +1,174 @@
+"""``pdt-proxy``: one command line for serving, checking mappings and simulating PDT.
+
+    pdt-proxy serve [--config FILE] [--host H] [--port N] [--workers N]
+    pdt-proxy lint [--mappings DIR]
+    pdt-proxy import-table CSV --product P --table T [--column NAME=TITLE ...]
+    pdt-proxy simulate pdt [--port N] [--latency-ms X] [--fault-rate R]
+    pdt-proxy hash-password            (reads the password from standard input)
+
+Exit status: 0 on success, 1 when a configuration or mapping is invalid (the
+message names the file, the rule and the reason), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from proxy.config import Settings, load_settings
+from proxy.errors import ConfigError
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.config) if getattr(args, "config", None) else None)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from proxy.edge.app import create_app
+    from proxy.observability.logging import configure_logging
+
+    if args.config:
+        # Workers are separate processes: they find the configuration here.
+        os.environ["PROXY_CONFIG"] = str(Path(args.config).resolve())
+    settings = _settings(args)
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    workers = args.workers or settings.server.workers
+    configure_logging(settings.logging)
+    # uvloop + httptools: h11 is ~4x slower. No uvicorn access log: it prints raw
+    # paths and query strings, which may carry personal data.
+    common = {"host": host, "port": port, "loop": "uvloop", "http": "httptools", "access_log": False,
+              "log_config": None, "timeout_graceful_shutdown": 10}
+    if workers > 1:
+        uvicorn.run("proxy.edge.app:create_app_from_environment", factory=True, workers=workers, **common)
+    else:
+        # Built here, before listening, so a broken mapping stops the process at once.
+        app = create_app(settings)
+        uvicorn.run(app, **common)
+    return 0
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from proxy.mapping.catalog import load_catalog
+    from proxy.mapping.lint import coverage_report, format_report
+
+    directory = Path(args.mappings) if args.mappings else _settings(args).mappings_dir
+    catalog = load_catalog(directory)
+    print(format_report(catalog, coverage_report(catalog)))
+    return 0
+
+
+def _import_table(args: argparse.Namespace) -> int:
+    from proxy.mapping.importer import import_table
+
+    renames: dict[str, str] = {}
+    for item in args.column or ():
+        name, separator, title = item.partition("=")
+        if not separator:
+            raise SystemExit(f"--column takes NAME=TITLE, not {item!r}")
+        renames[name] = title
+    directory = Path(args.mappings) if args.mappings else _settings(args).mappings_dir
+    result = import_table(
+        Path(args.csv), mappings_dir=directory, product=args.product, table=args.table, renames=renames
+    )
+    print(
+        f"{result.table_file}: {result.rows} rows "
+        f"({result.added} added, {result.removed} removed, {result.changed} changed); mappings still valid"
+    )
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from proxy.config import SimulatorSettings
+    from proxy.simulators.pdt import create_pdt_simulator
+    from proxy.tenants import demo_tenants_file, load_tenants
+
+    settings = _settings(args)
+    simulator_settings = SimulatorSettings(
+        latency_ms=args.latency_ms, latency_jitter_ms=args.jitter_ms, fault_rate=args.fault_rate
+    )
+    tenants = load_tenants(
+        settings.tenants_file or demo_tenants_file(),
+        known_products=frozenset({"datatrust-v1", "ffr", "mobile-trust"}),
+        simulator_only=True,
+    )
+    accounts = {
+        credential.username: credential.password
+        for tenant in tenants.tenants.values()
+        for credential in tenant.credentials.values()
+    }
+    app = create_pdt_simulator(
+        simulator_settings, catalogue_path=settings.mappings_dir / "pdt" / "insights.csv", accounts=accounts
+    )
+    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", access_log=False)
+    return 0
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    from proxy.tenants import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("Password: ")
+    if not password:
+        raise SystemExit("empty password")
+    print(hash_password(password))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pdt-proxy", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help="YAML settings file (default: $PROXY_CONFIG, else built-in defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the proxy")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(run=_serve)
+
+    lint = commands.add_parser("lint", help="validate the mappings offline and print DE-PARA coverage")
+    lint.add_argument("--mappings", help="mappings directory (default: from settings)")
+    lint.set_defaults(run=_lint)
+
+    importer = commands.add_parser("import-table", help="import an operator's DE-PARA CSV into a code table")
+    importer.add_argument("csv")
+    importer.add_argument("--product", required=True)
+    importer.add_argument("--table", required=True)
+    importer.add_argument("--column", action="append", metavar="NAME=TITLE", help="CSV title of a declared column")
+    importer.add_argument("--mappings")
+    importer.set_defaults(run=_import_table)
+
+    simulate = commands.add_parser("simulate", help="run a simulator")
+    simulate.add_argument("target", choices=["pdt"])
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8090)
+    simulate.add_argument("--latency-ms", type=float, default=0.0)
+    simulate.add_argument("--jitter-ms", type=float, default=0.0)
+    simulate.add_argument("--fault-rate", type=float, default=0.0)
+    simulate.set_defaults(run=_simulate)
+
+    hasher = commands.add_parser("hash-password", help="print the argon2id hash for a tenant file")
+    hasher.set_defaults(run=_hash_password)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        print(f"pdt-proxy: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

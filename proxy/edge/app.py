@@ -1,0 +1,95 @@
+"""The ASGI application: legacy routes, operations endpoints, JSON errors everywhere.
+
+``create_app`` builds everything synchronously, so a broken mapping or tenant file
+stops the process before it listens; the lifespan only closes what was opened.
+``create_app_from_environment`` is the factory uvicorn imports in each worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proxy.config import Settings, load_settings
+from proxy.edge.errors import JSON_MEDIA_TYPE
+from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
+from proxy.observability.logging import configure_logging
+from proxy.runtime import Runtime, build_runtime
+
+__all__ = ["create_app", "create_app_from_environment"]
+
+
+def _operations_routes(runtime: Runtime) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        # Mappings and tenants were compiled before the app existed; what can
+        # still go wrong at run time is reported here as later stages add it.
+        return JSONResponse({"status": "ready", "products": sorted(runtime.catalog.products)})
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = runtime.metrics.render()
+        return Response(body, media_type=content_type)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+
+def _http_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """404/405 outside any operation, in the error shape of the product the path belongs to."""
+    products = runtime.catalog.products.values()
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        kind = {404: "route_not_found", 405: "method_not_allowed"}.get(status, "internal")
+        path = request.url.path
+        for product in products:
+            if any(path.startswith(prefix + "/") for prefix in product.spec.prefixes.values()):
+                code, body = product.errors.render(kind, trace_id=request_id_of(request))
+                return Response(body, code, media_type=JSON_MEDIA_TYPE)
+        return JSONResponse({"message": "Not Found" if status == 404 else "Method Not Allowed"}, status)
+
+    return handle
+
+
+def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    runtime = build_runtime(settings, transport=transport)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="PDT compatibility proxy",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.router.routes.extend(build_legacy_routes(runtime))
+    app.router.routes.extend(_operations_routes(runtime))
+    handler = _http_error_handler(runtime)
+    app.add_exception_handler(HTTPException, handler)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """uvicorn factory for ``--workers N``: each worker reads the same configuration."""
+    settings = load_settings()
+    configure_logging(settings.logging)
+    return create_app(settings)

@@ -1,0 +1,27 @@
+"""Exceptions → legacy error answers: the one place this happens.
+
+Every route handler funnels its exceptions here. A ``ProxyError`` becomes its
+kind's entry in the product family's error table; anything else is a bug, logged
+with its traceback server-side and answered with the family's generic error body,
+so no stack trace, upstream body or internal name ever reaches a legacy client.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.responses import Response
+
+from proxy.errors import ProxyError, ValidationFailed
+from proxy.mapping.error_table import ErrorTable
+
+__all__ = ["JSON_MEDIA_TYPE", "error_response"]
+
+JSON_MEDIA_TYPE: Final = "application/json; charset=utf-8"
+
+
+def error_response(table: ErrorTable, error: BaseException, *, request_id: str) -> Response:
+    kind = error.kind if isinstance(error, ProxyError) else ProxyError.kind
+    field_errors = error.field_errors if isinstance(error, ValidationFailed) else None
+    status, body = table.render(kind, trace_id=request_id, field_errors=field_errors)
+    return Response(body, status, headers={"x-request-id": request_id}, media_type=JSON_MEDIA_TYPE)

@@ -1,0 +1,190 @@
+"""The legacy surface: one Starlette route per declared endpoint and path prefix.
+
+Routes come from the mapping catalog, not from code: each product's
+``product.yaml`` names its prefixes (PRD and HML), its authentication endpoint and
+its operations. The handlers are plain Starlette endpoints, not FastAPI
+operations: the legacy contract is validated by compiled JSON Schemas, and
+FastAPI's per-request model machinery would cost 1.5-2x for nothing.
+
+Order of checks, as the ASP.NET backends did it: authentication first (401), then
+the product grant (403), then the body (400), then the upstream.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from proxy.deadline import Deadline
+from proxy.edge.bodies import read_json
+from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
+from proxy.errors import BadCredentials, Forbidden, ProxyError, Unauthorized
+from proxy.mapping.catalog import Product
+from proxy.mapping.catalog import Route as MappedRoute
+from proxy.observability.logging import get_logger
+from proxy.runtime import Runtime
+from proxy.upstream.pdt import PdtCall
+
+__all__ = ["build_legacy_routes", "request_id_of"]
+
+_log = get_logger(__name__)
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def request_id_of(request: Request) -> str:
+    """The caller's X-Request-Id when it is a sane token, else a fresh one."""
+    offered = request.headers.get("x-request-id", "")
+    return offered if _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def _json(body: Any, status: int, request_id: str) -> Response:
+    return Response(orjson.dumps(body), status, headers={"x-request-id": request_id}, media_type=JSON_MEDIA_TYPE)
+
+
+def _expiry_value(style: str, expires_at: int, ttl_s: int) -> Any:
+    if style == "seconds":
+        return ttl_s
+    # The older v1 family answered a local time without offset; the proxy runs in UTC.
+    return datetime.fromtimestamp(expires_at).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _authentication_endpoint(runtime: Runtime, product: Product, environment: str, products: frozenset[str]) -> Endpoint:
+    auth = product.authentication
+    spec = auth.spec
+    settings = runtime.settings.server
+    allow_form = "form" in spec.encodings
+
+    async def authenticate(request: Request) -> Response:
+        request_id = request_id_of(request)
+        try:
+            body = await read_json(
+                request,
+                limit=settings.max_body_bytes,
+                max_depth=settings.max_json_depth,
+                errors=product.errors,
+                allow_form=allow_form,
+            )
+            fields = auth.gate.parse(body)
+            tenant = await runtime.tenants.authenticate(fields[spec.username], fields[spec.password])
+            granted = products & tenant.products
+            if not granted:
+                raise BadCredentials("tenant has none of the products of this endpoint")
+            token, expires_at = runtime.tokens.issue(
+                tenant_id=tenant.id, username=fields[spec.username], environment=environment, products=granted
+            )
+            answer = {
+                spec.response.token: token,
+                spec.response.expiry.field: _expiry_value(spec.response.expiry.style, expires_at, runtime.tokens.ttl_s),
+            }
+            return _json(answer, 200, request_id)
+        except ProxyError as error:
+            return error_response(product.errors, error, request_id=request_id)
+        except Exception:
+            _log.exception("authentication failed unexpectedly", request_id=request_id, product=product.name)
+            return error_response(product.errors, RuntimeError(), request_id=request_id)
+
+    return authenticate
+
+
+def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, environment: str) -> Endpoint:
+    operation = route.operation
+    transaction_param = route.spec.transaction_id
+    settings = runtime.settings
+    limit, depth = settings.server.max_body_bytes, settings.server.max_json_depth
+    deadline_s = settings.pdt.request_deadline_s
+    takes_body = operation.gate is not None
+    metrics = runtime.metrics
+
+    async def handle(request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = request_id_of(request)
+        tenant_id = "-"
+        try:
+            principal = runtime.tokens.verify(request.headers.get("authorization"), environment=environment)
+            tenant = runtime.tenants.get(principal.tenant_id)
+            if tenant is None:
+                raise Unauthorized("the token's tenant is no longer configured")
+            if product.name not in principal.products:
+                raise Forbidden("the token was not issued for this product")
+            tenant.require_product(product.name)
+            tenant_id = tenant.id
+            legacy: dict[str, Any] = {}
+            if takes_body:
+                body = await read_json(request, limit=limit, max_depth=depth, errors=product.errors)
+                legacy = operation.parse_request(body)
+            transaction_id = request.path_params.get(transaction_param) if transaction_param else None
+            call = PdtCall(tenant.credential(environment), Deadline(deadline_s), request_id)
+            answer = await runtime.pdt_path.answer(operation, tenant, call, legacy, transaction_id)
+            for unmapped in answer.trace.unmapped:
+                metrics.count_unmapped(
+                    tenant=tenant_id, operation=operation.name, table=unmapped.table, code=unmapped.code
+                )
+                _log.warning(
+                    "unmapped code",
+                    tenant=tenant_id,
+                    operation=operation.name,
+                    table=unmapped.table,
+                    code=unmapped.code,
+                )
+            response = _json(answer.body, operation.status, request_id)
+        except ProxyError as error:
+            response = error_response(product.errors, error, request_id=request_id)
+            if response.status_code >= 500:
+                _log.warning("upstream failure", request_id=request_id, error=type(error).__name__, detail=str(error))
+        except Exception:
+            _log.exception("operation failed unexpectedly", request_id=request_id, operation=operation.name)
+            response = error_response(product.errors, RuntimeError(), request_id=request_id)
+        metrics.observe_request(
+            tenant=tenant_id,
+            product=product.name,
+            operation=operation.name,
+            stage="pdt",
+            side="pdt",
+            status=response.status_code,
+            duration_s=time.perf_counter() - started,
+        )
+        return response
+
+    return handle
+
+
+def build_legacy_routes(runtime: Runtime) -> list[Route]:
+    """Every legacy route of every product, on each of its environment prefixes."""
+    routes: list[Route] = []
+    auth_paths: set[str] = set()
+    catalog = runtime.catalog
+    for product in catalog.products.values():
+        for environment, prefix in product.spec.prefixes.items():
+            auth_path = prefix + product.authentication.spec.path
+            if auth_path not in auth_paths:
+                # Products sharing an authentication endpoint (FFR and Mobile Trust)
+                # get one route whose token names all of them.
+                sharing = frozenset(
+                    other.name
+                    for other in catalog.products.values()
+                    if other.spec.prefixes.get(environment) == prefix
+                    and other.authentication.spec.path == product.authentication.spec.path
+                )
+                endpoint = _authentication_endpoint(runtime, product, environment, sharing)
+                routes.append(Route(auth_path, endpoint, methods=["POST"], name=f"{product.name}:auth:{environment}"))
+                auth_paths.add(auth_path)
+            for route in product.routes:
+                routes.append(
+                    Route(
+                        prefix + route.spec.path,
+                        _operation_endpoint(runtime, product, route, environment),
+                        methods=[route.spec.method],
+                        name=f"{route.operation.name}:{environment}",
+                    )
+                )
+    return routes

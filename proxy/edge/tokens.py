@@ -1,0 +1,127 @@
+"""The legacy tokens the proxy issues: signed, expiring, stateless.
+
+A token is a JWT (HS256) naming the tenant, the legacy username, the environment
+(PRD or HML prefix it was issued on) and the products that share the issuing
+authentication endpoint. Any replica holding the shared key verifies it without
+asking anyone, so ``serve --workers N`` and several pods need no shared session
+store. Legacy clients reserve 2048 characters; these tokens stay far below.
+
+The proxy never hands out a PDT or legacy-backend token: those stay inside.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+
+from proxy.errors import ConfigError, Unauthorized
+
+__all__ = ["LegacyTokens", "Principal", "load_token_key"]
+
+_ALGORITHM = "HS256"
+_ISSUER = "pdt-proxy"
+MAX_TOKEN_LENGTH = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a verified legacy token speaks for."""
+
+    tenant_id: str
+    username: str
+    environment: str
+    products: frozenset[str]
+    expires_at: int
+
+
+class LegacyTokens:
+    def __init__(self, key: bytes, *, ttl_s: int, clock: Callable[[], float] = time.time) -> None:
+        if len(key) < 32:
+            raise ConfigError("the legacy token key must be at least 32 bytes")
+        self._key = key
+        self.ttl_s = ttl_s
+        self._clock = clock
+
+    def issue(self, *, tenant_id: str, username: str, environment: str, products: Iterable[str]) -> tuple[str, int]:
+        """A new token and its expiry (epoch seconds)."""
+        now = int(self._clock())
+        expires_at = now + self.ttl_s
+        claims = {
+            "iss": _ISSUER,
+            "sub": username,
+            "tid": tenant_id,
+            "env": environment,
+            "prd": sorted(products),
+            "iat": now,
+            "exp": expires_at,
+        }
+        token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        return token, expires_at
+
+    def verify(self, authorization: str | None, *, environment: str) -> Principal:
+        """The principal of an ``Authorization: Bearer`` header; raises Unauthorized."""
+        if not authorization or len(authorization) > MAX_TOKEN_LENGTH + 16:
+            raise Unauthorized("missing or oversized authorization header")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("authorization is not a bearer token")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._key,
+                algorithms=[_ALGORITHM],
+                issuer=_ISSUER,
+                options={"require": ["exp", "iat", "sub", "tid", "env", "prd"]},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("legacy token expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("legacy token invalid") from None
+        if claims["env"] != environment:
+            # An HML token on a PRD path: the legacy hosts kept separate credentials.
+            raise Unauthorized("legacy token issued for another environment")
+        if int(claims["exp"]) <= self._clock():
+            raise Unauthorized("legacy token expired")
+        return Principal(
+            tenant_id=str(claims["tid"]),
+            username=str(claims["sub"]),
+            environment=str(claims["env"]),
+            products=frozenset(str(item) for item in claims["prd"]),
+            expires_at=int(claims["exp"]),
+        )
+
+
+def load_token_key(configured: str | None, data_dir: Path) -> bytes:
+    """The shared signing key: configuration/environment, else a key file made once.
+
+    The key file lets several workers on one host share a key with zero setup; a
+    deployment with several hosts must set ``PROXY_TOKEN_KEY`` on all of them.
+    """
+    if configured:
+        return configured.encode()
+    path = data_dir / "token.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked into place: link is atomic and refuses to
+        # overwrite, so workers starting together all end up reading one key.
+        draft = path.with_name(f"token.key.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_hex(32).encode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_bytes().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path}: token key file is shorter than 32 bytes")
+    return key

@@ -1,0 +1,93 @@
+"""Everything a running proxy holds, built once at startup and closed at shutdown.
+
+``build_runtime`` is where configuration becomes objects: it compiles the
+mappings (refusing to start on a broken file), loads the tenants, derives the
+legacy token key, mounts the PDT simulator when configured, and opens the single
+long-lived PDT HTTP client. Tests inject a transport here (httpx's seam) instead
+of patching anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from proxy.config import Settings
+from proxy.edge.tokens import LegacyTokens, load_token_key
+from proxy.mapping.catalog import MappingCatalog, load_catalog
+from proxy.observability.logging import get_logger
+from proxy.observability.metrics import Metrics
+from proxy.simulators.pdt import create_pdt_simulator
+from proxy.stages.pdt_path import PdtPath
+from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
+from proxy.upstream.pdt import PdtClient
+from proxy.upstream.transport import build_transport
+
+__all__ = ["Runtime", "build_runtime"]
+
+_log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalog: MappingCatalog
+    tenants: TenantDirectory
+    tokens: LegacyTokens
+    pdt: PdtClient
+    pdt_path: PdtPath
+    metrics: Metrics
+    _http: httpx.AsyncClient = field(repr=False)
+
+    async def aclose(self) -> None:
+        await self.pdt.aclose()
+        await self._http.aclose()
+
+
+def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirectory:
+    path = settings.tenants_file or demo_tenants_file()
+    directory = load_tenants(
+        path, known_products=frozenset(catalog.products), simulator_only=settings.pdt.all_simulator
+    )
+    if directory.refused_demo:
+        _log.warning(
+            "demo tenants refused: a real PDT host is configured",
+            tenants=list(directory.refused_demo),
+        )
+    return directory
+
+
+def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+    catalog = load_catalog(settings.mappings_dir)
+    tenants = _load_tenants(settings, catalog)
+    tokens = LegacyTokens(
+        load_token_key(settings.security.token_key, settings.data_dir),
+        ttl_s=settings.security.legacy_token_ttl_s,
+    )
+    if transport is None:
+        simulator = None
+        if settings.pdt.uses_simulator:
+            accounts = {
+                credential.username: credential.password
+                for tenant in tenants.tenants.values()
+                for environment, credential in tenant.credentials.items()
+                if settings.pdt.environments[environment].is_simulator  # type: ignore[index]
+            }
+            simulator = create_pdt_simulator(
+                settings.simulator,
+                catalogue_path=settings.mappings_dir / "pdt" / "insights.csv",
+                accounts=accounts,
+            )
+        transport = build_transport(settings.pdt, simulator_app=simulator)
+    timeouts = settings.pdt.timeouts
+    http = httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(
+            connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
+        ),
+        follow_redirects=False,
+        trust_env=False,
+    )
+    pdt = PdtClient(http, settings.pdt)
+    return Runtime(settings, catalog, tenants, tokens, pdt, PdtPath(pdt), Metrics(), http)

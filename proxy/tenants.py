@@ -1,0 +1,213 @@
+"""Tenants: who may call, with which legacy credentials, answered by which PDT account.
+
+The tenant file maps each legacy username to its tenant (the client company), the
+products the tenant bought, and the tenant's PDT credentials per environment.
+Secrets never sit in the file in clear: a password is ``{env: VARIABLE}`` or
+``{file: path}``; only demo tenants may write ``{value: ...}``, and demo tenants are
+refused whenever a real PDT host is configured.
+
+Legacy passwords are stored as argon2id hashes and checked off the event loop. An
+unknown username is checked against a dummy hash, so the answer takes as long as
+for a known one and does not reveal which usernames exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import argon2
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from proxy.config import Environment, project_root
+from proxy.errors import BadCredentials, ConfigError, Forbidden
+from proxy.upstream.pdt import PdtCredential
+
+__all__ = ["Tenant", "TenantDirectory", "demo_tenants_file", "hash_password", "load_tenants"]
+
+Strategy = Literal["modules", "pack"]
+
+# Moderate argon2id cost (OWASP's minimum profile): a legacy client authenticates
+# once per token lifetime, so ~20 ms per login is affordable and still slow for
+# an offline guesser.
+_HASHER = argon2.PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_DUMMY_HASH = _HASHER.hash("no user has this password")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def demo_tenants_file() -> Path:
+    return project_root() / "config" / "tenants.demo.yaml"
+
+
+class _Secret(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    env: str | None = None
+    file: Path | None = None
+    value: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _Secret:
+        if sum(item is not None for item in (self.env, self.file, self.value)) != 1:
+            raise ValueError("a secret is exactly one of {env: NAME}, {file: PATH} or {value: ...}")
+        return self
+
+
+class _PdtAccount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    username: str = Field(min_length=1)
+    password: _Secret
+
+
+class _User(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    username: str = Field(min_length=1, max_length=256)
+    password_hash: str = Field(pattern=r"^\$argon2id?\$")
+
+
+class _TenantSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-_]{0,62}$")
+    name: str
+    demo: bool = False
+    products: list[str] = Field(min_length=1)
+    strategy: Strategy = "modules"
+    pack: str | None = None
+    users: list[_User] = Field(min_length=1)
+    pdt: dict[Environment, _PdtAccount]
+
+
+class _TenantFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tenants: list[_TenantSpec]
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    name: str
+    products: frozenset[str]
+    strategy: Strategy
+    pack: str | None
+    demo: bool
+    credentials: Mapping[str, PdtCredential] = field(repr=False)
+
+    def credential(self, environment: str) -> PdtCredential:
+        found = self.credentials.get(environment)
+        if found is None:
+            # The tenant has no PDT account for this environment (e.g. HML only).
+            raise Forbidden(f"tenant {self.id} has no PDT credentials for {environment}")
+        return found
+
+    def require_product(self, product: str) -> None:
+        if product not in self.products:
+            raise Forbidden(f"tenant {self.id} has no access to {product}")
+
+
+@dataclass(frozen=True)
+class TenantDirectory:
+    tenants: Mapping[str, Tenant]
+    _users: Mapping[str, tuple[str, str]] = field(repr=False)
+    refused_demo: tuple[str, ...] = ()
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(tenant_id)
+
+    async def authenticate(self, username: str, password: str) -> Tenant:
+        """The tenant of a legacy username/password; raises BadCredentials otherwise."""
+        tenant_id, stored = self._users.get(username, ("", _DUMMY_HASH))
+        verified = await asyncio.to_thread(_verify, stored, password)
+        tenant = self.tenants.get(tenant_id)
+        if not verified or tenant is None:
+            raise BadCredentials("legacy credentials refused")
+        return tenant
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+def _resolve_secret(secret: _Secret, *, base: Path, where: str, demo: bool) -> str:
+    if secret.value is not None:
+        if not demo:
+            raise ConfigError(f"{where}: clear-text secrets are only allowed for demo tenants; use env or file")
+        return secret.value
+    if secret.env is not None:
+        value = os.environ.get(secret.env)
+        if not value:
+            raise ConfigError(f"{where}: environment variable {secret.env} is not set")
+        return value
+    assert secret.file is not None
+    path = secret.file if secret.file.is_absolute() else base / secret.file
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read secret file {path}: {exc.strerror}") from exc
+
+
+def load_tenants(
+    path: Path, *, known_products: frozenset[str], simulator_only: bool
+) -> TenantDirectory:
+    """Read and check the tenant file. Demo tenants load only when ``simulator_only``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = _TenantFile.model_validate(raw)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read tenant file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ConfigError(f"{path}: {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+    tenants: dict[str, Tenant] = {}
+    users: dict[str, tuple[str, str]] = {}
+    refused: list[str] = []
+    for entry in spec.tenants:
+        where = f"{path}: tenant {entry.id}"
+        if entry.demo and not simulator_only:
+            refused.append(entry.id)
+            continue
+        if entry.id in tenants:
+            raise ConfigError(f"{where}: id used twice")
+        unknown = sorted(set(entry.products) - known_products)
+        if unknown and entry.demo:
+            # The demo file lists every product; a mappings directory may ship fewer.
+            entry = entry.model_copy(update={"products": [p for p in entry.products if p in known_products]})
+        elif unknown:
+            raise ConfigError(f"{where}: unknown products {unknown} (known: {sorted(known_products)})")
+        if entry.strategy == "pack" and not entry.pack:
+            raise ConfigError(f"{where}: strategy 'pack' needs 'pack' (the PDT pack name)")
+        credentials = {
+            environment: PdtCredential(
+                environment=environment,
+                username=account.username,
+                password=_resolve_secret(
+                    account.password, base=path.parent, where=f"{where}: pdt.{environment}", demo=entry.demo
+                ),
+            )
+            for environment, account in entry.pdt.items()
+        }
+        tenants[entry.id] = Tenant(
+            entry.id,
+            entry.name,
+            frozenset(entry.products),
+            entry.strategy,
+            entry.pack,
+            entry.demo,
+            credentials,
+        )
+        for user in entry.users:
+            if user.username in users:
+                raise ConfigError(f"{where}: username {user.username!r} already belongs to another tenant")
+            users[user.username] = (entry.id, user.password_hash)
+    return TenantDirectory(tenants, users, tuple(refused))

@@ -44,8 +44,9 @@ MAX_RATING: Final = 3
 MIN_INSIGHTS: Final = 2
 MAX_INSIGHTS: Final = 8
 
-# Changing this label reshuffles every simulated person: bump the version on purpose only.
-_PROFILE_KEY: Final = b"pdt-proxy/simulator/person-profile/v1"
+# Changing this key reshuffles every simulated person: bump the version on purpose only.
+# Keyed once and copied per draw: setting up the key costs more than hashing a label.
+_KEYED_HASH: Final = hashlib.blake2b(key=b"pdt-proxy/simulator/person-profile/v1", digest_size=8)
 _NON_DIGITS: Final = re.compile(r"[^0-9]")
 # How far one extra piece of data can move the score: enough to tell requests apart,
 # too little to change what kind of person this is.
@@ -112,8 +113,9 @@ def derive_profile(document: str, catalogue: Sequence[CatalogueEntry]) -> Person
 
 def _unit(document: str, label: str) -> float:
     """A number in [0, 1) fixed by the document and the question being asked of it."""
-    digest = hashlib.blake2b(f"{label}\x00{document}".encode(), key=_PROFILE_KEY, digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+    draw = _KEYED_HASH.copy()
+    draw.update(f"{label}\x00{document}".encode())
+    return int.from_bytes(draw.digest(), "big") / 2**64
 
 
 def _rating_level(document: str, pair: EntityPair, risk: float) -> int:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proxy.simulators.catalogue import Entity
 from proxy.simulators.otp import check_code, parse_channel
 from proxy.simulators.results import (
     INITIAL,
@@ -33,10 +34,11 @@ _UNAUTHORIZED: Final = "Authorization has been denied for this request."
 _BAD_CREDENTIALS: Final = "Username or Password is incorrect"
 # Which transaction field a token channel sends to, as ProblemDetails names it.
 _CHANNEL_FIELD: Final[dict[Channel, str]] = {"Sms": "phone", "Email": "email"}
-_CHANNEL_ENTITY: Final[dict[Channel, str]] = {"Sms": "Phone", "Email": "Email"}
+_CHANNEL_ENTITY: Final[dict[Channel, Entity]] = {"Sms": "Phone", "Email": "Email"}
 # PDT's own path segments; the simulator-only route is laxer (see ``parse_channel``).
 _PDT_CHANNELS: Final[dict[str, Channel]] = {"sms": "Sms", "emails": "Email"}
-_RESULT_KEYS: Final[dict[Module, str]] = {"score": "scores", "rating": "ratings", "insight": "insights"}
+# ``all`` names module results in the plural, a pack in the singular.
+_PLURAL: Final[dict[Module, str]] = {"score": "scores", "rating": "ratings", "insight": "insights"}
 
 
 class _Endpoints:
@@ -83,17 +85,17 @@ class _Endpoints:
 
     def _run(self, transaction: StoredTransaction, module: Module) -> list[dict[str, Any]]:
         """Compute one module on the transaction as it stands now, replacing its earlier result."""
-        now = self._now()
+        now, profile, body = self._now(), transaction.profile, transaction.body
         if module == "score":
             # Later scores (PhoneChecked) are events that stay; only the Initial one is recomputed.
-            kept = [s for s in transaction.scores or [] if s["reason"] != INITIAL]
-            transaction.scores = [*kept, score_result(transaction.profile, transaction.body, now)]
-            return transaction.scores
-        if module == "rating":
-            transaction.ratings = rating_results(transaction.profile, transaction.body, now)
-            return transaction.ratings
-        transaction.insights = insight_results(transaction.profile, transaction.body)
-        return transaction.insights
+            kept = [s for s in transaction.results.get("score", []) if s["reason"] != INITIAL]
+            results = [*kept, score_result(profile, body, now)]
+        elif module == "rating":
+            results = rating_results(profile, body, now)
+        else:
+            results = insight_results(profile, body)
+        transaction.results[module] = results
+        return results
 
     def _pack_answer(self, transaction: StoredTransaction) -> dict[str, Any]:
         answer: dict[str, Any] = {
@@ -101,10 +103,8 @@ class _Endpoints:
             "status": "completed",
             "transaction": transaction.body,
         }
-        for module in MODULES:
-            results = getattr(transaction, _RESULT_KEYS[module])
-            if results is not None:
-                answer[module] = {"results": results, "moduleStatus": "completed"}
+        for module, results in transaction.results.items():
+            answer[module] = {"results": results, "moduleStatus": "completed"}
         return answer
 
     # -- authentication -------------------------------------------------------------
@@ -144,10 +144,9 @@ class _Endpoints:
         transaction = self._transaction(request)
         answer: dict[str, Any] = {"transaction": transaction.body}
         # A module never requested is absent, so callers can tell it from an empty result.
-        for key in _RESULT_KEYS.values():
-            results = getattr(transaction, key)
-            if results is not None:
-                answer[key] = results
+        for module in MODULES:
+            if module in transaction.results:
+                answer[_PLURAL[module]] = transaction.results[module]
         return json_response(answer)
 
     # -- modules ----------------------------------------------------------------------
@@ -156,10 +155,10 @@ class _Endpoints:
         return json_response(self._run(self._transaction(request), "score"), 201)
 
     async def get_scores(self, request: Request) -> Response:
-        transaction = self._transaction(request)
-        if transaction.scores is None:
+        scores = self._transaction(request).results.get("score")
+        if scores is None:
             raise PdtAnswer.message(404, "Score not found")
-        return json_response(transaction.scores)
+        return json_response(scores)
 
     async def post_ratings(self, request: Request) -> Response:
         return json_response(self._run(self._transaction(request), "rating"), 201)
@@ -199,9 +198,8 @@ class _Endpoints:
             token, transaction.id, body["value"], now=self.sim.clock(), ttl_s=self.sim.code_ttl_s
         )
         if channel == "Sms" and status == "Valid" and not was_valid:
-            scores = transaction.scores if transaction.scores is not None else []
-            scores.append(phone_checked_score(transaction.profile, transaction.body, self._now()))
-            transaction.scores = scores
+            checked = phone_checked_score(transaction.profile, transaction.body, self._now())
+            transaction.results.setdefault("score", []).append(checked)
         return json_response({"status": status, "type": channel, "createdAt": token.created_at})
 
     async def simulator_token_code(self, request: Request) -> Response:

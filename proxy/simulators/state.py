@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from typing import Final
 
 from proxy.config import SimulatorSettings
 from proxy.simulators.catalogue import CatalogueEntry
@@ -16,6 +18,8 @@ from proxy.simulators.store import TransactionStore
 from proxy.simulators.validation import BodyValidator
 
 __all__ = ["PdtSimulator", "Validators"]
+
+_PROFILE_CACHE_SIZE: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,12 @@ class PdtSimulator:
     code_ttl_s: float
     clock: Callable[[], float]
     rng: random.Random
+    # Deriving a profile costs ~50 keyed hashes; load tests replay a pool of documents.
+    _profiles: Callable[[str], PersonProfile] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        derive = partial(derive_profile, catalogue=self.catalogue)
+        self._profiles = lru_cache(maxsize=_PROFILE_CACHE_SIZE)(derive)
 
     @property
     def accounts(self) -> Mapping[str, str]:
@@ -48,7 +58,7 @@ class PdtSimulator:
         self.sessions.add_account(username, password)
 
     def profile_for(self, document: str) -> PersonProfile:
-        return derive_profile(document, self.catalogue)
+        return self._profiles(document)
 
     @staticmethod
     def token_code(transaction_id: str, channel: str) -> str:

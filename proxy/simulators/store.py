@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from proxy.simulators.profile import PersonProfile
+from proxy.simulators.results import Module
 
 __all__ = [
     "DEFAULT_MAX_TRANSACTIONS",
@@ -39,9 +40,8 @@ class StoredTransaction:
     owner: str
     body: dict[str, Any]
     profile: PersonProfile
-    scores: list[dict[str, Any]] | None = None
-    ratings: list[dict[str, Any]] | None = None
-    insights: list[dict[str, Any]] | None = None
+    # A module never requested has no key: PDT answers 404 / leaves it out of ``all``.
+    results: dict[Module, list[dict[str, Any]]] = field(default_factory=dict)
     tokens: dict[Channel, OneTimeToken] = field(default_factory=dict)
     pack: str | None = None
     pack_created_at: str | None = None
@@ -63,9 +63,6 @@ class TransactionStore:
 
     def __len__(self) -> int:
         return len(self._by_id)
-
-    def __contains__(self, transaction_id: object) -> bool:
-        return transaction_id in self._by_id
 
     def add(self, transaction: StoredTransaction) -> None:
         self._by_id[transaction.id] = transaction

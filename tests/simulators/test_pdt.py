@@ -405,6 +405,22 @@ async def test_all_holds_only_modules_requested(pdt: Pdt) -> None:
     ]
 
 
+async def test_module_calls_answer_for_the_transaction_as_it_stands(pdt: Pdt) -> None:
+    transaction = await pdt.create({**BARE_PERSON, "phone": {"areaCode": 11, "number": 988887777}})
+    path = f"/v1/transaction/{transaction['id']}"
+    before = (await pdt.client.post(f"{path}/ratings", headers=pdt.headers)).json()
+    await pdt.client.post(f"{path}/scores", headers=pdt.headers)
+    await pdt.client.post(f"{path}/sms/tokens", headers=pdt.headers)
+    code = token_code(transaction["id"], "sms")
+    await pdt.client.post(f"{path}/sms/tokens/validate", json={"value": code}, headers=pdt.headers)
+    await pdt.client.post(f"{path}/complements", json={"email": "a@b.c"}, headers=pdt.headers)
+    after = (await pdt.client.post(f"{path}/ratings", headers=pdt.headers)).json()
+    scores = (await pdt.client.post(f"{path}/scores", headers=pdt.headers)).json()
+    assert [r["relatedTo"] for r in before] == [["Document", "Phone"]]
+    assert [r["relatedTo"] for r in after] == [["Document", "Email"], ["Document", "Phone"], ["Phone", "Email"]]
+    assert [score["reason"] for score in scores] == ["PhoneChecked", "Initial"]
+
+
 # -- one-time tokens ---------------------------------------------------------------------
 
 

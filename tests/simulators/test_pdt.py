@@ -417,7 +417,11 @@ async def test_module_calls_answer_for_the_transaction_as_it_stands(pdt: Pdt) ->
     after = (await pdt.client.post(f"{path}/ratings", headers=pdt.headers)).json()
     scores = (await pdt.client.post(f"{path}/scores", headers=pdt.headers)).json()
     assert [r["relatedTo"] for r in before] == [["Document", "Phone"]]
-    assert [r["relatedTo"] for r in after] == [["Document", "Email"], ["Document", "Phone"], ["Phone", "Email"]]
+    assert [r["relatedTo"] for r in after] == [
+        ["Document", "Email"],
+        ["Document", "Phone"],
+        ["Phone", "Email"],
+    ]
     assert [score["reason"] for score in scores] == ["PhoneChecked", "Initial"]
 
 

@@ -1,0 +1,360 @@
+"""The one place where personal and secret data is masked (LGPD art. 6 III, art. 46).
+
+Logs, recorded corpora and shadow differences all pass through this module; nothing
+else in the proxy decides what is personal. Two entry points:
+
+* ``mask_text`` finds personal data by its *shape* in free text (log messages,
+  exception text, URLs, reprs).
+* ``mask_value`` / ``mask_mapping`` mask structured data by field *name*, which is
+  surer than shape (a ``Number`` or ``Name`` has no recognisable shape), and fall
+  back to ``mask_text`` for every string whose name is not known.
+
+Free-text rules, applied in this order (earlier rules consume what later ones might
+misread, e.g. an e-mail local part made of digits is not taken for a CPF):
+
+==================  ===========================================  =============================
+rule                matched                                      masked as
+==================  ===========================================  =============================
+secret key/value    ``password=``, ``senha:``, ``token=``,       ``password=***``
+                    ``api_key``, ``authorization:``, ``secret``
+                    ... (any case; ``=`` or ``:``; quotes ok)
+bearer / basic      ``Bearer <credential>``, ``Basic <cred>``    ``Bearer ***``
+JWT                 ``eyJ...`` with up to two ``.`` sections     ``***``
+e-mail              ``local@domain.tld``                         ``m***@example.com``
+CNPJ                14 digits, bare or ``11.222.333/0001-81``;   ``**.***.***/****-81``
+                    alphanumeric (2026 format) when punctuated;
+                    only if the check digits are valid
+CPF                 11 digits, bare or ``123.456.789-09``;       ``***.***.***-09``
+                    only if the mod-11 check digits are valid
+phone (BR)          optional ``+55``/``55``, DDD (``11`` or      ``+55 11 *****-**87``
+                    ``(11)``), subscriber of 9 digits starting   (DDD, country code and
+                    with 9 (mobile) or 8 starting with 2-5       punctuation kept, all but
+                    (landline); a bare digit run must be a       the last 2 subscriber
+                    mobile (a bare 10-digit run is as likely a   digits starred)
+                    Unix timestamp as a landline)
+==================  ===========================================  =============================
+
+Numbers are matched only when not glued to other digits, so a CPF inside a longer
+digit run (an id, a timestamp) is left alone: masking windows of long numbers would
+mangle ids in roughly one case in a hundred (the chance of valid check digits).
+
+Field-name rules (names compared case-insensitively, ``_`` and ``-`` ignored, so
+``CustomerName``, ``customer_name`` and ``customer-name`` are one name):
+
+==========================================================  =============================
+names                                                       masked as
+==========================================================  =============================
+document, cpf, cnpj, secondaryDocument, ownerDocument       CPF / CNPJ shape above, keeping
+                                                            only check digits; else ``***``
+name, mothersName, ownerName, customerName, fullName, ...   ``***``
+email, emailAddress                                         ``m***@example.com``
+phone, phones, phoneNumber, number, mobile, cellphone       phone shape above; a bare
+                                                            subscriber keeps its last 2
+                                                            digits (``*******87``)
+birthdate, dateOfBirth, birthday, dob                       ``***``
+street, address, addressLine, complement, district,         ``***`` (an ``address`` object
+neighborhood                                                is walked field by field)
+zipCode, cep, postalCode                                    first 5 digits (``06454***``)
+password, senha, secret, token, accessToken, authorization,  ``***``
+cookie, setCookie, apiKey, xApiKey
+value                                                       ``***`` when it is a digit
+                                                            string (a 2FA code); scores,
+                                                            ratings and words are kept
+==========================================================  =============================
+
+``areaCode``/``DDD``/``countryCode``, cities and states are kept: they locate a
+region, not a person, and a DDD is what makes a phone mismatch explainable.
+
+``pseudonym`` gives a keyed, irreversible token (HMAC-SHA256) for the rare place that
+must correlate the same person across records (replays, sticky canaries) without
+holding the value itself (LGPD art. 13 §4: the key is the separately kept part).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
+from typing import Any
+
+from stdnum.br import cnpj as _cnpj
+from stdnum.br import cpf as _cpf
+
+__all__ = ["MASK", "mask_mapping", "mask_text", "mask_value", "pseudonym"]
+
+MASK = "***"
+
+# --- free text -------------------------------------------------------------------
+
+# Guards that let ``mask_text`` skip rules cheaply. Substring tests cost ~0.1 µs on
+# a 200-character line; a case-insensitive alternation over the same line costs
+# ~20 µs, so no rule runs on a line that lacks what the rule needs.
+_KEY_WORDS = ("pass", "pwd", "senha", "secret", "token", "key", "auth", "cookie")
+# Every CPF, CNPJ and phone shape is a run of digits and punctuation starting and
+# ending with a digit, at least 10 characters long. Starting the pattern with a
+# digit class lets the regex engine skip non-digits quickly, and the (slower)
+# number rules then run only on the few short runs found.
+_NUMBER_RUN = re.compile(r"\d[\d\s().+/-]{8,}\d", re.ASCII)
+_MIN_DIGITS = 10
+# A punctuated alphanumeric CNPJ (2026 format) holds letters, so no number run
+# covers it; it always has this tail.
+_ALNUM_CNPJ_TAIL = re.compile(r"/[0-9A-Z]{4}-\d\d", re.ASCII)
+
+_SECRET_KV = re.compile(
+    r"(?P<key>(?<![A-Za-z0-9])(?:password|passwd|pwd|senha|client_secret|secret"
+    r"|api[_-]?key|access_token|refresh_token|token|authorization|cookie))"
+    r"(?P<sep>[\"']?\s*[:=]\s*[\"']?)"
+    r"(?P<value>(?:(?:Bearer|Basic)\s+)?[^\s&,;\"'}\]]+)",
+    re.IGNORECASE | re.ASCII,
+)
+_BEARER = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE | re.ASCII)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}", re.ASCII)
+_EMAIL = re.compile(
+    r"(?P<first>[A-Za-z0-9_%+-])[A-Za-z0-9._%+-]{0,63}"
+    r"@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})",
+    re.ASCII,
+)
+_CNPJ = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"\d{14}"
+    r"|[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}"
+    r"|\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2}"
+    r")(?![0-9A-Za-z])",
+    re.ASCII,
+)
+_CPF = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}[-.]?\d{2}(?!\d)", re.ASCII)
+_PHONE = re.compile(
+    r"(?<![\d+])"
+    r"(?P<prefix>(?:\+?55[\s-]?)?\(?0?[1-9][1-9]\)?[\s-]?)"
+    r"(?P<subscriber>9\d{4}[\s.-]?\d{4}|[2-5]\d{3}[\s.-]?\d{4})"
+    r"(?!\d)",
+    re.ASCII,
+)
+_NOT_DIGIT = re.compile(r"\D", re.ASCII)
+_DIGIT_BUT_LAST_TWO = re.compile(r"\d(?=(?:\D*\d){2})", re.ASCII)
+_DOCUMENT_PUNCTUATION = re.compile(r"[\s./-]")
+
+
+def _mask_cpf_digits(digits: str) -> str:
+    return f"***.***.***-{digits[-2:]}"
+
+
+def _mask_cnpj_digits(compact: str) -> str:
+    return f"**.***.***/****-{compact[-2:]}"
+
+
+def _star_subscriber(subscriber: str) -> str:
+    # Keep punctuation so the reader still sees "a phone", and the last two digits
+    # so two phones in one record can be told apart.
+    return _DIGIT_BUT_LAST_TWO.sub("*", subscriber)
+
+
+def _on_secret(match: re.Match[str]) -> str:
+    return f"{match['key']}{match['sep']}{MASK}"
+
+
+def _on_bearer(match: re.Match[str]) -> str:
+    return f"{match['scheme']} {MASK}"
+
+
+def _on_email(match: re.Match[str]) -> str:
+    return f"{match['first']}{MASK}@{match['domain']}"
+
+
+def _on_cnpj(match: re.Match[str]) -> str:
+    compact = _DOCUMENT_PUNCTUATION.sub("", match[0])
+    return _mask_cnpj_digits(compact) if _cnpj.is_valid(compact) else match[0]
+
+
+def _on_cpf(match: re.Match[str]) -> str:
+    digits = _NOT_DIGIT.sub("", match[0])
+    return _mask_cpf_digits(digits) if _cpf.is_valid(digits) else match[0]
+
+
+def _on_phone(match: re.Match[str]) -> str:
+    subscriber = match["subscriber"]
+    if match[0].isdigit() and subscriber[0] != "9":
+        return match[0]  # a bare 10-digit run: more likely a timestamp than a landline
+    return f"{match['prefix']}{_star_subscriber(subscriber)}"
+
+
+def _on_number_run(match: re.Match[str]) -> str:
+    run = match[0]
+    if len(_NOT_DIGIT.sub("", run)) < _MIN_DIGITS:
+        return run
+    # Order matters: a 14-digit CNPJ must not be read as a CPF plus three digits.
+    run = _CNPJ.sub(_on_cnpj, run)
+    run = _CPF.sub(_on_cpf, run)
+    return _PHONE.sub(_on_phone, run)
+
+
+def mask_text(text: str) -> str:
+    """Mask every CPF, CNPJ, e-mail, phone, token and secret found by shape in ``text``."""
+    lowered = text.lower()
+    if ("=" in text or ":" in text) and any(word in lowered for word in _KEY_WORDS):
+        text = _SECRET_KV.sub(_on_secret, text)
+    if "bearer" in lowered or "basic" in lowered:
+        text = _BEARER.sub(_on_bearer, text)
+    if "eyJ" in text:
+        text = _JWT.sub(MASK, text)
+    if "@" in text:
+        # Before numbers: the digits of "12345678909@mail.com" are an e-mail's.
+        text = _EMAIL.sub(_on_email, text)
+    if "/" in text and _ALNUM_CNPJ_TAIL.search(text):
+        text = _CNPJ.sub(_on_cnpj, text)
+    return _NUMBER_RUN.sub(_on_number_run, text)
+
+
+# --- structured data ---------------------------------------------------------------
+
+_Rule = Callable[[object], object]
+
+
+def _redact(_value: object) -> object:
+    return MASK
+
+
+def _mask_document(value: object) -> object:
+    compact = _DOCUMENT_PUNCTUATION.sub("", str(value)).upper()
+    if len(compact) == 11 and compact.isdigit():
+        return _mask_cpf_digits(compact)
+    if len(compact) == 14 and compact.isascii() and compact.isalnum() and compact[-2:].isdigit():
+        return _mask_cnpj_digits(compact)
+    return MASK
+
+
+def _mask_email(value: object) -> object:
+    match = _EMAIL.fullmatch(str(value).strip())
+    return _on_email(match) if match else MASK
+
+
+def _mask_phone(value: object) -> object:
+    text = str(value).strip()
+    match = _PHONE.fullmatch(text)
+    if match:
+        return f"{match['prefix']}{_star_subscriber(match['subscriber'])}"
+    # A subscriber number without DDD, or a street number under ``Number``.
+    return _star_subscriber(text) if any(c.isdigit() for c in text) else MASK
+
+
+def _mask_zip(value: object) -> object:
+    digits = _NOT_DIGIT.sub("", str(value))
+    return f"{digits[:5]}***" if len(digits) == 8 else MASK
+
+
+def _mask_code(value: object) -> object:
+    # ``value`` carries 2FA codes ("123456") but also scores (73.71) and ratings
+    # ("High"): only a digit string is a secret; the others are what comparisons read.
+    if isinstance(value, str):
+        return MASK if value.strip().isdigit() else mask_text(value)
+    return value
+
+
+def _rules(*names: str, rule: _Rule) -> dict[str, _Rule]:
+    return dict.fromkeys(names, rule)
+
+
+_FIELD_RULES: Mapping[str, _Rule] = {
+    **_rules("document", "cpf", "cnpj", "secondarydocument", "ownerdocument", "documentnumber",
+             rule=_mask_document),
+    **_rules("name", "mothersname", "mothername", "fathersname", "ownername", "customername",
+             "fullname", "firstname", "lastname", "socialname", rule=_redact),
+    **_rules("email", "emailaddress", rule=_mask_email),
+    **_rules("phone", "phones", "phonenumber", "number", "mobile", "mobilephone", "cellphone",
+             "telephone", rule=_mask_phone),
+    **_rules("birthdate", "dateofbirth", "birthday", "dob", rule=_redact),
+    **_rules("street", "address", "addressline", "complement", "district", "neighborhood",
+             "neighbourhood", rule=_redact),
+    **_rules("zipcode", "cep", "postalcode", rule=_mask_zip),
+    **_rules("password", "passwd", "pwd", "senha", "secret", "clientsecret", "token",
+             "accesstoken", "refreshtoken", "authorization", "cookie", "setcookie", "apikey",
+             "xapikey", rule=_redact),
+    "value": _mask_code,
+}  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _normalise(key: str) -> str:
+    # Bounded cache: keys come from a few contracts, but a hostile body could send many.
+    return key.casefold().replace("_", "").replace("-", "")
+
+
+def _mask_scalar(value: object) -> object:
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        # A CPF sent as a JSON number is still a CPF; short numbers cannot be one.
+        if abs(value) < 10**9:
+            return value
+        text = str(value)
+        masked = mask_text(text)
+        return value if masked == text else masked
+    # Anything not JSON-native (an exception, an httpx URL, a datetime) is rendered
+    # and masked as text, so a repr cannot smuggle a value past the masking.
+    return mask_text(value if isinstance(value, str) else str(value))
+
+
+def _walk(data: object, drop: frozenset[str]) -> Any:
+    if isinstance(data, Mapping):
+        return {
+            (mask_text(key) if isinstance(key, str) else key): _field(key, item, drop)
+            for key, item in data.items()
+            if not (isinstance(key, str) and _normalise(key) in drop)
+        }
+    if isinstance(data, list | tuple):
+        return [_walk(item, drop) for item in data]
+    return _mask_scalar(data)
+
+
+def _field(key: object, value: object, drop: frozenset[str]) -> Any:
+    rule = _FIELD_RULES.get(_normalise(key)) if isinstance(key, str) else None
+    if rule is None or isinstance(value, Mapping):
+        # Objects are walked field by field even under a known name: ``Phone`` is
+        # {CountryCode, AreaCode, Number} and its AreaCode is worth keeping.
+        return _walk(value, drop)
+    if isinstance(value, list | tuple):
+        # ``Phones: ["11988056887", ...]`` gets the phone rule per element.
+        return [_field(key, item, drop) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    return rule(value)
+
+
+def mask_value(key: str, value: object) -> object:
+    """Mask ``value`` as the field called ``key`` deserves (see the table above)."""
+    return _field(key, value, frozenset())
+
+
+def mask_mapping(data: Any, *, drop: Collection[str] = ()) -> Any:
+    """Masked deep copy of JSON-like ``data``; keys named in ``drop`` are removed.
+
+    ``drop`` names are compared like field names (case-insensitive, ``_``/``-``
+    ignored) at every depth: logs drop ``Authorization`` headers rather than star them.
+    """
+    return _walk(data, frozenset(_normalise(name) for name in drop))
+
+
+# --- pseudonyms ----------------------------------------------------------------------
+
+_PUNCTUATED_NUMBER = re.compile(r"[\d\s().+/-]+")
+_MIN_KEY_BYTES = 16
+
+
+def pseudonym(value: str, *, key: bytes) -> str:
+    """A stable, irreversible token for ``value``: HMAC-SHA256 under ``key``, 16 hex chars.
+
+    Documents and phones are reduced to their digits first, so ``123.456.789-09`` and
+    ``12345678909`` are one person; other text is case-folded. The key is mandatory
+    and at least 16 bytes: without it, a CPF's hash is reversed by trying all 10^9
+    CPFs, which is not anonymisation (LGPD art. 5 XI).
+    """
+    if len(key) < _MIN_KEY_BYTES:
+        raise ValueError(f"pseudonym key must be at least {_MIN_KEY_BYTES} bytes")
+    text = value.strip()
+    if _PUNCTUATED_NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
+        text = _NOT_DIGIT.sub("", text)
+    else:
+        text = text.casefold()
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]

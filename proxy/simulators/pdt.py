@@ -7,6 +7,18 @@ adds nothing to a call unless latency or faults are configured. Answers come fro
 insights. Besides PDT's routes it serves one simulator-only route,
 ``GET /_simulator/tokens/{transactionId}/{sms|email}`` -> ``{"code": "123456"}``, the
 one-time code the person would have received (same bearer token and ownership rules).
+
+Choices where ``pdt.md`` is silent (all reconstructed):
+
+- request bodies must match ``mappings/pdt/schemas`` exactly (camelCase, no unknown
+  fields; ``documentType`` and ``document`` required); ``null`` counts as absent;
+- a module POST answers for the transaction as it stands now and replaces that module's
+  earlier result (scores keep their ``PhoneChecked`` entries); ratings with no pair
+  present answer 201 ``[]``;
+- ``GET .../all`` leaves out the key of a module never requested;
+- complements answer 200 with the updated transaction;
+- token errors (no e-mail/phone to send to, validation before sending) are 400
+  ProblemDetails; a wrong code leaves the token open until it expires.
 """
 
 from __future__ import annotations

@@ -42,8 +42,13 @@ Environment = Literal["prd", "hml"]
 
 
 def project_root() -> Path:
-    """The checkout (or image) directory that holds ``mappings/`` and ``config/``."""
-    return Path(__file__).resolve().parent.parent
+    """The directory that holds ``mappings/`` and ``config/``.
+
+    ``PROXY_HOME`` when set (an installed wheel lives in site-packages, away from
+    its data: the container image sets it), else the checkout this file is in.
+    """
+    home = os.environ.get("PROXY_HOME")
+    return Path(home) if home else Path(__file__).resolve().parent.parent
 
 
 class _Frozen(BaseModel):
@@ -95,12 +100,14 @@ class PdtEnvironment(_Frozen):
         return self.base_url == SIMULATOR
 
 
+def _simulator_environments() -> dict[Environment, PdtEnvironment]:
+    return {"prd": PdtEnvironment(), "hml": PdtEnvironment()}
+
+
 class PdtSettings(_Frozen):
     # Legacy PRD callers are answered by PDT PRD, HML callers by PDT HML: the
     # legacy path prefix decides the environment, as the legacy hosts did.
-    environments: dict[Environment, PdtEnvironment] = Field(
-        default_factory=lambda: {"prd": PdtEnvironment(), "hml": PdtEnvironment()}
-    )
+    environments: dict[Environment, PdtEnvironment] = Field(default_factory=lambda: _simulator_environments())
     timeouts: TimeoutSettings = TimeoutSettings()
     pool: PoolSettings = PoolSettings()
     # Refresh a PDT token this long before it expires so no call races the expiry.

@@ -58,8 +58,7 @@ class CompiledSchema:
         return True
 
     def violations(self, document: Any) -> list[SchemaViolation]:
-        found = [_violation(error) for error in self._detailed.iter_errors(document)]
-        found = [item for group in found for item in group]
+        found = [item for error in self._detailed.iter_errors(document) for item in _violation(error)]
         # The validators share one format registry, so an empty list after a failed
         # fast check would be a bug in a validator; report it on the whole body.
         return found or [SchemaViolation("$", "invalid", {})]
@@ -123,7 +122,7 @@ def _branch_errors(error: jsonschema.ValidationError) -> list[jsonschema.Validat
     only complaint is a type mismatch at its root was not the one meant.
     """
     branches: dict[Any, list[jsonschema.ValidationError]] = {}
-    for sub in error.context or ():
+    for sub in error.context or []:
         branches.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
     for errors in branches.values():
         if not all(sub.validator == "type" and not sub.relative_path for sub in errors):
@@ -137,8 +136,9 @@ def _violation(error: jsonschema.ValidationError) -> list[SchemaViolation]:
         if meant:
             return [item for sub in meant for item in _violation(sub)]
     base = list(error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+    required = error.validator_value
+    if error.validator == "required" and isinstance(error.instance, dict) and isinstance(required, list):
+        missing = [name for name in required if name not in error.instance]
         return [SchemaViolation(_dotted([*base, name]), "required", {}) for name in missing]
     params: dict[str, Any] = {}
     if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems"):

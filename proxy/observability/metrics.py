@@ -1,0 +1,248 @@
+"""Prometheus metrics of one app instance, behind typed methods.
+
+The rest of the proxy calls ``Metrics.observe_request(...)``, ``count_unmapped(...)``
+and so on, and never touches a prometheus object. Each ``Metrics`` owns its own
+``CollectorRegistry`` (not the process-global one), so two apps in one process (the
+tests build many) never collide on a metric name.
+
+Label values are bounded, because some come from outside (PDT codes, tenant names)
+and every distinct value is a new time series held in memory forever:
+
+* each value is masked (``privacy.mask_text``: a label must never carry a CPF),
+  characters outside ``[A-Za-z0-9_.:-]`` become ``_``, and it is cut to
+  ``LABEL_MAX_CHARS``; an empty value becomes ``none``;
+* each metric holds at most ``max_series`` label combinations; past that, new
+  combinations are counted under ``_other`` in every label, and
+  ``pdt_proxy_metric_series_overflow_total{metric}`` says which metric overflowed.
+
+``labels(...)`` costs several microseconds (validation, locking, a dict keyed by
+strings), so children are cached per raw label tuple: a hot-path observation is one
+dict lookup plus the increment.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Final, Generic, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+from proxy import privacy
+
+__all__ = ["DURATION_BUCKETS_S", "LABEL_MAX_CHARS", "OTHER", "Metrics", "sanitize_label"]
+
+LABEL_MAX_CHARS: Final = 64
+OTHER: Final = "_other"
+EMPTY: Final = "none"
+# 1 ms (a simulator answer, the proxy alone) to 10 s (past the 8 s request deadline),
+# roughly 1-2.5-5 per decade: enough resolution for p50/p99 without series bloat.
+DURATION_BUCKETS_S: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_DEFAULT_MAX_SERIES: Final = 2000
+
+_LABEL_FORBIDDEN = re.compile(r"[^A-Za-z0-9_.:-]")
+
+_M = TypeVar("_M", Counter, Gauge, Histogram)
+
+
+def sanitize_label(value: object) -> str:
+    """A label value that cannot carry personal data or break the exposition format."""
+    text = _LABEL_FORBIDDEN.sub("_", privacy.mask_text(str(value)))[:LABEL_MAX_CHARS]
+    return text or EMPTY
+
+
+class _Family(Generic[_M]):
+    """One labelled metric with its cache of children and its series limit."""
+
+    __slots__ = ("_children", "_max_series", "_metric", "_name", "_other", "_overflow")
+
+    def __init__(self, metric: _M, name: str, max_series: int, overflow: Counter) -> None:
+        self._metric: _M = metric
+        self._name = name
+        self._max_series = max_series
+        self._overflow = overflow
+        self._children: dict[tuple[object, ...], _M] = {}
+        self._other: _M | None = None
+
+    def child(self, *values: object) -> _M:
+        found = self._children.get(values)
+        return found if found is not None else self._add(values)
+
+    def _add(self, values: tuple[object, ...]) -> _M:
+        # A race between two threads ends in the same child twice: labels() is idempotent.
+        if len(self._children) >= self._max_series:
+            # Not cached: the cache must stay as bounded as the series.
+            self._overflow.labels(self._name).inc()
+            if self._other is None:
+                self._other = self._metric.labels(*(OTHER for _ in values))
+            return self._other
+        child = self._metric.labels(*(sanitize_label(value) for value in values))
+        self._children[values] = child
+        return child
+
+
+class Metrics:
+    """All of the proxy's metrics, created once per app."""
+
+    def __init__(self, *, max_series: int = _DEFAULT_MAX_SERIES) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self._overflow = Counter(
+            "pdt_proxy_metric_series_overflow_total",
+            "Observations folded into _other because a metric reached its series limit.",
+            ["metric"],
+            registry=registry,
+        )
+
+        def family(metric: _M, name: str) -> _Family[_M]:
+            return _Family(metric, name, max_series, self._overflow)
+
+        self._requests = family(
+            Counter(
+                "pdt_proxy_requests_total",
+                "Legacy requests answered, by who answered and with which status.",
+                ["tenant", "product", "operation", "stage", "side", "status"],
+                registry=registry,
+            ),
+            "requests",
+        )
+        self._request_seconds = family(
+            Histogram(
+                "pdt_proxy_request_duration_seconds",
+                "Time to answer a legacy request, from the first byte read to the answer.",
+                ["product", "operation", "side"],
+                buckets=DURATION_BUCKETS_S,
+                registry=registry,
+            ),
+            "request_duration",
+        )
+        self._upstream_calls = family(
+            Counter(
+                "pdt_proxy_upstream_calls_total",
+                "Calls to PDT or a legacy backend, by outcome (ok, timeout, error, ...).",
+                ["upstream", "call", "outcome"],
+                registry=registry,
+            ),
+            "upstream_calls",
+        )
+        self._upstream_seconds = family(
+            Histogram(
+                "pdt_proxy_upstream_duration_seconds",
+                "Duration of one upstream call.",
+                ["upstream", "call"],
+                buckets=DURATION_BUCKETS_S,
+                registry=registry,
+            ),
+            "upstream_duration",
+        )
+        self._unmapped = family(
+            Counter(
+                "pdt_proxy_unmapped_codes_total",
+                "Codes a DE-PARA table had no entry for, handled by the table's policy.",
+                ["tenant", "operation", "table", "code"],
+                registry=registry,
+            ),
+            "unmapped_codes",
+        )
+        self._fallbacks = family(
+            Counter(
+                "pdt_proxy_fallbacks_total",
+                "Requests answered by the legacy backend because PDT failed (pdt-fallback stage).",
+                ["tenant", "product", "cause"],
+                registry=registry,
+            ),
+            "fallbacks",
+        )
+        self._shadow = family(
+            Counter(
+                "pdt_proxy_shadow_comparisons_total",
+                "Shadow comparisons of the legacy and the PDT answer, by outcome.",
+                ["tenant", "product", "outcome"],
+                registry=registry,
+            ),
+            "shadow_comparisons",
+        )
+        self._shadow_dropped = family(
+            Counter(
+                "pdt_proxy_shadow_dropped_total",
+                "Shadow PDT calls not made or not compared (sampling, saturation, timeout).",
+                ["tenant", "product", "reason"],
+                registry=registry,
+            ),
+            "shadow_dropped",
+        )
+        self._legacy_calls = family(
+            Counter(
+                "pdt_proxy_legacy_backend_calls_total",
+                "Calls to the legacy backend: zero for a tenant means it can be switched off.",
+                ["tenant", "product"],
+                registry=registry,
+            ),
+            "legacy_backend_calls",
+        )
+        self._legacy_last_call = family(
+            Gauge(
+                "pdt_proxy_legacy_backend_last_call_timestamp_seconds",
+                "Unix time of the last legacy backend call.",
+                ["tenant", "product"],
+                registry=registry,
+            ),
+            "legacy_backend_last_call",
+        )
+        self._in_flight = Gauge(
+            "pdt_proxy_requests_in_flight",
+            "Legacy requests being answered now.",
+            registry=registry,
+        )
+
+    def observe_request(
+        self,
+        *,
+        tenant: str,
+        product: str,
+        operation: str,
+        stage: str,
+        side: str,
+        status: int,
+        duration_s: float,
+    ) -> None:
+        """One answered legacy request; ``side`` is who answered (``legacy`` or ``pdt``)."""
+        self._requests.child(tenant, product, operation, stage, side, status).inc()
+        self._request_seconds.child(product, operation, side).observe(duration_s)
+
+    def observe_upstream(self, *, upstream: str, call: str, outcome: str, duration_s: float) -> None:
+        """One call to ``upstream`` (``pdt``, ``legacy``); ``call`` names the endpoint, not the URL."""
+        self._upstream_calls.child(upstream, call, outcome).inc()
+        self._upstream_seconds.child(upstream, call).observe(duration_s)
+
+    def count_unmapped(self, *, tenant: str, operation: str, table: str, code: str) -> None:
+        self._unmapped.child(tenant, operation, table, code).inc()
+
+    def count_fallback(self, *, tenant: str, product: str, cause: str) -> None:
+        self._fallbacks.child(tenant, product, cause).inc()
+
+    def count_shadow(self, *, tenant: str, product: str, outcome: str) -> None:
+        self._shadow.child(tenant, product, outcome).inc()
+
+    def count_shadow_dropped(self, *, tenant: str, product: str, reason: str) -> None:
+        self._shadow_dropped.child(tenant, product, reason).inc()
+
+    def observe_legacy_call(self, *, tenant: str, product: str, at: float | None = None) -> None:
+        """A legacy backend call; ``at`` (Unix seconds) defaults to now."""
+        self._legacy_calls.child(tenant, product).inc()
+        self._legacy_last_call.child(tenant, product).set(time.time() if at is None else at)
+
+    def request_started(self) -> None:
+        self._in_flight.inc()
+
+    def request_finished(self) -> None:
+        self._in_flight.dec()
+
+    def render(self) -> tuple[bytes, str]:
+        """Body and content type for ``GET /metrics``.
+
+        The 0.0.4 text format, which every Prometheus version scrapes; it is also
+        what prometheus_client serves when the scraper states no preference.
+        """
+        return generate_latest(self.registry), CONTENT_TYPE_PLAIN_0_0_4

@@ -39,7 +39,10 @@ def parse_path(text: str) -> Path:
     steps: list[Step] = []
     position = 0
     while position < len(text):
-        if text[position] == "." and steps and position + 1 < len(text) and text[position + 1] != "[":
+        if steps and text[position] != "[":
+            # After the first step a key needs its dot: ``a[0].b``, never ``a[0]b``.
+            if text[position] != "." or position + 1 == len(text) or text[position + 1] == "[":
+                raise ValueError(f"malformed path {text!r} at character {position}")
             position += 1
         match = _STEP.match(text, position)
         if match is None:

@@ -99,7 +99,11 @@ def _integer(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
         if isinstance(value, str):
             digits = _NON_DIGITS.sub("", value)
             if digits:
-                return int(digits)
+                try:
+                    return int(digits)
+                except ValueError:
+                    # More digits than Python converts (sys.get_int_max_str_digits).
+                    raise TransformError("integer too long") from None
         raise TransformError("expected an integer")
 
     return integer
@@ -111,7 +115,10 @@ def _string(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     def string(value: Any, trace: Trace) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise TransformError("expected a scalar")
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:
+            raise TransformError("integer too long") from None
 
     return string
 
@@ -208,8 +215,12 @@ def _utc_millis(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
         parsed = _parse_datetime(value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        parsed = parsed.astimezone(UTC)
-        return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise TransformError("datetime out of range once in UTC") from None
+        # isoformat pads the year to four digits; strftime("%Y") does not on glibc.
+        return parsed.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
     return utc_millis
 

@@ -153,7 +153,10 @@ class _Compiler:
             value = getter(item) if getter is not None else MISSING
             if value is MISSING or value is None:
                 if getter is None and transform is not None:
-                    value = transform(None, trace)
+                    try:
+                        value = transform(None, trace)
+                    except TransformError as exc:
+                        raise MapperFailure(rule_id, field_name, str(exc)) from None
                 elif required:
                     raise MapperFailure(rule_id, field_name, "required value is absent")
                 elif has_default:

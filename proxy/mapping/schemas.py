@@ -8,6 +8,7 @@ Schemas are local files and may use local ``$ref`` (``#/definitions/...``) only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,11 +158,26 @@ def _check_formats(node: Any, source: str) -> None:
         name = node.get("format")
         if isinstance(name, str) and name not in FORMATS:
             raise MappingError(source, f"format {name!r} is not one of {sorted(FORMATS)}")
+        reference = node.get("$ref")
+        if isinstance(reference, str) and not reference.startswith("#"):
+            # fastjsonschema would fetch it (urlopen) while compiling.
+            raise MappingError(source, f"only local $ref is supported, not {reference!r}")
         for child in node.values():
             _check_formats(child, source)
     elif isinstance(node, list):
         for child in node:
             _check_formats(child, source)
+
+
+# fastjsonschema reads an unescaped ``$`` in a pattern as ``\Z`` (``^CPF$`` does not
+# match ``"CPF\n"``); the detailed validator must agree, or ``violations`` finds
+# nothing wrong with a body ``is_valid`` refused.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not re.search(_DOLLAR.sub(r"\\Z", pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def load_schema(path: Path, *, root: Path) -> CompiledSchema:
@@ -181,5 +197,6 @@ def load_schema(path: Path, *, root: Path) -> CompiledSchema:
         fast = fastjsonschema.compile(schema, formats=dict(FORMATS))
     except (jsonschema.SchemaError, fastjsonschema.JsonSchemaDefinitionException) as exc:
         raise MappingError(source, f"invalid JSON Schema: {getattr(exc, 'message', exc)}") from exc
-    detailed = validator_class(schema, format_checker=_FORMAT_CHECKER)
+    detailed_class = jsonschema.validators.extend(validator_class, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+    detailed = detailed_class(schema, format_checker=_FORMAT_CHECKER)
     return CompiledSchema(source, schema, fast, detailed)

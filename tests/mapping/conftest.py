@@ -1,0 +1,22 @@
+"""Fixtures for the mapping engine tests: the shipped catalog and a writable copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxy.mapping.catalog import MappingCatalog
+
+from .support import copy_mappings, shipped_catalog
+
+
+@pytest.fixture
+def catalog() -> MappingCatalog:
+    return shipped_catalog()
+
+
+@pytest.fixture
+def mappings_copy(tmp_path: Path) -> Path:
+    """A copy of ``mappings/`` a test may break at will."""
+    return copy_mappings(tmp_path)

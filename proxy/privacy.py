@@ -296,10 +296,18 @@ def _mask_scalar(value: object) -> object:
     return mask_text(value if isinstance(value, str) else str(value))
 
 
+# Field names repeat endlessly (every log line has "event", "tenant", ...): their
+# masked form is cached. Bounded, because a hostile body can invent names.
+_mask_key = lru_cache(maxsize=4096)(mask_text)
+
+
 def _walk(data: object, drop: frozenset[str]) -> Any:
-    if isinstance(data, Mapping):
+    # Concrete types first: the ABC check for Mapping is several times slower.
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, dict) or (not isinstance(data, list | tuple) and isinstance(data, Mapping)):
         return {
-            (mask_text(key) if isinstance(key, str) else key): _field(key, item, drop)
+            (_mask_key(key) if isinstance(key, str) else key): _field(key, item, drop)
             for key, item in data.items()
             if not (isinstance(key, str) and _normalise(key) in drop)
         }
@@ -310,7 +318,7 @@ def _walk(data: object, drop: frozenset[str]) -> Any:
 
 def _field(key: object, value: object, drop: frozenset[str]) -> Any:
     rule = _FIELD_RULES.get(_normalise(key)) if isinstance(key, str) else None
-    if rule is None or isinstance(value, Mapping):
+    if rule is None or isinstance(value, dict | Mapping):
         # Objects are walked field by field even under a known name: ``Phone`` is
         # {CountryCode, AreaCode, Number} and its AreaCode is worth keeping.
         return _walk(value, drop)
@@ -333,7 +341,13 @@ def mask_mapping(data: Any, *, drop: Collection[str] = ()) -> Any:
     ``drop`` names are compared like field names (case-insensitive, ``_``/``-``
     ignored) at every depth: logs drop ``Authorization`` headers rather than star them.
     """
-    return _walk(data, frozenset(_normalise(name) for name in drop))
+    return _walk(data, _normalised_names(frozenset(drop)))
+
+
+@lru_cache(maxsize=64)
+def _normalised_names(names: frozenset[str]) -> frozenset[str]:
+    # Callers pass the same few constant sets on every call (the logging drop list).
+    return frozenset(_normalise(name) for name in names)
 
 
 # --- pseudonyms ----------------------------------------------------------------------

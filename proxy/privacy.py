@@ -184,7 +184,8 @@ def _on_number_run(match: re.Match[str]) -> str:
     run = match[0]
     if len(_NOT_DIGIT.sub("", run)) < _MIN_DIGITS:
         return run
-    # Order matters: a 14-digit CNPJ must not be read as a CPF plus three digits.
+    # Documents before phones: an 11-digit run can be both a valid CPF and a mobile's
+    # shape, and a document mask keeps less (2 check digits, no DDD).
     run = _CNPJ.sub(_on_cnpj, run)
     run = _CPF.sub(_on_cpf, run)
     return _PHONE.sub(_on_phone, run)

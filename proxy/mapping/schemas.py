@@ -59,7 +59,16 @@ class CompiledSchema:
         return True
 
     def violations(self, document: Any) -> list[SchemaViolation]:
-        found = [item for error in self._detailed.iter_errors(document) for item in _violation(error)]
+        found: list[SchemaViolation] = []
+        seen: set[tuple[str, str, str]] = set()
+        for error in self._detailed.iter_errors(document):
+            for item in _violation(error):
+                # jsonschema reports each missing required name as its own error, and
+                # _violation lists every missing name for each: keep one of each.
+                key = (item.field, item.keyword, repr(item.params))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(item)
         # The validators share one format registry, so an empty list after a failed
         # fast check would be a bug in a validator; report it on the whole body.
         return found or [SchemaViolation("$", "invalid", {})]

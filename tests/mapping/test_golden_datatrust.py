@@ -1,0 +1,443 @@
+"""Golden pairs for Data Trust v1: every rule and every code-table row, both directions.
+
+``GOLDEN`` is the registry: each case names the rule ids it exercises, and
+``test_every_rule_has_a_golden_pair`` fails when an operation file gains a rule no
+case exercises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pytest
+import yaml
+
+from proxy.errors import UpstreamMalformed, ValidationFailed
+from proxy.mapping.transforms import UnmappedCode
+
+from .support import DATATRUST, PRODUCT, make_cnpj, operation, punctuate_cnpj, shipped_catalog
+
+CREATE = "datatrust.transaction.create"
+GET = "datatrust.transaction.get"
+SEND = "datatrust.token.send"
+VALIDATE = "datatrust.token.validate"
+CNPJ = make_cnpj("112223330001")
+STAMP = "2026-11-22T10:00:00Z"
+
+
+@dataclass(frozen=True)
+class Golden:
+    name: str
+    operation: str
+    direction: Literal["request", "response"]
+    given: Any
+    expected: Any
+    rules: frozenset[str]
+    unmapped: tuple[UnmappedCode, ...] = field(default=())
+
+
+def transaction(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "2b0c6a0e-0000-4000-8000-000000000001",
+        "createdAt": "2026-11-22T07:00:00.1234567-03:00",
+        "referenceDate": STAMP,
+        "documentType": "CPF",
+        "document": "12345678909",
+        **extra,
+    }
+
+
+def score(value: float, reason: str = "Initial") -> dict[str, Any]:
+    return {"value": value, "reason": reason, "createdAt": STAMP}
+
+
+def rating(value: int, *related: str) -> dict[str, Any]:
+    return {"value": value, "reason": "Linked", "createdAt": STAMP, "relatedTo": list(related)}
+
+
+def insight(code: str) -> dict[str, Any]:
+    return {"code": code, "description": "PDT text", "type": "Fraude", "category": "document", "relevance": "Alerta", "relatedTo": ["Document"]}
+
+
+# The example request of spec/datatrust-v1.md's field table, in its PascalCase.
+SPEC_EXAMPLE: dict[str, Any] = {
+    "IdentifierId": "pedido-123",
+    "DocumentType": "CPF",
+    "Document": "123.456.789-09",
+    "Name": "  Maria da Silva ",
+    "BirthDate": "1990-05-17",
+    "Email": "maria@example.com",
+    "Phone": {"CountryCode": "+55", "AreaCode": "(11)", "Number": "98765-4321"},
+    "ZipCode": "01310-100",
+    "SessionId": "fp-session-1",
+}
+SPEC_EXAMPLE_PDT: dict[str, Any] = {
+    "identifierId": "pedido-123",
+    "documentType": "CPF",
+    "document": "12345678909",
+    "name": "Maria da Silva",
+    "birthdate": "1990-05-17",
+    "email": "maria@example.com",
+    "phone": {"countryCode": 55, "areaCode": 11, "number": 987654321},
+    "address": {"zipCode": "01310100"},
+    "sessionId": "fp-session-1",
+}
+REQUEST_RULES = frozenset(
+    {
+        "dt.req.identifier-id",
+        "dt.req.document-type",
+        "dt.req.document",
+        "dt.req.name",
+        "dt.req.birthdate",
+        "dt.req.email",
+        "dt.req.phone.country-code",
+        "dt.req.phone.area-code",
+        "dt.req.phone.number",
+        "dt.req.zip-code",
+        "dt.req.session-id",
+    }
+)
+RESPONSE_RULES = frozenset(
+    {
+        "dt.resp.transaction-id",
+        "dt.resp.identifier-id",
+        "dt.resp.created-at",
+        "dt.resp.score",
+        "dt.resp.ratings",
+        "dt.resp.rating.related-to",
+        "dt.resp.rating.value",
+        "dt.resp.insights",
+        "dt.resp.insight.code",
+        "dt.resp.insight.description",
+        "dt.resp.insight.type",
+    }
+)
+FULL_ANSWER: dict[str, Any] = {
+    "transaction": transaction(identifierId="pedido-123"),
+    "scores": [score(53.13), score(73.71449, "PhoneChecked")],
+    "ratings": [
+        rating(3, "Email", "Document"),
+        rating(2, "Document", "Phone"),
+        rating(9, "ZipCode", "Document"),
+        rating(1, "Card", "Document"),
+    ],
+    "insights": [insight("GER2100"), insight("XYZ0000"), insight("EML9003")],
+}
+FULL_LEGACY: dict[str, Any] = {
+    "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
+    "identifierId": "pedido-123",
+    "createdAt": "2026-11-22T10:00:00.123Z",
+    "score": 73.71,
+    "ratings": [
+        {"relatedTo": "CPF_EMAIL", "value": "High"},
+        {"relatedTo": "CPF_PHONE", "value": "Medium"},
+        {"relatedTo": "CPF_CEP", "value": "None"},
+    ],
+    "insights": [
+        {"code": "DT2100", "description": "CPF involved in fraud less than 1 month ago", "type": "Alert"},
+        {"code": "DT2103", "description": "Recently created e-mail", "type": "Alert"},
+    ],
+}
+
+GOLDEN: tuple[Golden, ...] = (
+    Golden("spec-example", CREATE, "request", SPEC_EXAMPLE, SPEC_EXAMPLE_PDT, REQUEST_RULES),
+    Golden(
+        "document-only-defaults-to-cpf",
+        CREATE,
+        "request",
+        {"Document": "12345678909"},
+        {"documentType": "CPF", "document": "12345678909"},
+        frozenset({"dt.req.document-type", "dt.req.document"}),
+    ),
+    Golden(
+        "cnpj-lower-case-type-punctuated",
+        CREATE,
+        "request",
+        {"DocumentType": "cnpj", "Document": punctuate_cnpj(CNPJ)},
+        {"documentType": "CNPJ", "document": CNPJ},
+        frozenset({"dt.req.document-type", "dt.req.document"}),
+    ),
+    Golden(
+        "numeric-phone-no-country-code",
+        CREATE,
+        "request",
+        {"Document": "12345678909", "Phone": {"AreaCode": 21, "Number": 912345678}},
+        {"documentType": "CPF", "document": "12345678909", "phone": {"areaCode": 21, "number": 912345678}},
+        frozenset({"dt.req.phone.area-code", "dt.req.phone.number"}),
+    ),
+    Golden(
+        "nulls-and-blanks-are-left-out",
+        CREATE,
+        "request",
+        {"Document": "12345678909", "DocumentType": None, "Name": "   ", "Email": None, "Phone": None, "ZipCode": None},
+        {"documentType": "CPF", "document": "12345678909"},
+        frozenset({"dt.req.name", "dt.req.document-type"}),
+    ),
+    Golden(
+        "zip-without-dash",
+        CREATE,
+        "request",
+        {"Document": "12345678909", "ZipCode": "01310100", "Phone": {"CountryCode": 1, "AreaCode": "11", "Number": "12345678"}},
+        {
+            "documentType": "CPF",
+            "document": "12345678909",
+            "address": {"zipCode": "01310100"},
+            "phone": {"countryCode": 1, "areaCode": 11, "number": 12345678},
+        },
+        frozenset({"dt.req.zip-code", "dt.req.phone.country-code"}),
+    ),
+    Golden(
+        "full-answer",
+        CREATE,
+        "response",
+        FULL_ANSWER,
+        FULL_LEGACY,
+        RESPONSE_RULES,
+        (
+            UnmappedCode("rating-values", "9"),
+            UnmappedCode("rating-pairs", "Card+Document"),
+            UnmappedCode("insights", "XYZ0000"),
+        ),
+    ),
+    Golden("full-answer-get", GET, "response", FULL_ANSWER, FULL_LEGACY, RESPONSE_RULES, (
+        UnmappedCode("rating-values", "9"),
+        UnmappedCode("rating-pairs", "Card+Document"),
+        UnmappedCode("insights", "XYZ0000"),
+    )),
+    Golden(
+        "minimal-answer",
+        GET,
+        "response",
+        {"transaction": transaction(), "scores": [score(0)]},
+        {
+            "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
+            "identifierId": None,
+            "createdAt": "2026-11-22T10:00:00.123Z",
+            "score": 0.0,
+            "ratings": [],
+            "insights": [],
+        },
+        frozenset({"dt.resp.identifier-id", "dt.resp.ratings", "dt.resp.insights", "dt.resp.score"}),
+    ),
+    Golden(
+        "score-rounds-to-two-decimals",
+        CREATE,
+        "response",
+        {"transaction": transaction(identifierId=None), "scores": [score(99.999)], "ratings": [], "insights": []},
+        {
+            "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
+            "identifierId": None,
+            "createdAt": "2026-11-22T10:00:00.123Z",
+            "score": 100.0,
+            "ratings": [],
+            "insights": [],
+        },
+        frozenset({"dt.resp.score", "dt.resp.created-at", "dt.resp.transaction-id"}),
+    ),
+    Golden(
+        "token-sent",
+        SEND,
+        "response",
+        {"status": "Waiting", "createdAt": "2026-11-22T10:00:00Z"},
+        {"status": "Waiting", "createdAt": "2026-11-22T10:00:00.000Z"},
+        frozenset({"dt.token.status", "dt.token.created-at"}),
+    ),
+    Golden(
+        "token-validate-request",
+        VALIDATE,
+        "request",
+        {"channel": "SMS", "value": "123456"},
+        {"value": "123456"},
+        frozenset({"dt.validate.value"}),
+    ),
+    Golden(
+        "token-valid-sms",
+        VALIDATE,
+        "response",
+        {"status": "Valid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.5+00:00"},
+        {"status": "Valid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.500Z"},
+        frozenset({"dt.validate.status", "dt.validate.type", "dt.validate.created-at"}),
+    ),
+    Golden(
+        "token-expired-email",
+        VALIDATE,
+        "response",
+        {"status": "Expired", "type": "Email", "createdAt": "2026-11-22T10:00:00Z", "extra": 1},
+        {"status": "Expired", "type": "Email", "createdAt": "2026-11-22T10:00:00.000Z"},
+        frozenset({"dt.validate.status", "dt.validate.type"}),
+    ),
+    Golden(
+        "token-invalid",
+        VALIDATE,
+        "response",
+        {"status": "Invalid", "type": "Sms", "createdAt": "2026-11-22T10:00:00Z"},
+        {"status": "Invalid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.000Z"},
+        frozenset({"dt.validate.status"}),
+    ),
+)
+
+
+def run_golden(case: Golden) -> tuple[Any, tuple[UnmappedCode, ...]]:
+    op = operation(case.operation)
+    if case.direction == "request":
+        return op.to_pdt(op.parse_request(case.given)), ()
+    legacy, trace = op.to_legacy(case.given)
+    assert op.legacy_response.is_valid(legacy), op.legacy_response.violations(legacy)
+    return legacy, tuple(trace.unmapped)
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda case: case.name)
+def test_golden(case: Golden) -> None:
+    got, unmapped = run_golden(case)
+    assert got == case.expected
+    assert unmapped == case.unmapped
+    if case.direction == "request" and operation(case.operation).pdt_request is not None:
+        pdt_request = operation(case.operation).pdt_request
+        assert pdt_request is not None
+        assert pdt_request.is_valid(got)
+
+
+def _keys(value: Any, change: Any) -> Any:
+    if isinstance(value, dict):
+        return {change(key): _keys(item, change) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("change", [str.lower, str.upper, str.swapcase], ids=["lower", "upper", "swapcase"])
+def test_spec_example_binds_in_any_case(change: Any) -> None:
+    op = operation(CREATE)
+    assert op.to_pdt(op.parse_request(_keys(SPEC_EXAMPLE, change))) == SPEC_EXAMPLE_PDT
+
+
+@pytest.mark.parametrize(
+    ("body", "channel"),
+    [
+        pytest.param({"Channel": "Sms"}, "sms", id="Sms"),
+        pytest.param({"channel": "SMS"}, "sms", id="SMS"),
+        pytest.param({"CHANNEL": "sms"}, "sms", id="sms"),
+        pytest.param({"Channel": "Email"}, "email", id="Email"),
+        pytest.param({"Channel": "EMAIL"}, "email", id="EMAIL"),
+        pytest.param({"Channel": "email"}, "email", id="email"),
+    ],
+)
+@pytest.mark.parametrize("name", [SEND, VALIDATE])
+def test_channels(name: str, body: dict[str, Any], channel: str) -> None:
+    op = operation(name)
+    legacy = op.parse_request({**body, "Value": "1234"} if name == VALIDATE else body)
+    assert op.channel_of(legacy) == channel
+    if name == SEND:
+        assert op.to_pdt(legacy) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field_name"),
+    [
+        pytest.param(CREATE, {}, "Document", id="no-document"),
+        pytest.param(CREATE, {"Document": "123.456.789-00"}, "Document", id="bad-cpf"),
+        pytest.param(CREATE, {"Document": "12345678909", "DocumentType": "CNPJ"}, "Document", id="cpf-as-cnpj"),
+        pytest.param(CREATE, {"Document": "12345678909", "Phone": {"AreaCode": "01", "Number": "1234"}}, "Phone.AreaCode", id="bad-area-code"),
+        pytest.param(SEND, {"Channel": "Fax"}, "Channel", id="unknown-channel"),
+        pytest.param(VALIDATE, {"Channel": "Sms", "Value": "12"}, "Value", id="short-token"),
+    ],
+)
+def test_invalid_requests(name: str, body: dict[str, Any], field_name: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        operation(name).parse_request(body)
+    assert field_name in caught.value.field_errors
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [
+        pytest.param(CREATE, {"transaction": transaction(), "scores": []}, id="no-score"),
+        pytest.param(CREATE, {"transaction": transaction()}, id="scores-absent"),
+        pytest.param(CREATE, {"transaction": transaction(createdAt="2026-02-30T00:00:00Z"), "scores": [score(1)]}, id="impossible-date"),
+        pytest.param(CREATE, {"transaction": {"id": "x"}, "scores": [score(1)]}, id="schema-violation"),
+        pytest.param(SEND, {"status": "Sent", "createdAt": STAMP}, id="unknown-token-status"),
+        pytest.param(VALIDATE, {"status": "Valid", "type": "Whatsapp", "createdAt": STAMP}, id="unknown-token-type"),
+    ],
+)
+def test_unmappable_answers(name: str, answer: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamMalformed):
+        operation(name).to_legacy(answer)
+
+
+# --- one pair per code-table row -------------------------------------------------------------
+
+
+def _rows(table: str) -> list[tuple[str, dict[str, str]]]:
+    rows = shipped_catalog().products[PRODUCT].tables[table].rows
+    return [(key, dict(row)) for key, row in rows.items()]
+
+
+def _answer(**modules: Any) -> dict[str, Any]:
+    return {"transaction": transaction(), "scores": [score(10)], **modules}
+
+
+@pytest.mark.parametrize(("code", "row"), _rows("insights"), ids=[key for key, _ in _rows("insights")])
+def test_insight_row(code: str, row: dict[str, str]) -> None:
+    legacy, trace = operation(CREATE).to_legacy(_answer(insights=[insight(code)]))
+    assert legacy["insights"] == [{"code": row["legacy_code"], "description": row["description"], "type": row["type"]}]
+    assert trace.unmapped == []
+
+
+@pytest.mark.parametrize(("pair", "row"), _rows("rating-pairs"), ids=[key for key, _ in _rows("rating-pairs")])
+def test_rating_pair_row(pair: str, row: dict[str, str]) -> None:
+    # PDT's order within the pair is not guaranteed: send it reversed.
+    legacy, trace = operation(CREATE).to_legacy(_answer(ratings=[rating(3, *reversed(pair.split("+")))]))
+    assert legacy["ratings"] == [{"relatedTo": row["legacy"], "value": "High"}]
+    assert trace.unmapped == []
+
+
+@pytest.mark.parametrize(("value", "row"), _rows("rating-values"), ids=[key for key, _ in _rows("rating-values")])
+def test_rating_value_row(value: str, row: dict[str, str]) -> None:
+    legacy, trace = operation(CREATE).to_legacy(_answer(ratings=[rating(int(value), "Document", "Email")]))
+    assert legacy["ratings"] == [{"relatedTo": "CPF_EMAIL", "value": row["legacy"]}]
+    assert trace.unmapped == []
+
+
+def test_every_table_has_rows() -> None:
+    for table in ("insights", "rating-pairs", "rating-values"):
+        assert _rows(table), table
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+def _rule_ids(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key in ("rules", "fields"):
+            for rule in node.get(key, ()) or ():
+                if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+                    yield rule["id"]
+        for child in node.values():
+            yield from _rule_ids(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _rule_ids(child)
+
+
+def _ids_in_operation_files() -> set[str]:
+    found: set[str] = set()
+    for path in sorted((DATATRUST / "operations").glob("*.yaml")):
+        found.update(_rule_ids(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return found
+
+
+def test_every_rule_has_a_golden_pair() -> None:
+    in_files = _ids_in_operation_files()
+    exercised = set().union(*(case.rules for case in GOLDEN))
+    assert len(in_files) >= 25
+    assert in_files - exercised == set(), "rules without a golden pair"
+    assert exercised - in_files == set(), "golden cases naming rules that no longer exist"
+
+
+def test_every_operation_has_golden_pairs_in_each_direction_it_maps() -> None:
+    for route in shipped_catalog().products[PRODUCT].routes:
+        op = route.operation
+        directions = {case.direction for case in GOLDEN if case.operation == op.name}
+        assert "response" in directions, op.name
+        if op.request_mapper is not None:
+            assert "request" in directions, op.name

@@ -72,7 +72,9 @@ def schema_strategy(
         prefix = f"{path}." if path else ""
         built = st.fixed_dictionaries(
             {name: child(properties[name], prefix + name) for name in required},
-            optional={name: child(sub, prefix + name) for name, sub in properties.items() if name not in required},
+            optional={
+                name: child(sub, prefix + name) for name, sub in properties.items() if name not in required
+            },
         )
         return st.one_of(st.none(), built) if "null" in types else built
     items = node.get("items")
@@ -84,13 +86,11 @@ def schema_strategy(
     return from_schema(leaf, custom_formats=_CUSTOM_FORMATS)
 
 
-cpf_strategy: SearchStrategy[str] = (
-    st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda base: base != "000000000").map(make_cpf)
+# Never all zeros: stdnum (and so the contract) refuses 000.000.000-00.
+cpf_strategy: SearchStrategy[str] = st.integers(min_value=1, max_value=10**9 - 1).map(
+    lambda n: make_cpf(f"{n:09d}")
 )
-cnpj_strategy: SearchStrategy[str] = (
-    st.text(alphabet="0123456789", min_size=12, max_size=12)
-    .filter(lambda base: base != "000000000000")
-    .map(make_cnpj)
+cnpj_strategy: SearchStrategy[str] = st.integers(min_value=1, max_value=10**12 - 1).map(
+    lambda n: make_cnpj(f"{n:012d}")
 )
 _CUSTOM_FORMATS: dict[str, SearchStrategy[str]] = {"cpf": cpf_strategy, "cnpj": cnpj_strategy}
-

@@ -72,7 +72,9 @@ def code_table(
             "default": default,
         }
     )
-    return CodeTable(name, declaration, parse_table_csv(csv_text, declaration, source=f"{name}.csv"), f"{name}.csv")
+    return CodeTable(
+        name, declaration, parse_table_csv(csv_text, declaration, source=f"{name}.csv"), f"{name}.csv"
+    )
 
 
 def make_cpf(base: str) -> str:

@@ -19,7 +19,10 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "Document": {"type": "string"},
         "Phone": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/phone"}]},
-        "Items": {"type": "array", "items": {"type": "object", "properties": {"Sku": {}, "Tags": {"type": "array"}}}},
+        "Items": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"Sku": {}, "Tags": {"type": "array"}}},
+        },
         "Matrix": {"type": "array", "items": {"type": "array", "items": {"properties": {"V": {}}}}},
     },
     "then": {"properties": {"OnlyThen": {"type": "string"}}},
@@ -33,7 +36,9 @@ SCHEMA: dict[str, Any] = {
         pytest.param({"document": "1"}, {"Document": "1"}, id="lower"),
         pytest.param({"DOCUMENT": "1"}, {"Document": "1"}, id="upper"),
         pytest.param({"dOcUmEnT": "1"}, {"Document": "1"}, id="mixed"),
-        pytest.param({"phone": {"areacode": 11, "NUMBER": 9}}, {"Phone": {"AreaCode": 11, "Number": 9}}, id="nested"),
+        pytest.param(
+            {"phone": {"areacode": 11, "NUMBER": 9}}, {"Phone": {"AreaCode": 11, "Number": 9}}, id="nested"
+        ),
         pytest.param({"PHONE": None}, {"Phone": None}, id="nested-null"),
         pytest.param({"phone": "11 9999"}, {"Phone": "11 9999"}, id="nested-wrong-type-passes"),
         pytest.param(
@@ -42,12 +47,18 @@ SCHEMA: dict[str, Any] = {
             id="array-of-objects",
         ),
         pytest.param({"items": {"sku": "a"}}, {"Items": {"sku": "a"}}, id="array-wrong-type-passes"),
-        pytest.param({"items": [{"tags": ["X", {"y": 1}]}]}, {"Items": [{"Tags": ["X", {"y": 1}]}]}, id="scalar-array-untouched"),
+        pytest.param(
+            {"items": [{"tags": ["X", {"y": 1}]}]},
+            {"Items": [{"Tags": ["X", {"y": 1}]}]},
+            id="scalar-array-untouched",
+        ),
         pytest.param({"matrix": [[{"v": 1, "w": 2}]]}, {"Matrix": [[{"V": 1}]]}, id="array-of-arrays"),
         pytest.param({"Unknown": 1, "document": "1", "$type": "x"}, {"Document": "1"}, id="unknown-dropped"),
         pytest.param({"onlythen": "x"}, {"OnlyThen": "x"}, id="property-from-then-branch"),
         pytest.param({"Document": "first", "DOCUMENT": "second"}, {"Document": "second"}, id="last-wins"),
-        pytest.param({"document": "a", "Document": "b", "DOCUMENT": "c"}, {"Document": "c"}, id="last-of-three-wins"),
+        pytest.param(
+            {"document": "a", "Document": "b", "DOCUMENT": "c"}, {"Document": "c"}, id="last-of-three-wins"
+        ),
         pytest.param({"Phone": {"Number": 1, "number": 2}}, {"Phone": {"Number": 2}}, id="last-wins-nested"),
         pytest.param({}, {}, id="empty"),
     ],
@@ -81,7 +92,11 @@ def test_datatrust_transaction_contract(casing: Any) -> None:
     body = {
         casing("Document"): "123.456.789-09",
         casing("DocumentType"): "CPF",
-        casing("Phone"): {casing("CountryCode"): "55", casing("AreaCode"): "11", casing("Number"): "98765-4321"},
+        casing("Phone"): {
+            casing("CountryCode"): "55",
+            casing("AreaCode"): "11",
+            casing("Number"): "98765-4321",
+        },
         casing("SessionId"): "s",
         casing("ClientOnlyField"): 1,
     }

@@ -133,7 +133,8 @@ BREAKAGES = [
     pytest.param(
         edit(
             CREATE,
-            "    - id: dt.resp.transaction-id\n      description: The PDT id itself, so a later GET needs no lookup table.\n"
+            "    - id: dt.resp.transaction-id\n"
+            "      description: The PDT id itself, so a later GET needs no lookup table.\n"
             "      to: transactionId\n      from: transaction.id\n      required: true\n",
             "",
         ),
@@ -178,7 +179,11 @@ BREAKAGES = [
         id="errors-yaml-missing-message",
     ),
     pytest.param(
-        edit(f"{PRODUCT}/tables/tables.yaml", "columns: [legacy_code, description, type]", "columns: [legacy_code, descripton, type]"),
+        edit(
+            f"{PRODUCT}/tables/tables.yaml",
+            "columns: [legacy_code, description, type]",
+            "columns: [legacy_code, descripton, type]",
+        ),
         f"{PRODUCT}/tables/insights.csv",
         None,
         "header lacks columns ['descripton']",
@@ -241,7 +246,11 @@ BREAKAGES = [
         id="route-without-transaction-id",
     ),
     pytest.param(
-        edit(PRODUCT_FILE, "    operation: operations/transaction-get.yaml\n", "    operation: operations/token-send.yaml\n"),
+        edit(
+            PRODUCT_FILE,
+            "    operation: operations/transaction-get.yaml\n",
+            "    operation: operations/token-send.yaml\n",
+        ),
         SEND,
         None,
         "a GET route cannot take a request body",
@@ -292,7 +301,9 @@ def test_cli_lint_on_a_broken_copy(mappings_copy: Path, capsys: pytest.CaptureFi
     assert "has no field 'Documnet'" in captured.err
 
 
-def test_cli_lint_on_the_shipped_mappings(catalog: MappingCatalog, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_lint_on_the_shipped_mappings(
+    catalog: MappingCatalog, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["lint", "--mappings", str(MAPPINGS)]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
@@ -303,7 +314,9 @@ def test_cli_lint_on_the_shipped_mappings(catalog: MappingCatalog, capsys: pytes
         for route in product.routes
     )
     assert captured.out.startswith(f"{PRODUCT}: 4 operations, {rules} field rules, 3 tables: OK\n")
-    assert re.search(r"^datatrust-v1 / insights \(\d+ rows, unmapped policy: drop\)$", captured.out, re.MULTILINE)
+    assert re.search(
+        r"^datatrust-v1 / insights \(\d+ rows, unmapped policy: drop\)$", captured.out, re.MULTILINE
+    )
     assert "  PDT codes that reach no legacy code: " in captured.out
     assert "  legacy codes no PDT code reaches: " in captured.out
     assert "  rows whose PDT code is not in the PDT catalogue: 0" in captured.out

@@ -133,13 +133,29 @@ REFUSALS: list[Any] = [
         id="unknown-transform",
     ),
     pytest.param(
-        [ID_RULE, {"id": "r.name", "to": "name", "from": "Name", "transform": {"table": {"name": "kodes", "column": "legacy"}}}],
+        [
+            ID_RULE,
+            {
+                "id": "r.name",
+                "to": "name",
+                "from": "Name",
+                "transform": {"table": {"name": "kodes", "column": "legacy"}},
+            },
+        ],
         "r.name",
         "unknown table 'kodes'",
         id="unknown-table",
     ),
     pytest.param(
-        [ID_RULE, {"id": "r.name", "to": "name", "from": "Name", "transform": {"table": {"name": "codes", "column": "legasy"}}}],
+        [
+            ID_RULE,
+            {
+                "id": "r.name",
+                "to": "name",
+                "from": "Name",
+                "transform": {"table": {"name": "codes", "column": "legasy"}},
+            },
+        ],
         "r.name",
         "table 'codes' has no column 'legasy'",
         id="unknown-column",
@@ -184,7 +200,9 @@ REFUSALS: list[Any] = [
 
 
 @pytest.mark.parametrize(("raw", "rule", "reason"), REFUSALS)
-def test_compile_time_refusals(tmp_path: Path, raw: list[dict[str, Any]], rule: str | None, reason: str) -> None:
+def test_compile_time_refusals(
+    tmp_path: Path, raw: list[dict[str, Any]], rule: str | None, reason: str
+) -> None:
     with pytest.raises(MappingError) as caught:
         build(tmp_path, *raw)
     error = caught.value
@@ -195,7 +213,7 @@ def test_compile_time_refusals(tmp_path: Path, raw: list[dict[str, Any]], rule: 
 
 
 def test_compile_value_refuses_unknown_fields(tmp_path: Path) -> None:
-    with pytest.raises(MappingError, match="rule 'channel': from: source.json has no field 'Channel'"):
+    with pytest.raises(MappingError, match=r"rule 'channel': from: source\.json has no field 'Channel'"):
         compile_value(
             ValueSpec.model_validate({"from": "Channel"}),
             source=schema_from(tmp_path, SOURCE, "source.json"),
@@ -231,16 +249,42 @@ def test_compile_value_runs_transform_and_turns_errors_into_missing(tmp_path: Pa
         pytest.param({"to": "name", "from": "Name"}, {}, {}, id="absent-no-default-omitted"),
         pytest.param({"to": "name", "from": "Name"}, {"Name": None}, {}, id="null-no-default-omitted"),
         pytest.param({"to": "name", "from": "Name", "default": "dflt"}, {}, {"name": "dflt"}, id="default"),
-        pytest.param({"to": "name", "from": "Name", "default": "dflt"}, {"Name": None}, {"name": "dflt"}, id="default-on-null"),
-        pytest.param({"to": "name", "from": "Name", "default": None}, {}, {"name": None}, id="default-null-writes-null"),
-        pytest.param({"to": "name", "from": "Name", "default": []}, {}, {"name": []}, id="default-empty-list"),
-        pytest.param({"to": "name", "from": "Name", "default": "d"}, {"Name": "x"}, {"name": "x"}, id="present-beats-default"),
-        pytest.param({"to": "name", "transform": {"const": "K"}}, {}, {"name": "K"}, id="constant-without-from"),
-        pytest.param({"to": "name", "default": "only"}, {}, {"name": "only"}, id="default-without-from"),
-        pytest.param({"to": "deep.x", "from": "Nested.A"}, {"Nested": {"A": 1}}, {"deep": {"x": 1}}, id="nested"),
-        pytest.param({"to": "name", "from": "Name", "transform": "trim"}, {"Name": "  "}, {}, id="transform-missing-omits"),
         pytest.param(
-            {"to": "name", "from": "Name", "transform": "trim", "default": "d"}, {"Name": "  "}, {}, id="missing-after-transform-skips-default"
+            {"to": "name", "from": "Name", "default": "dflt"},
+            {"Name": None},
+            {"name": "dflt"},
+            id="default-on-null",
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "default": None}, {}, {"name": None}, id="default-null-writes-null"
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "default": []}, {}, {"name": []}, id="default-empty-list"
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "default": "d"},
+            {"Name": "x"},
+            {"name": "x"},
+            id="present-beats-default",
+        ),
+        pytest.param(
+            {"to": "name", "transform": {"const": "K"}}, {}, {"name": "K"}, id="constant-without-from"
+        ),
+        pytest.param({"to": "name", "default": "only"}, {}, {"name": "only"}, id="default-without-from"),
+        pytest.param(
+            {"to": "deep.x", "from": "Nested.A"}, {"Nested": {"A": 1}}, {"deep": {"x": 1}}, id="nested"
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "transform": "trim"},
+            {"Name": "  "},
+            {},
+            id="transform-missing-omits",
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "transform": "trim", "default": "d"},
+            {"Name": "  "},
+            {},
+            id="missing-after-transform-skips-default",
         ),
         pytest.param(
             {"to": "name", "from": "Name", "transform": {"table": {"name": "codes", "column": "legacy"}}},
@@ -250,7 +294,9 @@ def test_compile_value_runs_transform_and_turns_errors_into_missing(tmp_path: Pa
         ),
     ],
 )
-def test_single_rule(tmp_path: Path, rule: dict[str, Any], source: dict[str, Any], expected: dict[str, Any]) -> None:
+def test_single_rule(
+    tmp_path: Path, rule: dict[str, Any], source: dict[str, Any], expected: dict[str, Any]
+) -> None:
     mapper = build(tmp_path, {"id": "r.id", "to": "id", "default": "I"}, {"id": "r.x", **rule})
     assert mapper({**source}, Trace()) == {"id": "I", **expected}
 
@@ -258,10 +304,30 @@ def test_single_rule(tmp_path: Path, rule: dict[str, Any], source: dict[str, Any
 @pytest.mark.parametrize(
     ("rule", "source", "reason"),
     [
-        pytest.param({"to": "name", "from": "Name", "required": True}, {}, "required value is absent", id="required-absent"),
-        pytest.param({"to": "name", "from": "Name", "required": True}, {"Name": None}, "required value is absent", id="required-null"),
-        pytest.param({"to": "name", "from": "Name", "transform": "integer"}, {"Name": "abc"}, "expected an integer", id="transform-error"),
-        pytest.param({"to": "name", "transform": "upper"}, {}, "expected a string", id="non-constant-transform-without-from"),
+        pytest.param(
+            {"to": "name", "from": "Name", "required": True},
+            {},
+            "required value is absent",
+            id="required-absent",
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "required": True},
+            {"Name": None},
+            "required value is absent",
+            id="required-null",
+        ),
+        pytest.param(
+            {"to": "name", "from": "Name", "transform": "integer"},
+            {"Name": "abc"},
+            "expected an integer",
+            id="transform-error",
+        ),
+        pytest.param(
+            {"to": "name", "transform": "upper"},
+            {},
+            "expected a string",
+            id="non-constant-transform-without-from",
+        ),
     ],
 )
 def test_run_time_failures(tmp_path: Path, rule: dict[str, Any], source: dict[str, Any], reason: str) -> None:
@@ -274,7 +340,7 @@ def test_run_time_failures(tmp_path: Path, rule: dict[str, Any], source: dict[st
     assert str(caught.value) == f"rule 'r.x' ({caught.value.field}): {reason}"
 
 
-ITEMS = [
+ITEMS: list[dict[str, Any]] = [
     {"code": "A", "rank": 2, "kind": "x"},
     {"code": "B", "rank": None, "kind": "y"},
     {"code": "C", "rank": 1, "kind": "x"},
@@ -282,7 +348,14 @@ ITEMS = [
     {"code": "A2", "kind": "y"},
     {"code": "B2", "rank": 1, "kind": "y"},
 ]
-CODE_THROUGH_TABLE = [{"id": "r.item.code", "to": "code", "from": "code", "transform": {"table": {"name": "codes", "column": "legacy"}}}]
+CODE_THROUGH_TABLE = [
+    {
+        "id": "r.item.code",
+        "to": "code",
+        "from": "code",
+        "transform": {"table": {"name": "codes", "column": "legacy"}},
+    }
+]
 
 
 @pytest.mark.parametrize(
@@ -291,30 +364,63 @@ CODE_THROUGH_TABLE = [{"id": "r.item.code", "to": "code", "from": "code", "trans
         pytest.param({}, ["A", "B", "C", "Z", "A2", "B2"], id="all-in-order"),
         pytest.param({"where": {"from": "kind", "equals": "x"}}, ["A", "C", "Z"], id="where-equals"),
         pytest.param({"where": {"from": "kind", "in": ["y"]}}, ["B", "A2", "B2"], id="where-in"),
-        pytest.param({"where": {"from": "kind", "transform": "upper", "equals": "Y"}}, ["B", "A2", "B2"], id="where-transform"),
-        pytest.param({"where": {"from": "rank", "transform": "upper", "equals": 2}}, [], id="where-transform-error-excludes"),
-        pytest.param({"order_by": {"from": "rank"}}, ["C", "B2", "A", "Z", "B", "A2"], id="order-stable-keyless-last"),
-        pytest.param({"order_by": {"from": "rank", "descending": True}}, ["Z", "A", "C", "B2", "B", "A2"], id="descending-stable-keyless-last"),
+        pytest.param(
+            {"where": {"from": "kind", "transform": "upper", "equals": "Y"}},
+            ["B", "A2", "B2"],
+            id="where-transform",
+        ),
+        pytest.param(
+            {"where": {"from": "rank", "transform": "upper", "equals": 2}},
+            [],
+            id="where-transform-error-excludes",
+        ),
+        pytest.param(
+            {"order_by": {"from": "rank"}}, ["C", "B2", "A", "Z", "B", "A2"], id="order-stable-keyless-last"
+        ),
+        pytest.param(
+            {"order_by": {"from": "rank", "descending": True}},
+            ["Z", "A", "C", "B2", "B", "A2"],
+            id="descending-stable-keyless-last",
+        ),
         pytest.param({"order_by": {"from": "rank"}, "limit": 2}, ["C", "B2"], id="order-then-limit"),
         pytest.param({"limit": 1}, ["A"], id="limit"),
         pytest.param({"limit": 50}, ["A", "B", "C", "Z", "A2", "B2"], id="limit-above-size"),
-        pytest.param({"where": {"from": "kind", "equals": "x"}, "order_by": {"from": "rank", "descending": True}, "limit": 2}, ["Z", "A"], id="where-order-limit"),
+        pytest.param(
+            {
+                "where": {"from": "kind", "equals": "x"},
+                "order_by": {"from": "rank", "descending": True},
+                "limit": 2,
+            },
+            ["Z", "A"],
+            id="where-order-limit",
+        ),
         pytest.param({"fields": CODE_THROUGH_TABLE}, ["alpha", "beta", "gamma"], id="drop-removes-items"),
-        pytest.param({"fields": CODE_THROUGH_TABLE, "limit": 2, "order_by": {"from": "rank", "descending": True}}, ["alpha", "gamma"], id="limit-counts-kept-items"),
+        pytest.param(
+            {"fields": CODE_THROUGH_TABLE, "limit": 2, "order_by": {"from": "rank", "descending": True}},
+            ["alpha", "gamma"],
+            id="limit-counts-kept-items",
+        ),
     ],
 )
-def test_each(tmp_path: Path, request: pytest.FixtureRequest, each: dict[str, Any], expected: list[str]) -> None:
+def test_each(
+    tmp_path: Path, request: pytest.FixtureRequest, each: dict[str, Any], expected: list[str]
+) -> None:
     mapper = build(tmp_path, ID_RULE, each_rule(**each))
     trace = Trace()
     result = mapper({"Id": "1", "items": [dict(item) for item in ITEMS]}, trace)
     assert [item["code"] for item in result["list"]] == expected
     # Only items the table is asked about are noted: a limit stops the walk.
     unmapped = {"drop-removes-items": ["Z", "A2", "B2"], "limit-counts-kept-items": ["Z"]}
-    assert trace.unmapped == [UnmappedCode("codes", code) for code in unmapped.get(request.node.callspec.id, [])]
+    assert trace.unmapped == [
+        UnmappedCode("codes", code) for code in unmapped.get(request.node.callspec.id, [])
+    ]
 
 
 def test_each_maps_several_fields_and_leaves_absent_ones_out(tmp_path: Path) -> None:
-    fields = [{"id": "r.item.code", "to": "code", "from": "code"}, {"id": "r.item.rank", "to": "rank", "from": "rank"}]
+    fields = [
+        {"id": "r.item.code", "to": "code", "from": "code"},
+        {"id": "r.item.rank", "to": "rank", "from": "rank"},
+    ]
     mapper = build(tmp_path, ID_RULE, each_rule(fields=fields))
     result = mapper({"Id": "1", "items": [{"code": "A", "rank": 1}, {"code": "B"}]}, Trace())
     assert result == {"id": "1", "list": [{"code": "A", "rank": 1}, {"code": "B"}]}
@@ -349,7 +455,10 @@ def test_mapper_does_not_mutate_its_source(tmp_path: Path) -> None:
 
 
 def test_provenance(tmp_path: Path) -> None:
-    fields = [{"id": "r.item.code", "to": "code", "from": "code"}, {"id": "r.item.rank", "to": "rank", "from": "rank"}]
+    fields = [
+        {"id": "r.item.code", "to": "code", "from": "code"},
+        {"id": "r.item.rank", "to": "rank", "from": "rank"},
+    ]
     mapper = build(
         tmp_path,
         ID_RULE,

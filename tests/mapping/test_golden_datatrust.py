@@ -58,7 +58,14 @@ def rating(value: int, *related: str) -> dict[str, Any]:
 
 
 def insight(code: str) -> dict[str, Any]:
-    return {"code": code, "description": "PDT text", "type": "Fraude", "category": "document", "relevance": "Alerta", "relatedTo": ["Document"]}
+    return {
+        "code": code,
+        "description": "PDT text",
+        "type": "Fraude",
+        "category": "document",
+        "relevance": "Alerta",
+        "relatedTo": ["Document"],
+    }
 
 
 # The example request of spec/datatrust-v1.md's field table, in its PascalCase.
@@ -171,7 +178,14 @@ GOLDEN: tuple[Golden, ...] = (
         "nulls-and-blanks-are-left-out",
         CREATE,
         "request",
-        {"Document": "12345678909", "DocumentType": None, "Name": "   ", "Email": None, "Phone": None, "ZipCode": None},
+        {
+            "Document": "12345678909",
+            "DocumentType": None,
+            "Name": "   ",
+            "Email": None,
+            "Phone": None,
+            "ZipCode": None,
+        },
         {"documentType": "CPF", "document": "12345678909"},
         frozenset({"dt.req.name", "dt.req.document-type"}),
     ),
@@ -179,7 +193,11 @@ GOLDEN: tuple[Golden, ...] = (
         "zip-without-dash",
         CREATE,
         "request",
-        {"Document": "12345678909", "ZipCode": "01310100", "Phone": {"CountryCode": 1, "AreaCode": "11", "Number": "12345678"}},
+        {
+            "Document": "12345678909",
+            "ZipCode": "01310100",
+            "Phone": {"CountryCode": 1, "AreaCode": "11", "Number": "12345678"},
+        },
         {
             "documentType": "CPF",
             "document": "12345678909",
@@ -201,11 +219,19 @@ GOLDEN: tuple[Golden, ...] = (
             UnmappedCode("insights", "XYZ0000"),
         ),
     ),
-    Golden("full-answer-get", GET, "response", FULL_ANSWER, FULL_LEGACY, RESPONSE_RULES, (
-        UnmappedCode("rating-values", "9"),
-        UnmappedCode("rating-pairs", "Card+Document"),
-        UnmappedCode("insights", "XYZ0000"),
-    )),
+    Golden(
+        "full-answer-get",
+        GET,
+        "response",
+        FULL_ANSWER,
+        FULL_LEGACY,
+        RESPONSE_RULES,
+        (
+            UnmappedCode("rating-values", "9"),
+            UnmappedCode("rating-pairs", "Card+Document"),
+            UnmappedCode("insights", "XYZ0000"),
+        ),
+    ),
     Golden(
         "minimal-answer",
         GET,
@@ -225,7 +251,12 @@ GOLDEN: tuple[Golden, ...] = (
         "score-rounds-to-two-decimals",
         CREATE,
         "response",
-        {"transaction": transaction(identifierId=None), "scores": [score(99.999)], "ratings": [], "insights": []},
+        {
+            "transaction": transaction(identifierId=None),
+            "scores": [score(99.999)],
+            "ratings": [],
+            "insights": [],
+        },
         {
             "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
             "identifierId": None,
@@ -336,8 +367,15 @@ def test_channels(name: str, body: dict[str, Any], channel: str) -> None:
     [
         pytest.param(CREATE, {}, "Document", id="no-document"),
         pytest.param(CREATE, {"Document": "123.456.789-00"}, "Document", id="bad-cpf"),
-        pytest.param(CREATE, {"Document": "12345678909", "DocumentType": "CNPJ"}, "Document", id="cpf-as-cnpj"),
-        pytest.param(CREATE, {"Document": "12345678909", "Phone": {"AreaCode": "01", "Number": "1234"}}, "Phone.AreaCode", id="bad-area-code"),
+        pytest.param(
+            CREATE, {"Document": "12345678909", "DocumentType": "CNPJ"}, "Document", id="cpf-as-cnpj"
+        ),
+        pytest.param(
+            CREATE,
+            {"Document": "12345678909", "Phone": {"AreaCode": "01", "Number": "1234"}},
+            "Phone.AreaCode",
+            id="bad-area-code",
+        ),
         pytest.param(SEND, {"Channel": "Fax"}, "Channel", id="unknown-channel"),
         pytest.param(VALIDATE, {"Channel": "Sms", "Value": "12"}, "Value", id="short-token"),
     ],
@@ -353,10 +391,16 @@ def test_invalid_requests(name: str, body: dict[str, Any], field_name: str) -> N
     [
         pytest.param(CREATE, {"transaction": transaction(), "scores": []}, id="no-score"),
         pytest.param(CREATE, {"transaction": transaction()}, id="scores-absent"),
-        pytest.param(CREATE, {"transaction": transaction(createdAt="2026-02-30T00:00:00Z"), "scores": [score(1)]}, id="impossible-date"),
+        pytest.param(
+            CREATE,
+            {"transaction": transaction(createdAt="2026-02-30T00:00:00Z"), "scores": [score(1)]},
+            id="impossible-date",
+        ),
         pytest.param(CREATE, {"transaction": {"id": "x"}, "scores": [score(1)]}, id="schema-violation"),
         pytest.param(SEND, {"status": "Sent", "createdAt": STAMP}, id="unknown-token-status"),
-        pytest.param(VALIDATE, {"status": "Valid", "type": "Whatsapp", "createdAt": STAMP}, id="unknown-token-type"),
+        pytest.param(
+            VALIDATE, {"status": "Valid", "type": "Whatsapp", "createdAt": STAMP}, id="unknown-token-type"
+        ),
     ],
 )
 def test_unmappable_answers(name: str, answer: dict[str, Any]) -> None:
@@ -379,11 +423,15 @@ def _answer(**modules: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(("code", "row"), _rows("insights"), ids=[key for key, _ in _rows("insights")])
 def test_insight_row(code: str, row: dict[str, str]) -> None:
     legacy, trace = operation(CREATE).to_legacy(_answer(insights=[insight(code)]))
-    assert legacy["insights"] == [{"code": row["legacy_code"], "description": row["description"], "type": row["type"]}]
+    assert legacy["insights"] == [
+        {"code": row["legacy_code"], "description": row["description"], "type": row["type"]}
+    ]
     assert trace.unmapped == []
 
 
-@pytest.mark.parametrize(("pair", "row"), _rows("rating-pairs"), ids=[key for key, _ in _rows("rating-pairs")])
+@pytest.mark.parametrize(
+    ("pair", "row"), _rows("rating-pairs"), ids=[key for key, _ in _rows("rating-pairs")]
+)
 def test_rating_pair_row(pair: str, row: dict[str, str]) -> None:
     # PDT's order within the pair is not guaranteed: send it reversed.
     legacy, trace = operation(CREATE).to_legacy(_answer(ratings=[rating(3, *reversed(pair.split("+")))]))
@@ -391,7 +439,9 @@ def test_rating_pair_row(pair: str, row: dict[str, str]) -> None:
     assert trace.unmapped == []
 
 
-@pytest.mark.parametrize(("value", "row"), _rows("rating-values"), ids=[key for key, _ in _rows("rating-values")])
+@pytest.mark.parametrize(
+    ("value", "row"), _rows("rating-values"), ids=[key for key, _ in _rows("rating-values")]
+)
 def test_rating_value_row(value: str, row: dict[str, str]) -> None:
     legacy, trace = operation(CREATE).to_legacy(_answer(ratings=[rating(int(value), "Document", "Email")]))
     assert legacy["ratings"] == [{"relatedTo": "CPF_EMAIL", "value": row["legacy"]}]

@@ -24,9 +24,13 @@ CPF = make_cpf("529982247")
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        pytest.param({"type": "string", "format": "uuid"}, "format 'uuid' is not one of", id="unknown-format"),
         pytest.param(
-            {"properties": {"a": {"items": {"format": "phone"}}}}, "format 'phone' is not one of", id="nested-unknown-format"
+            {"type": "string", "format": "uuid"}, "format 'uuid' is not one of", id="unknown-format"
+        ),
+        pytest.param(
+            {"properties": {"a": {"items": {"format": "phone"}}}},
+            "format 'phone' is not one of",
+            id="nested-unknown-format",
         ),
         pytest.param(
             {"properties": {"a": {"$ref": "https://example.com/s.json"}}},
@@ -34,7 +38,9 @@ CPF = make_cpf("529982247")
             id="remote-ref",
         ),
         pytest.param({"$ref": "file:///etc/hostname"}, "only local \\$ref is supported", id="file-ref"),
-        pytest.param({"items": [{"$ref": "other.json#/x"}]}, "only local \\$ref is supported", id="relative-file-ref"),
+        pytest.param(
+            {"items": [{"$ref": "other.json#/x"}]}, "only local \\$ref is supported", id="relative-file-ref"
+        ),
         pytest.param({"type": "strin"}, "invalid JSON Schema", id="bad-type"),
         pytest.param({"minLength": -1}, "invalid JSON Schema", id="negative-limit"),
         pytest.param([1, 2], "a schema must be a JSON object", id="array"),
@@ -59,7 +65,8 @@ def test_load_refuses_bad_json_and_missing_files(tmp_path: Path) -> None:
 
 def test_a_property_named_format_or_ref_is_not_a_keyword(tmp_path: Path) -> None:
     schema = schema_from(
-        tmp_path, {"type": "object", "properties": {"format": {"type": "string"}, "$ref": {"type": "integer"}}}
+        tmp_path,
+        {"type": "object", "properties": {"format": {"type": "string"}, "$ref": {"type": "integer"}}},
     )
     assert schema.is_valid({"format": "x", "$ref": 1})
     assert not schema.is_valid({"$ref": "x"})
@@ -69,7 +76,10 @@ RESOLVE_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
     "definitions": {
-        "phone": {"type": "object", "properties": {"AreaCode": {"type": "integer"}, "Number": {"$ref": "#/definitions/n"}}},
+        "phone": {
+            "type": "object",
+            "properties": {"AreaCode": {"type": "integer"}, "Number": {"$ref": "#/definitions/n"}},
+        },
         "n": {"type": "string", "maxLength": 9},
     },
     "properties": {
@@ -156,7 +166,10 @@ def test_cnpj_branch_of_if_then_else() -> None:
 )
 def test_dollar_means_end_of_string_in_both_validators(value: str, valid: bool) -> None:
     schema = load_schema(DATATRUST / "contract" / "transaction.request.json", root=MAPPINGS)
-    body = {"Document": CPF if value == "CPF" or not valid else make_cnpj("112223330001"), "DocumentType": value}
+    body = {
+        "Document": CPF if value == "CPF" or not valid else make_cnpj("112223330001"),
+        "DocumentType": value,
+    }
     assert schema.is_valid(body) is valid
     if not valid:
         assert schema.violations(body) == [SchemaViolation("DocumentType", "pattern", {})]
@@ -170,7 +183,9 @@ def test_required_reports_every_missing_field(tmp_path: Path) -> None:
 
 # --- is_valid (fastjsonschema) agrees with violations (jsonschema) ------------------------
 
-CONTRACTS = sorted((DATATRUST / "contract").glob("*.json")) + sorted((MAPPINGS / "pdt" / "schemas").glob("*.json"))
+CONTRACTS = sorted((DATATRUST / "contract").glob("*.json")) + sorted(
+    (MAPPINGS / "pdt" / "schemas").glob("*.json")
+)
 
 _scalars = st.one_of(
     st.none(),
@@ -179,18 +194,43 @@ _scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
     st.sampled_from(
-        [CPF, make_cnpj("112223330001"), "123.456.789-09", "CPF", "cnpj", "CPF\n", "Sms", "2024-02-29", "2026-11-22T10:00:00Z",
-         "a@b.co", "11", "(11)", "98765-4321", "01310-100", "", " ", 11.0, 10000000, 0]
+        [
+            CPF,
+            make_cnpj("112223330001"),
+            "123.456.789-09",
+            "CPF",
+            "cnpj",
+            "CPF\n",
+            "Sms",
+            "2024-02-29",
+            "2026-11-22T10:00:00Z",
+            "a@b.co",
+            "11",
+            "(11)",
+            "98765-4321",
+            "01310-100",
+            "",
+            " ",
+            11.0,
+            10000000,
+            0,
+        ]
     ),
 )
-_junk = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+_junk = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _near_valid(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     names = sorted(schema.get("properties", {})) or ["x"]
     valid = schema_strategy(schema)
     broken = st.dictionaries(st.sampled_from(names), _junk, max_size=4)
-    merged = st.tuples(valid, broken).map(lambda pair: {**pair[0], **pair[1]} if isinstance(pair[0], dict) else pair[1])
+    merged = st.tuples(valid, broken).map(
+        lambda pair: {**pair[0], **pair[1]} if isinstance(pair[0], dict) else pair[1]
+    )
     return st.one_of(valid, merged, _junk)
 
 
@@ -203,7 +243,13 @@ def test_is_valid_agrees_with_violations(path: Path) -> None:
     compiled = load_schema(path, root=MAPPINGS)
     raw = load_json(path)
 
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(_near_valid(raw))
     def agree(document: Any) -> None:
         errors = _real_errors(compiled, document)

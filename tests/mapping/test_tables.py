@@ -46,7 +46,9 @@ def test_header_order_does_not_matter() -> None:
             r"header lacks columns \['legacy_code'\]",
             id="column-typo",
         ),
-        pytest.param("legacy_code,type\nDT1,Alert\n", r"header lacks columns \['pdt_code'\]", id="no-key-column"),
+        pytest.param(
+            "legacy_code,type\nDT1,Alert\n", r"header lacks columns \['pdt_code'\]", id="no-key-column"
+        ),
         pytest.param("", "header lacks columns", id="empty-file"),
         pytest.param(
             "pdt_code,legacy_code,type\nGER1,DT1,Alert\nGER1,DT9,Alert\n",
@@ -59,10 +61,14 @@ def test_header_order_does_not_matter() -> None:
             id="duplicate-key-after-strip",
         ),
         pytest.param(
-            "pdt_code,legacy_code,type\nGER1,DT1,Alert\n,DT2,Alert\n", "line 3: empty key column 'pdt_code'", id="empty-key"
+            "pdt_code,legacy_code,type\nGER1,DT1,Alert\n,DT2,Alert\n",
+            "line 3: empty key column 'pdt_code'",
+            id="empty-key",
         ),
         pytest.param(
-            "pdt_code,legacy_code,type\nGER1,DT1,Alert\n   ,DT2,Alert\n", "line 3: empty key column", id="blank-key"
+            "pdt_code,legacy_code,type\nGER1,DT1,Alert\n   ,DT2,Alert\n",
+            "line 3: empty key column",
+            id="blank-key",
         ),
         pytest.param(
             "pdt_code,legacy_code,type\nGER1,DT1,Alerta\n",
@@ -87,7 +93,9 @@ def test_bad_csv(text: str, reason: str) -> None:
 def test_load_table_names_the_file_relative_to_root(tmp_path: Path) -> None:
     directory = tmp_path / "product" / "tables"
     directory.mkdir(parents=True)
-    (directory / "insights.csv").write_text("\ufeffpdt_code,legacy_code,type\nGER1,DT1,Alert\n", encoding="utf-8")
+    (directory / "insights.csv").write_text(
+        "\ufeffpdt_code,legacy_code,type\nGER1,DT1,Alert\n", encoding="utf-8"
+    )
     table = load_table("insights", DECLARATION, directory, root=tmp_path)
     assert table.source == "product/tables/insights.csv"
     assert table.policy == "drop"
@@ -119,14 +127,24 @@ def declaration(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        pytest.param(declaration(default=...), "unmapped: default needs a 'default' row", id="default-policy-no-row"),
-        pytest.param(declaration(default={"other": "x"}), r"default row lacks columns \['legacy'\]", id="default-row-short"),
+        pytest.param(
+            declaration(default=...), "unmapped: default needs a 'default' row", id="default-policy-no-row"
+        ),
+        pytest.param(
+            declaration(default={"other": "x"}),
+            r"default row lacks columns \['legacy'\]",
+            id="default-row-short",
+        ),
         pytest.param(
             declaration(unmapped="drop"),
             "a 'default' row is only used with unmapped: default, not drop",
             id="default-row-with-drop",
         ),
-        pytest.param(declaration(unmapped="ignore"), "unmapped: Input should be 'drop', 'pass' or 'default'", id="bad-policy"),
+        pytest.param(
+            declaration(unmapped="ignore"),
+            "unmapped: Input should be 'drop', 'pass' or 'default'",
+            id="bad-policy",
+        ),
         pytest.param(
             declaration(allowed={"legacyy": ["x"]}),
             r"'allowed' names columns the table does not have: \['legacyy'\]",
@@ -148,10 +166,14 @@ def test_bad_declarations(body: dict[str, Any], reason: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [pytest.param(None, id="empty-file"), pytest.param({"table": {}}, id="wrong-key"), pytest.param([1], id="list")],
+    [
+        pytest.param(None, id="empty-file"),
+        pytest.param({"table": {}}, id="wrong-key"),
+        pytest.param([1], id="list"),
+    ],
 )
 def test_declarations_need_a_tables_mapping(raw: object) -> None:
-    with pytest.raises(MappingError, match="^t.yaml: expected a top-level 'tables' mapping$"):
+    with pytest.raises(MappingError, match=r"^t\.yaml: expected a top-level 'tables' mapping$"):
         parse_declarations(raw, source="t.yaml")
 
 

@@ -54,7 +54,12 @@ GOOD: list[Any] = [
     pytest.param("boolean", "0", False, id="boolean-zero-text"),
     pytest.param("boolean", False, False, id="boolean-false"),
     pytest.param("utc_millis", "2026-11-22T10:00:00Z", "2026-11-22T10:00:00.000Z", id="utc-z"),
-    pytest.param("utc_millis", "2026-11-22T07:00:00.1234567-03:00", "2026-11-22T10:00:00.123Z", id="utc-offset-7-digits"),
+    pytest.param(
+        "utc_millis",
+        "2026-11-22T07:00:00.1234567-03:00",
+        "2026-11-22T10:00:00.123Z",
+        id="utc-offset-7-digits",
+    ),
     pytest.param("utc_millis", "2026-11-22T10:00:00", "2026-11-22T10:00:00.000Z", id="utc-naive-is-utc"),
     pytest.param("utc_millis", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z", id="utc-year-padded"),
     pytest.param({"map": {"Sms": "sms", "1": "one"}}, "Sms", "sms", id="map"),
@@ -149,15 +154,21 @@ def test_every_transform_has_good_and_bad_cases() -> None:
         pytest.param({"map": ["a"]}, "map takes a non-empty mapping", id="map-list"),
         pytest.param({"sorted_join": ""}, "sorted_join takes a separator string", id="join-empty"),
         pytest.param({"sorted_join": 1}, "sorted_join takes a separator string", id="join-int"),
-        pytest.param({"table": "insights"}, r"table takes \{name: <table>, column: <column>\}", id="table-string"),
+        pytest.param(
+            {"table": "insights"}, r"table takes \{name: <table>, column: <column>\}", id="table-string"
+        ),
         pytest.param({"table": {"name": "drop-table"}}, "table takes", id="table-no-column"),
-        pytest.param({"table": {"name": "ghost", "column": "legacy"}}, "unknown table 'ghost'", id="table-unknown"),
+        pytest.param(
+            {"table": {"name": "ghost", "column": "legacy"}}, "unknown table 'ghost'", id="table-unknown"
+        ),
         pytest.param(
             {"table": {"name": "drop-table", "column": "legacyy"}},
             "table 'drop-table' has no column 'legacyy'",
             id="table-column-typo",
         ),
-        pytest.param({"upper": None, "lower": None}, "a transform is a name or a one-key mapping", id="two-keys"),
+        pytest.param(
+            {"upper": None, "lower": None}, "a transform is a name or a one-key mapping", id="two-keys"
+        ),
         pytest.param([1], "a transform is a name or a one-key mapping", id="number-in-chain"),
         pytest.param(["trim", "bogus"], "unknown transform 'bogus'", id="bad-step-in-chain"),
     ],
@@ -178,7 +189,12 @@ def test_no_transform_compiles_to_none() -> None:
         pytest.param(["trim", "upper"], "  cpf ", "CPF", id="applies-in-order"),
         pytest.param([{"sorted_join": "+"}, "lower"], ["B", "A"], "a+b", id="join-then-lower"),
         pytest.param([{"clamp": [0, 100]}, {"round": 2}], 100.456, 100.0, id="clamp-then-round"),
-        pytest.param(["string", {"table": {"name": "default-table", "column": "legacy"}}], 1, "one", id="string-then-table"),
+        pytest.param(
+            ["string", {"table": {"name": "default-table", "column": "legacy"}}],
+            1,
+            "one",
+            id="string-then-table",
+        ),
     ],
 )
 def test_chains(spec: list[Any], value: Any, expected: Any) -> None:

@@ -39,9 +39,12 @@ def normalise_csv(text: str, declaration: TableDeclaration, renames: Mapping[str
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = dialect.delimiter
     except csv.Error:
+        # The sniffer gives up when rows are uneven; the header line still shows the delimiter.
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+        delimiter = max(",;\t", key=sample.partition("\n")[0].count)
+    rows = list(csv.reader(io.StringIO(text), dialect, delimiter=delimiter))
     if not rows:
         raise MappingError("<input>", "the CSV is empty")
     wanted = (declaration.key, *declaration.columns)

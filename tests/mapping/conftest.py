@@ -8,7 +8,7 @@ import pytest
 
 from proxy.mapping.catalog import MappingCatalog
 
-from .support import copy_mappings, shipped_catalog
+from .support import build_mini_catalog, copy_mappings, shipped_catalog
 
 
 @pytest.fixture
@@ -20,3 +20,9 @@ def catalog() -> MappingCatalog:
 def mappings_copy(tmp_path: Path) -> Path:
     """A copy of ``mappings/`` a test may break at will."""
     return copy_mappings(tmp_path)
+
+
+@pytest.fixture
+def mini_mappings(tmp_path: Path) -> Path:
+    """A small one-product catalog (see support.build_mini_catalog)."""
+    return build_mini_catalog(tmp_path)

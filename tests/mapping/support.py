@@ -105,3 +105,115 @@ def load_json(path: Path) -> dict[str, Any]:
     loaded = json.loads(path.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
+
+
+MINI_TABLES = """\
+tables:
+  codes:
+    file: codes.csv
+    description: PDT code -> legacy code and kind
+    evidence: sample
+    key: pdt_code
+    columns: [legacy, kind]
+    unmapped: drop
+    coverage:
+      keys_from: ../catalogue/pdt-codes.csv:code
+      values_from: legacy-codes.csv:code
+      value_column: legacy
+  codes-strict:
+    # The same file, read with stricter rules: an import into 'codes' that breaks
+    # these must be rolled back.
+    file: codes.csv
+    description: the same rows, kinds checked
+    evidence: sample
+    key: pdt_code
+    columns: [legacy, kind]
+    allowed:
+      kind: [Good, Bad]
+    unmapped: pass
+  levels:
+    file: levels.csv
+    description: no coverage declared
+    evidence: reconstructed
+    key: level
+    columns: [label]
+    unmapped: default
+    default: {label: Unknown}
+"""
+MINI_CODES = "pdt_code,legacy,kind\nP1,L1,Good\nP2,L2,Bad\nP3,L1,Good\nPX,LX,Bad\n"
+MINI_OPERATION = """\
+operation: mini.get
+description: read codes back
+evidence: sample
+pdt_call: get_all
+response:
+  schema: ../contract/answer.json
+  source_schema: ../../pdt-mini/answer.json
+  rules:
+    - id: mini.codes
+      to: codes
+      from: codes
+      default: []
+      each:
+        fields:
+          - id: mini.code
+            to: code
+            from: code
+            transform: {table: {name: codes, column: legacy}}
+          - id: mini.kind
+            to: kind
+            from: code
+            transform: {table: {name: codes-strict, column: kind}}
+"""
+
+
+def build_mini_catalog(root: Path) -> Path:
+    """A one-product, one-route catalog under ``root/mappings`` for lint and import tests."""
+    mappings = root / "mappings"
+    product = mappings / "mini"
+    for directory in (product / "contract", product / "operations", product / "tables", product / "catalogue"):
+        directory.mkdir(parents=True)
+    (mappings / "pdt-mini").mkdir()
+    shutil.copy(DATATRUST / "errors.yaml", product / "errors.yaml")
+    shutil.copy(DATATRUST / "contract" / "authentication.request.json", product / "contract" / "auth.request.json")
+    shutil.copy(DATATRUST / "contract" / "authentication.response.json", product / "contract" / "auth.response.json")
+    items = {"type": "object", "properties": {"code": {"type": "string"}, "kind": {"type": "string"}}}
+    answer = {"type": "object", "properties": {"codes": {"type": "array", "items": items}}}
+    (mappings / "pdt-mini" / "answer.json").write_text(json.dumps(answer), encoding="utf-8")
+    legacy_items = {**items, "required": ["code"]}
+    legacy = {"type": "object", "properties": {"codes": {"type": "array", "items": legacy_items}}}
+    (product / "contract" / "answer.json").write_text(json.dumps(legacy), encoding="utf-8")
+    (product / "product.yaml").write_text(
+        """\
+product: mini
+title: Mini
+prefixes: {prd: /mini/v1}
+errors: errors.yaml
+tables: tables/tables.yaml
+authentication:
+  path: /authentication
+  evidence: sample
+  schema: contract/auth.request.json
+  encodings: [json]
+  username: Username
+  password: Password
+  response:
+    schema: contract/auth.response.json
+    token: token
+    expiry: {field: expiresInSeconds, style: seconds}
+routes:
+  - method: GET
+    path: /codes/{id}
+    operation: operations/get.yaml
+    evidence: sample
+    transaction_id: id
+""",
+        encoding="utf-8",
+    )
+    (product / "operations" / "get.yaml").write_text(MINI_OPERATION, encoding="utf-8")
+    (product / "tables" / "tables.yaml").write_text(MINI_TABLES, encoding="utf-8")
+    (product / "tables" / "codes.csv").write_text(MINI_CODES, encoding="utf-8")
+    (product / "tables" / "levels.csv").write_text("level,label\n1,Low\n", encoding="utf-8")
+    (product / "tables" / "legacy-codes.csv").write_text("code,description\nL1,one\nL2,two\nL3,three\n", encoding="utf-8")
+    (product / "catalogue" / "pdt-codes.csv").write_text("code\nP1\nP2\nP3\nP4\nP5\n\n", encoding="utf-8")
+    return mappings

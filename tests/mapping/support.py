@@ -171,12 +171,21 @@ def build_mini_catalog(root: Path) -> Path:
     """A one-product, one-route catalog under ``root/mappings`` for lint and import tests."""
     mappings = root / "mappings"
     product = mappings / "mini"
-    for directory in (product / "contract", product / "operations", product / "tables", product / "catalogue"):
+    for directory in (
+        product / "contract",
+        product / "operations",
+        product / "tables",
+        product / "catalogue",
+    ):
         directory.mkdir(parents=True)
     (mappings / "pdt-mini").mkdir()
     shutil.copy(DATATRUST / "errors.yaml", product / "errors.yaml")
-    shutil.copy(DATATRUST / "contract" / "authentication.request.json", product / "contract" / "auth.request.json")
-    shutil.copy(DATATRUST / "contract" / "authentication.response.json", product / "contract" / "auth.response.json")
+    shutil.copy(
+        DATATRUST / "contract" / "authentication.request.json", product / "contract" / "auth.request.json"
+    )
+    shutil.copy(
+        DATATRUST / "contract" / "authentication.response.json", product / "contract" / "auth.response.json"
+    )
     items = {"type": "object", "properties": {"code": {"type": "string"}, "kind": {"type": "string"}}}
     answer = {"type": "object", "properties": {"codes": {"type": "array", "items": items}}}
     (mappings / "pdt-mini" / "answer.json").write_text(json.dumps(answer), encoding="utf-8")
@@ -214,6 +223,8 @@ routes:
     (product / "tables" / "tables.yaml").write_text(MINI_TABLES, encoding="utf-8")
     (product / "tables" / "codes.csv").write_text(MINI_CODES, encoding="utf-8")
     (product / "tables" / "levels.csv").write_text("level,label\n1,Low\n", encoding="utf-8")
-    (product / "tables" / "legacy-codes.csv").write_text("code,description\nL1,one\nL2,two\nL3,three\n", encoding="utf-8")
+    (product / "tables" / "legacy-codes.csv").write_text(
+        "code,description\nL1,one\nL2,two\nL3,three\n", encoding="utf-8"
+    )
     (product / "catalogue" / "pdt-codes.csv").write_text("code\nP1\nP2\nP3\nP4\nP5\n\n", encoding="utf-8")
     return mappings

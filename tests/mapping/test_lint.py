@@ -36,14 +36,20 @@ def test_coverage_follows_the_csv_files(mini_mappings: Path) -> None:
         "pdt_code,legacy,kind\nP1,L1,Good\nP2,L2,Bad\nP3,L3,Good\nP4,L1,Good\nP5,L2,Bad\n", encoding="utf-8"
     )
     (report,) = coverage_report(load_catalog(mini_mappings))
-    assert (report.rows, report.pdt_codes_unreached, report.legacy_codes_unreached, report.dead_rows) == (5, (), (), ())
+    assert (report.rows, report.pdt_codes_unreached, report.legacy_codes_unreached, report.dead_rows) == (
+        5,
+        (),
+        (),
+        (),
+    )
 
 
 def test_keys_only_coverage(mini_mappings: Path) -> None:
     declarations = mini_mappings / "mini" / "tables" / "tables.yaml"
     text = declarations.read_text(encoding="utf-8")
     declarations.write_text(
-        text.replace("      values_from: legacy-codes.csv:code\n      value_column: legacy\n", ""), encoding="utf-8"
+        text.replace("      values_from: legacy-codes.csv:code\n      value_column: legacy\n", ""),
+        encoding="utf-8",
     )
     (report,) = coverage_report(load_catalog(mini_mappings))
     assert report.pdt_codes_unreached == ("P4", "P5")

@@ -12,9 +12,7 @@ the product grant (403), then the body (400), then the upstream.
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -30,21 +28,20 @@ from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, Unauthorized
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
-from proxy.observability.logging import get_logger
+from proxy.observability.logging import bind_request_id, get_logger, log_access
 from proxy.runtime import Runtime
 from proxy.upstream.pdt import PdtCall
 
 __all__ = ["build_legacy_routes", "request_id_of"]
 
 _log = get_logger(__name__)
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def request_id_of(request: Request) -> str:
-    """The caller's X-Request-Id when it is a sane token, else a fresh one."""
-    offered = request.headers.get("x-request-id", "")
-    return offered if _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+    """The caller's X-Request-Id when it is a sane token, else a fresh one; bound to
+    the logging context so every line of this request carries it."""
+    return bind_request_id(request.headers.get("x-request-id"))
 
 
 def _json(body: Any, status: int, request_id: str) -> Response:
@@ -104,6 +101,8 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
     deadline_s = settings.pdt.request_deadline_s
     takes_body = operation.gate is not None
     metrics = runtime.metrics
+    # The template, never the URL: a transaction id in a path is still not for logs.
+    route_template = product.spec.prefixes[environment] + route.spec.path  # type: ignore[index]
 
     async def handle(request: Request) -> Response:
         started = time.perf_counter()
@@ -144,6 +143,7 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
         except Exception:
             _log.exception("operation failed unexpectedly", request_id=request_id, operation=operation.name)
             response = error_response(product.errors, RuntimeError(), request_id=request_id)
+        elapsed = time.perf_counter() - started
         metrics.observe_request(
             tenant=tenant_id,
             product=product.name,
@@ -151,8 +151,9 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
             stage="pdt",
             side="pdt",
             status=response.status_code,
-            duration_s=time.perf_counter() - started,
+            duration_s=elapsed,
         )
+        log_access(request.method, route_template, response.status_code, elapsed * 1000, tenant_id, product.name)
         return response
 
     return handle

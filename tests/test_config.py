@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxy.config import SIMULATOR, load_settings
+from proxy.errors import ConfigError
+
+
+def test_defaults_are_the_embedded_laptop_setup() -> None:
+    settings = load_settings(environ={})
+    assert settings.server.host == "127.0.0.1"
+    assert settings.server.port == 8080
+    assert settings.pdt.all_simulator
+    assert settings.tenants_file is None
+    assert (settings.mappings_dir / "datatrust-v1" / "product.yaml").is_file()
+
+
+def test_yaml_file_and_environment_overrides(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text(
+        "server: {port: 9000}\n"
+        "pdt:\n  environments:\n    prd: {base_url: 'https://pdt.example/'}\n"
+        "tenants_file: tenants.yaml\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={"PROXY_ADMIN_TOKEN": "t0k", "PROXY_PDT_HML_URL": "http://hml.example"})
+    assert settings.server.port == 9000
+    assert settings.pdt.environments["prd"].base_url == "https://pdt.example"
+    assert settings.pdt.environments["hml"].base_url == "http://hml.example"
+    assert settings.security.admin_token == "t0k"
+    # Relative paths in the file are relative to the file, not the working directory.
+    assert settings.tenants_file == tmp_path / "tenants.yaml"
+    assert not settings.pdt.uses_simulator
+
+
+def test_partial_environments_keep_the_other_default(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text("pdt: {environments: {hml: {base_url: 'http://hml.example'}}}\n", encoding="utf-8")
+    settings = load_settings(config, environ={})
+    assert settings.pdt.environments["prd"].base_url == SIMULATOR
+    assert settings.pdt.uses_simulator and not settings.pdt.all_simulator
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("server: {port: 0}\n", "server.port"),
+        ("server: {unknown: 1}\n", "server.unknown"),
+        ("pdt: {environments: {prd: {base_url: 'ftp://x'}}}\n", "base_url"),
+        ("- a list\n", "top level must be a mapping"),
+        ("server: [unclosed\n", "cannot read configuration"),
+    ],
+    ids=["port-range", "unknown-key", "bad-url", "not-a-mapping", "bad-yaml"],
+)
+def test_invalid_configuration_names_the_problem(tmp_path: Path, content: str, expected: str) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=expected.replace(".", r"\.")) as raised:
+        load_settings(config, environ={})
+    assert str(config) in str(raised.value)
+
+
+def test_settings_are_immutable() -> None:
+    settings = load_settings(environ={})
+    with pytest.raises(Exception, match="frozen"):
+        settings.server.port = 1  # type: ignore[misc]

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proxy.errors import BadCredentials, ConfigError, Forbidden
+from proxy.tenants import demo_tenants_file, hash_password, load_tenants
+
+PRODUCTS = frozenset({"datatrust-v1", "ffr", "mobile-trust"})
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "tenants.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _tenant(password: str = "{env: ACME_PDT_PASSWORD}", extra: str = "") -> str:
+    return (
+        "tenants:\n"
+        "  - id: acme\n"
+        "    name: ACME bank\n"
+        "    products: [ffr]\n"
+        f"{extra}"
+        "    users:\n"
+        f"      - {{username: acme-user, password_hash: '{hash_password('acme-pass')}'}}\n"
+        "    pdt:\n"
+        f"      prd: {{username: acme-pdt, password: {password}}}\n"
+    )
+
+
+async def test_demo_tenants_authenticate_with_their_published_secrets() -> None:
+    directory = load_tenants(demo_tenants_file(), known_products=PRODUCTS, simulator_only=True)
+    for username, tenant_id in [("demo-dt", "demo-dt"), ("demo-ffr", "demo-ffr"), ("demo-mt", "demo-mt")]:
+        tenant = await directory.authenticate(username, f"{username}-secret")
+        assert tenant.id == tenant_id and tenant.demo
+
+
+def test_demo_tenants_are_refused_when_a_real_pdt_is_configured() -> None:
+    directory = load_tenants(demo_tenants_file(), known_products=PRODUCTS, simulator_only=False)
+    assert directory.tenants == {}
+    assert set(directory.refused_demo) == {"demo-dt", "demo-ffr", "demo-mt"}
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("demo-dt", "wrong"), ("demo-dt", ""), ("nobody", "demo-dt-secret"), ("DEMO-DT", "demo-dt-secret")],
+    ids=["wrong-password", "empty-password", "unknown-user", "username-is-case-sensitive"],
+)
+async def test_bad_credentials(username: str, password: str) -> None:
+    directory = load_tenants(demo_tenants_file(), known_products=PRODUCTS, simulator_only=True)
+    with pytest.raises(BadCredentials):
+        await directory.authenticate(username, password)
+
+
+async def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_PDT_PASSWORD", "from-env")
+    directory = load_tenants(_write(tmp_path, _tenant()), known_products=PRODUCTS, simulator_only=False)
+    tenant = await directory.authenticate("acme-user", "acme-pass")
+    assert tenant.credential("prd").password == "from-env"
+    assert "from-env" not in repr(tenant.credential("prd"))
+    with pytest.raises(Forbidden):
+        tenant.credential("hml")
+    tenant.require_product("ffr")
+    with pytest.raises(Forbidden):
+        tenant.require_product("datatrust-v1")
+
+
+def test_secrets_come_from_files(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("from-file\n", encoding="utf-8")
+    directory = load_tenants(
+        _write(tmp_path, _tenant("{file: secret.txt}")), known_products=PRODUCTS, simulator_only=False
+    )
+    assert directory.tenants["acme"].credential("prd").password == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (_tenant("{value: clear-text}"), "only allowed for demo tenants"),
+        (_tenant("{env: NOT_SET_ANYWHERE_12345}"), "NOT_SET_ANYWHERE_12345 is not set"),
+        (_tenant("{file: missing.txt}"), "cannot read secret file"),
+        (_tenant("{env: A, file: b}"), "exactly one of"),
+        (_tenant(extra="    strategy: pack\n"), "needs 'pack'"),
+        (_tenant().replace("[ffr]", "[ffr, nope]"), "unknown products"),
+        (_tenant() + _tenant().replace("tenants:\n", ""), "id used twice"),
+        ("tenants: [unclosed\n", "not valid YAML"),
+        ("tenants:\n  - id: UPPER\n", "tenants.0"),
+    ],
+    ids=["clear-text", "env-unset", "file-missing", "two-sources", "pack-without-name", "unknown-product",
+         "duplicate", "yaml", "schema"],
+)
+def test_invalid_tenant_files(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_tenants(_write(tmp_path, body), known_products=PRODUCTS, simulator_only=False)
+
+
+def test_a_username_belongs_to_one_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACME_PDT_PASSWORD", "x")
+    second = _tenant().replace("tenants:\n", "").replace("id: acme", "id: acme-two")
+    with pytest.raises(ConfigError, match="already belongs"):
+        load_tenants(_write(tmp_path, _tenant() + second), known_products=PRODUCTS, simulator_only=False)

@@ -1,0 +1,26 @@
+"""The PDT upstream: the routing transport, the token cache and the PDT client."""
+
+from proxy.upstream._errors import MAX_BODY_BYTES
+from proxy.upstream.pdt import MODULES, Channel, PdtCall, PdtClient, PdtCredential
+from proxy.upstream.tokens import IssuedToken, TokenCache
+from proxy.upstream.transport import (
+    SIMULATOR_BASE_URL,
+    HostRoutingTransport,
+    build_transport,
+    resolve_base_url,
+)
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MODULES",
+    "SIMULATOR_BASE_URL",
+    "Channel",
+    "HostRoutingTransport",
+    "IssuedToken",
+    "PdtCall",
+    "PdtClient",
+    "PdtCredential",
+    "TokenCache",
+    "build_transport",
+    "resolve_base_url",
+]

@@ -1,0 +1,130 @@
+"""The one place where PDT's answers and httpx's failures become the proxy's errors.
+
+Messages name the call and the status or failure class, never the upstream body,
+the URL, a token or anything from the request: they end up in logs (LGPD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+
+from proxy.errors import (
+    NotFound,
+    ProxyError,
+    UpstreamMalformed,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "SUCCESS",
+    "check_status",
+    "most_meaningful",
+    "parse_json",
+    "read_limited",
+    "translated",
+]
+
+# PDT answers are a few KiB (a transaction plus a handful of module results); 1 MiB
+# is far beyond any real answer and bounds what a broken or hostile upstream can
+# make the proxy buffer per call.
+MAX_BODY_BYTES = 1024 * 1024
+
+SUCCESS = frozenset({200, 201})
+
+
+@contextmanager
+def translated(call: str) -> Iterator[None]:
+    """Turn httpx and timeout failures inside the block into ``UpstreamError``s.
+
+    The foreign exception is not chained: its message or request may hold the URL.
+    """
+    try:
+        yield
+    except ProxyError:
+        raise
+    except (httpx.TimeoutException, TimeoutError):
+        raise UpstreamTimeout(f'PDT call="{call}" timed out', call=call) from None
+    except httpx.DecodingError:
+        raise UpstreamMalformed(f'PDT call="{call}" answered an undecodable body', call=call) from None
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(f'PDT call="{call}" failed: {type(exc).__name__}', call=call) from None
+
+
+def check_status(call: str, status: int, *, id_based: bool) -> None:
+    """Raise the error a non-success status means; ``id_based`` calls name a transaction."""
+    if status in SUCCESS:
+        return
+    if status == 429 or status >= 500:
+        raise UpstreamUnavailable(f'PDT call="{call}" answered {status}', call=call)
+    if status == 404 and id_based:
+        raise NotFound(f'PDT has no such transaction (call="{call}")')
+    if 400 <= status < 500:
+        raise UpstreamRejected(f'PDT call="{call}" answered {status}', status=status, call=call)
+    # Redirects are not followed and 1xx/other 2xx carry no answer the proxy can use.
+    raise UpstreamMalformed(f'PDT call="{call}" answered unexpected status {status}', call=call)
+
+
+async def read_limited(response: httpx.Response, call: str, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, streamed, refused as soon as it is known to exceed ``limit`` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _oversized(call, limit)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _oversized(call, limit)
+    return bytes(body)
+
+
+def _oversized(call: str, limit: int) -> UpstreamMalformed:
+    return UpstreamMalformed(f'PDT call="{call}" answered a body over {limit} bytes', call=call)
+
+
+def parse_json(call: str, content: bytes, expected: type[dict[str, Any]] | type[list[Any]]) -> Any:
+    """The JSON ``content`` when its top level is an ``expected`` (object or array)."""
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        raise UpstreamMalformed(f'PDT call="{call}" answered a body that is not JSON', call=call) from None
+    if not isinstance(value, expected):
+        raise UpstreamMalformed(
+            f'PDT call="{call}" answered JSON {type(value).__name__}, expected {expected.__name__}', call=call
+        )
+    return value
+
+
+# When parallel calls fail together, an answer about the request itself says more
+# than a transient failure, and a broken answer more than an outage; a timeout is
+# often only the symptom of a sibling's failure.
+_RANK: tuple[type[ProxyError], ...] = (
+    NotFound,
+    UpstreamRejected,
+    UpstreamMalformed,
+    UpstreamUnavailable,
+    UpstreamTimeout,
+    ProxyError,
+)
+
+
+def most_meaningful(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one error to raise for ``group``: the group itself if any member is not ours."""
+    leaves = _leaves(group)
+    if not all(isinstance(leaf, ProxyError) for leaf in leaves):
+        return group
+    return min(leaves, key=lambda leaf: next(i for i, kind in enumerate(_RANK) if isinstance(leaf, kind)))
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    leaves: list[BaseException] = []
+    for member in group.exceptions:
+        leaves.extend(_leaves(member) if isinstance(member, BaseExceptionGroup) else [member])
+    return leaves

@@ -1,0 +1,244 @@
+"""The PDT client: one instance per process, one method per PDT call the proxy makes.
+
+Every call authenticates through the shared token cache, is bounded by the legacy
+request's deadline, and fails only with the proxy's own errors (``proxy.errors``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import orjson
+
+from proxy.config import Environment, PdtSettings
+from proxy.deadline import Deadline
+from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
+from proxy.upstream._errors import (
+    SUCCESS,
+    check_status,
+    most_meaningful,
+    parse_json,
+    read_limited,
+    translated,
+)
+from proxy.upstream._paths import safe_segment
+from proxy.upstream.tokens import IssuedToken, TokenCache
+from proxy.upstream.transport import resolve_base_url
+
+__all__ = ["MODULES", "Channel", "PdtCall", "PdtClient", "PdtCredential"]
+
+Channel = Literal["sms", "email"]
+MODULES = frozenset({"scores", "ratings", "insights"})
+
+# PDT names the e-mail token resource in the plural and the SMS one in the singular.
+_CHANNEL_PATHS: Mapping[str, str] = {"sms": "sms", "email": "emails"}
+_ACCEPT = {"Accept": "application/json"}
+_ACCEPT_AND_SEND = {"Accept": "application/json", "Content-Type": "application/json"}
+
+_Json = type[dict[str, Any]] | type[list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PdtCredential:
+    """One PDT account of one tenant in one environment; also the token cache key."""
+
+    environment: Environment
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PdtCall:
+    """What every PDT call made for one legacy request shares."""
+
+    credential: PdtCredential
+    deadline: Deadline
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoints:
+    base: str
+    authentication: httpx.URL
+    transaction: httpx.URL
+
+
+class PdtClient:
+    """PDT's API over a long-lived ``httpx.AsyncClient`` that the caller owns and closes."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, settings: PdtSettings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._http = http
+        self._call_timeout_s = settings.timeouts.read_s
+        self._endpoints: dict[str, _Endpoints] = {}
+        for name, environment in settings.environments.items():
+            base = resolve_base_url(environment)
+            # Parsed once: the fixed endpoints skip URL parsing on every request.
+            self._endpoints[name] = _Endpoints(
+                base, httpx.URL(f"{base}/v1/authentication"), httpx.URL(f"{base}/v1/transaction")
+            )
+        self._tokens: TokenCache[PdtCredential] = TokenCache(
+            self._authenticate, refresh_margin_s=settings.token_refresh_margin_s, clock=clock
+        )
+
+    async def create_transaction(self, call: PdtCall, body: Mapping[str, Any]) -> dict[str, Any]:
+        url = self._endpoints_for(call).transaction
+        result: dict[str, Any] = await self._call(call, "transaction", "POST", url, dict, body=body)
+        return result
+
+    async def request_modules(
+        self, call: PdtCall, transaction_id: str, modules: Sequence[str]
+    ) -> dict[str, Any]:
+        """Each module's result (a list) by module name, the modules requested in parallel.
+
+        When one fails the others are cancelled and the most meaningful failure is raised.
+        """
+        names = list(dict.fromkeys(modules))
+        unknown = sorted(set(names) - MODULES)
+        if unknown:
+            raise ValueError(f"unknown PDT modules {unknown}")
+        prefix = self._transaction_path(call, transaction_id)
+        if len(names) == 1:
+            # The common single-module case skips the task machinery.
+            return {names[0]: await self._module(call, prefix, names[0])}
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {name: group.create_task(self._module(call, prefix, name)) for name in names}
+        except ExceptionGroup as failures:
+            raise most_meaningful(failures) from None
+        return {name: task.result() for name, task in tasks.items()}
+
+    async def create_pack(self, call: PdtCall, pack_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        url = f"{self._endpoints_for(call).base}/v1/packs/{safe_segment(pack_name, 'pack')}"
+        result: dict[str, Any] = await self._call(call, "pack", "POST", url, dict, body=body)
+        return result
+
+    async def get_all(self, call: PdtCall, transaction_id: str) -> dict[str, Any]:
+        url = f"{self._transaction_path(call, transaction_id)}/all"
+        result: dict[str, Any] = await self._call(call, "all", "GET", url, dict, id_based=True)
+        return result
+
+    async def send_token(self, call: PdtCall, transaction_id: str, channel: Channel) -> dict[str, Any]:
+        url = f"{self._transaction_path(call, transaction_id)}/{_channel_path(channel)}/tokens"
+        result: dict[str, Any] = await self._call(call, f"{channel}_token", "POST", url, dict, id_based=True)
+        return result
+
+    async def validate_token(
+        self, call: PdtCall, transaction_id: str, channel: Channel, value: str
+    ) -> dict[str, Any]:
+        url = f"{self._transaction_path(call, transaction_id)}/{_channel_path(channel)}/tokens/validate"
+        result: dict[str, Any] = await self._call(
+            call, f"{channel}_token_validate", "POST", url, dict, body={"value": value}, id_based=True
+        )
+        return result
+
+    async def aclose(self) -> None:
+        """Stop token fetches still in flight; the HTTP client is closed by its owner."""
+        await self._tokens.aclose()
+
+    def _endpoints_for(self, call: PdtCall) -> _Endpoints:
+        try:
+            return self._endpoints[call.credential.environment]
+        except KeyError:
+            raise ConfigError(f"PDT environment {call.credential.environment!r} is not configured") from None
+
+    def _transaction_path(self, call: PdtCall, transaction_id: str) -> str:
+        segment = safe_segment(transaction_id, "transaction")
+        return f"{self._endpoints_for(call).base}/v1/transaction/{segment}"
+
+    async def _module(self, call: PdtCall, prefix: str, name: str) -> list[Any]:
+        result: list[Any] = await self._call(call, name, "POST", f"{prefix}/{name}", list, id_based=True)
+        return result
+
+    async def _call(
+        self,
+        call: PdtCall,
+        name: str,
+        method: str,
+        url: httpx.URL | str,
+        expected: _Json,
+        *,
+        body: Mapping[str, Any] | None = None,
+        id_based: bool = False,
+    ) -> Any:
+        """One authenticated exchange bounded by the call timeout and the deadline."""
+        budget_s = call.deadline.cap(self._call_timeout_s)
+        if budget_s <= 0:
+            raise UpstreamTimeout(f'PDT call="{name}" not sent: the request deadline has passed', call=name)
+        content = None if body is None else orjson.dumps(body)
+        base_headers = _ACCEPT if content is None else _ACCEPT_AND_SEND
+        credential = call.credential
+        with translated(name):
+            async with asyncio.timeout(budget_s):
+                token = await self._tokens.get(credential)
+                headers = _headers(base_headers, token, call.request_id)
+                status, answer = await self._send(name, method, url, headers, content)
+                if status == 401:
+                    # PDT refused the token before doing anything, so repeating the
+                    # call once with a fresh token cannot apply it twice.
+                    self._tokens.invalidate(credential, token)
+                    token = await self._tokens.get(credential)
+                    headers = _headers(base_headers, token, call.request_id)
+                    status, answer = await self._send(name, method, url, headers, content)
+            check_status(name, status, id_based=id_based)
+            return parse_json(name, answer, expected)
+
+    async def _authenticate(self, credential: PdtCredential) -> IssuedToken:
+        # Shared by every caller waiting on this credential, so bounded by the call
+        # timeout alone; each waiter still gives up at its own deadline.
+        content = orjson.dumps({"Username": credential.username, "Password": credential.password})
+        url = self._endpoints[credential.environment].authentication
+        with translated("authentication"):
+            async with asyncio.timeout(self._call_timeout_s):
+                status, answer = await self._send("authentication", "POST", url, _ACCEPT_AND_SEND, content)
+            # A 401 here means the tenant's PDT credentials are wrong: UpstreamRejected.
+            check_status("authentication", status, id_based=False)
+            return _issued_token(parse_json("authentication", answer, dict))
+
+    async def _send(
+        self, name: str, method: str, url: httpx.URL | str, headers: dict[str, str], content: bytes | None
+    ) -> tuple[int, bytes]:
+        """The one place a request leaves the proxy: the seam for retry budgets and breakers.
+
+        Error bodies are not read: their status says all the proxy uses.
+        """
+        async with self._http.stream(method, url, headers=headers, content=content) as response:
+            status = response.status_code
+            if status not in SUCCESS:
+                return status, b""
+            return status, await read_limited(response, name)
+
+
+def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[str, str]:
+    headers = {**base, "Authorization": f"Bearer {token}"}
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    return headers
+
+
+def _channel_path(channel: str) -> str:
+    try:
+        return _CHANNEL_PATHS[channel]
+    except KeyError:
+        raise ValueError(f"unknown token channel {channel!r}") from None
+
+
+def _issued_token(answer: dict[str, Any]) -> IssuedToken:
+    token, lifetime = answer.get("token"), answer.get("expiresInSeconds")
+    if (
+        not isinstance(token, str)
+        or not token
+        or isinstance(lifetime, bool)
+        or not isinstance(lifetime, int | float)
+        or lifetime <= 0
+    ):
+        raise UpstreamMalformed(
+            'PDT call="authentication" answered without a token or a positive lifetime', call="authentication"
+        )
+    return IssuedToken(token, float(lifetime))

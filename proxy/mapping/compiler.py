@@ -36,6 +36,8 @@ class MapperFailure(Exception):
 
 
 Step = Callable[[Any, dict[str, Any], Trace], bool]
+# Sort keys that mean "this item has no position": it goes after the ordered ones.
+_NO_KEY = (MISSING, None, DROP)
 
 
 @dataclass(frozen=True)
@@ -121,14 +123,23 @@ class _Compiler:
         return tuple(steps)
 
     def check_required(self, rules: Sequence[FieldRule], target: CompiledSchema, base: tuple[Any, ...]) -> None:
-        node = target.resolve(base) if base else target.schema
-        if node is None:
-            return
-        written = {parse_path(rule.to)[0] for rule in rules}
-        for branch in target.branches(node):
-            for name in branch.get("required", ()):
-                if name not in written:
-                    raise self.fail("-", f"{target.source} requires {name!r} but no rule writes it")
+        """Every object the rules write must get the fields its schema requires.
+
+        Checked for the top level and for each nested object a dotted ``to``
+        reaches (``phone.areaCode`` makes ``phone`` an object that must be whole).
+        """
+        written = [parse_path(rule.to) for rule in rules]
+        prefixes = {path[:depth] for path in written for depth in range(len(path))}
+        for prefix in sorted(prefixes, key=len):
+            node = target.resolve((*base, *prefix)) if (base or prefix) else target.schema
+            if node is None:
+                continue
+            children = {path[len(prefix)] for path in written if path[: len(prefix)] == prefix and len(path) > len(prefix)}
+            for branch in target.branches(node):
+                for name in branch.get("required", ()):
+                    if name not in children:
+                        where = format_path(prefix) + "." if prefix else ""
+                        raise self.fail("-", f"{target.source} requires {where}{name!r} but no rule writes it")
 
     def rule(
         self,
@@ -148,8 +159,11 @@ class _Compiler:
         )
         rule_id, field_name, has_default, default = rule.id, rule.source or rule.to, rule.has_default, rule.default
         required = rule.required
+        guard = self.source_getter(rule.id, rule.when, source, source_base) if rule.when else None
 
         def run(item: Any, output: dict[str, Any], trace: Trace) -> bool:
+            if guard is not None and guard(item) in (MISSING, None):
+                return True
             value = getter(item) if getter is not None else MISSING
             if value is MISSING or value is None:
                 if getter is None and transform is not None:
@@ -204,9 +218,12 @@ class _Compiler:
             if sort_key is not None:
                 # Stable sort: ties keep the upstream's order. Items without a key go last.
                 keyed = [(sort_key(item, trace), item) for item in selected]
-                present = [pair for pair in keyed if pair[0] is not MISSING and pair[0] is not None]
-                absent = [pair[1] for pair in keyed if pair[0] is MISSING or pair[0] is None]
-                present.sort(key=lambda pair: pair[0], reverse=descending)
+                present = [pair for pair in keyed if pair[0] not in _NO_KEY]
+                absent = [pair[1] for pair in keyed if pair[0] in _NO_KEY]
+                try:
+                    present.sort(key=lambda pair: pair[0], reverse=descending)
+                except TypeError:
+                    raise TransformError("order_by keys of different types cannot be compared") from None
                 selected = [pair[1] for pair in present] + absent
             output: list[dict[str, Any]] = []
             for item in selected:

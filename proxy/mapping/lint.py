@@ -103,7 +103,8 @@ def format_report(catalog: MappingCatalog, report: list[TableCoverage]) -> str:
             for route in product.routes
         )
         lines.append(
-            f"{product.name}: {operations} operations, {rules} field rules, {len(product.tables)} tables: OK"
+            f"{product.name}: {_count(operations, 'operation')}, {_count(rules, 'field rule')}, "
+            f"{_count(len(product.tables), 'table')}: OK"
         )
     for entry in report:
         lines.append(f"\n{entry.product} / {entry.table} ({entry.rows} rows, unmapped policy: {entry.unmapped_policy})")
@@ -115,3 +116,7 @@ def format_report(catalog: MappingCatalog, report: list[TableCoverage]) -> str:
 
 def _codes(title: str, codes: tuple[str, ...]) -> str:
     return f"{title}: {len(codes)}" + (f" ({', '.join(codes)})" if codes else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -88,6 +88,9 @@ class FieldRule(_Spec):
     transform: Any = None
     default: Any = None
     required: bool = False
+    # Apply the rule only when this source field is present (e.g. a default for
+    # Phone.CountryCode only when there is a Phone at all).
+    when: str | None = None
     description: str | None = None
     each: EachSpec | None = None
 

@@ -475,3 +475,59 @@ def test_provenance(tmp_path: Path) -> None:
         "list[].rank": "r.item.rank",
     }
     assert len(mapper.steps) == 4
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param({"Id": "1"}, {"id": "1"}, id="guard-absent-rule-skipped"),
+        pytest.param({"Id": "1", "Nested": None}, {"id": "1"}, id="guard-null-rule-skipped"),
+        pytest.param(
+            {"Id": "1", "Nested": {}}, {"id": "1", "deep": {"x": 55}}, id="guard-present-default-applies"
+        ),
+        pytest.param(
+            {"Id": "1", "Nested": {"A": 7}}, {"id": "1", "deep": {"x": 7}}, id="guard-present-value-wins"
+        ),
+    ],
+)
+def test_when_guard_limits_a_rule_to_present_parents(
+    tmp_path: Path, source: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    mapper = build(
+        tmp_path, ID_RULE, {"id": "r.x", "to": "deep.x", "from": "Nested.A", "default": 55, "when": "Nested"}
+    )
+    assert mapper(source, Trace()) == expected
+
+
+def test_when_guard_must_name_a_source_field(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"rule 'r\.x': from: source\.json has no field 'Nope'"):
+        build(tmp_path, ID_RULE, {"id": "r.x", "to": "name", "from": "Name", "when": "Nope"})
+
+
+def test_nested_required_fields_are_checked(tmp_path: Path) -> None:
+    target = {
+        "$schema": DRAFT7,
+        "type": "object",
+        "properties": {
+            "phone": {
+                "type": "object",
+                "required": ["area", "number"],
+                "properties": {"area": {}, "number": {}, "country": {}},
+            }
+        },
+    }
+    with pytest.raises(MappingError, match=r"requires phone\.'number' but no rule writes it"):
+        compile_mapper(
+            rules({"id": "r.area", "to": "phone.area", "from": "Id"}),
+            source=schema_from(tmp_path, SOURCE, "source.json"),
+            target=schema_from(tmp_path, target, "target.json"),
+            tables=TABLES,
+            failure=failure,
+            file=FILE,
+        )
+
+
+def test_order_by_keys_of_mixed_types_fail_as_a_mapping_failure(tmp_path: Path) -> None:
+    mapper = build(tmp_path, ID_RULE, each_rule(order_by={"from": "rank"}))
+    with pytest.raises(MapperFailure, match="cannot be compared"):
+        mapper({"Id": "1", "items": [{"code": "A", "rank": 1}, {"code": "B", "rank": "x"}]}, Trace())

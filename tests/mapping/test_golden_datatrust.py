@@ -167,12 +167,16 @@ GOLDEN: tuple[Golden, ...] = (
         frozenset({"dt.req.document-type", "dt.req.document"}),
     ),
     Golden(
-        "numeric-phone-no-country-code",
+        "numeric-phone-no-country-code-defaults-to-brazil",
         CREATE,
         "request",
         {"Document": "12345678909", "Phone": {"AreaCode": 21, "Number": 912345678}},
-        {"documentType": "CPF", "document": "12345678909", "phone": {"areaCode": 21, "number": 912345678}},
-        frozenset({"dt.req.phone.area-code", "dt.req.phone.number"}),
+        {
+            "documentType": "CPF",
+            "document": "12345678909",
+            "phone": {"countryCode": 55, "areaCode": 21, "number": 912345678},
+        },
+        frozenset({"dt.req.phone.country-code", "dt.req.phone.area-code", "dt.req.phone.number"}),
     ),
     Golden(
         "nulls-and-blanks-are-left-out",

@@ -59,7 +59,7 @@ def test_keys_only_coverage(mini_mappings: Path) -> None:
 def test_format_report(mini_mappings: Path) -> None:
     catalog = load_catalog(mini_mappings)
     assert format_report(catalog, coverage_report(catalog)).splitlines() == [
-        "mini: 1 operations, 3 field rules, 3 tables: OK",
+        "mini: 1 operation, 3 field rules, 3 tables: OK",
         "",
         "mini / codes (4 rows, unmapped policy: drop)",
         "  PDT codes that reach no legacy code: 2 (P4, P5)",
@@ -71,7 +71,7 @@ def test_format_report(mini_mappings: Path) -> None:
 def test_cli_lint_prints_the_report(mini_mappings: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", "--mappings", str(mini_mappings)]) == 0
     out = capsys.readouterr().out
-    assert "mini: 1 operations, 3 field rules, 3 tables: OK" in out
+    assert "mini: 1 operation, 3 field rules, 3 tables: OK" in out
     assert "rows whose PDT code is not in the PDT catalogue: 1 (PX)" in out
 
 

@@ -68,23 +68,6 @@ def transaction_bodies(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-def known_contract_gap(legacy: dict[str, Any]) -> bool:
-    """Bodies the legacy contract accepts but PDT's schema refuses (see the xfail tests below).
-
-    The Data Trust contract lets ``Phone.Number`` and ``Phone.CountryCode`` be all
-    zeros (``"0000-0000"``, ``"0"``, ``"+00"``); the ``integer`` transform makes them 0
-    and PDT requires >= 1. Fix in mappings/datatrust-v1/contract/transaction.request.json,
-    then delete this predicate: the strict xfail tests will start failing to remind you.
-    """
-    phone = legacy.get("Phone")
-    if not isinstance(phone, dict):
-        return False
-    return any(
-        isinstance(phone.get(name), str) and phone[name].strip("+-0") == ""
-        for name in ("Number", "CountryCode")
-    )
-
-
 def _check_request(op: Operation, body: Any) -> None:
     try:
         legacy = op.parse_request(body)
@@ -92,9 +75,6 @@ def _check_request(op: Operation, body: Any) -> None:
         event("refused by the contract")
         return
     event("accepted")
-    if known_contract_gap(legacy):
-        event("known contract gap")
-        return
     try:
         pdt = op.to_pdt(legacy)
     except ValidationFailed:
@@ -119,7 +99,6 @@ def test_valid_transaction_requests_map_to_valid_pdt_bodies() -> None:
     assert sum(accepted) >= len(accepted) // 2, (sum(accepted), len(accepted))
 
 
-@pytest.mark.xfail(strict=True, reason="contract accepts all-zero phone numbers; PDT requires >= 1")
 @pytest.mark.parametrize(
     "phone",
     [

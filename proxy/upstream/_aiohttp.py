@@ -8,7 +8,8 @@ differently, so each aiohttp exception is re-classified here from its own type.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import aiohttp
 import httpx
@@ -47,10 +48,8 @@ class _ReclassifiedErrors(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
+        with _reclassified(request):
             response = await self._inner.handle_async_request(request)
-        except Exception as exc:
-            raise _reclassify(exc, request) from exc
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _ReclassifiedStream(response.stream, request)
         return response
@@ -67,27 +66,34 @@ class _ReclassifiedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with _reclassified(self._request):
             async for chunk in self._inner:
                 yield chunk
-        except Exception as exc:
-            raise _reclassify(exc, self._request) from exc
 
     async def aclose(self) -> None:
-        try:
+        with _reclassified(self._request):
             await self._inner.aclose()
-        except Exception as exc:
-            raise _reclassify(exc, self._request) from exc
 
 
-def _reclassify(exc: Exception, request: httpx.Request) -> Exception:
-    """The httpx exception that says what aiohttp actually met.
+@contextmanager
+def _reclassified(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        better = _reclassify(exc, request)
+        if better is None:
+            raise
+        raise better from exc
+
+
+def _reclassify(exc: Exception, request: httpx.Request) -> httpx.TransportError | None:
+    """The httpx exception that says what aiohttp actually met; None when aiohttp met nothing.
 
     The message is the aiohttp class name only: aiohttp messages can carry the URL.
     """
     origin = exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
     if not isinstance(origin, aiohttp.ClientError):
-        return exc
+        return None
     message = f"aiohttp {type(origin).__name__}"
     if isinstance(origin, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(message, request=request)

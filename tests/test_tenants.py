@@ -91,7 +91,11 @@ def test_secrets_come_from_files(tmp_path: Path) -> None:
     ids=["clear-text", "env-unset", "file-missing", "two-sources", "pack-without-name", "unknown-product",
          "duplicate", "yaml", "schema"],
 )
-def test_invalid_tenant_files(tmp_path: Path, body: str, expected: str) -> None:
+def test_invalid_tenant_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, expected: str
+) -> None:
+    if expected != "NOT_SET_ANYWHERE_12345 is not set":
+        monkeypatch.setenv("ACME_PDT_PASSWORD", "x")
     with pytest.raises(ConfigError, match=expected):
         load_tenants(_write(tmp_path, body), known_products=PRODUCTS, simulator_only=False)
 

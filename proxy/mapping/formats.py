@@ -30,7 +30,9 @@ def strip_document(value: str) -> str:
 
 def is_cpf(value: str) -> bool:
     digits = strip_document(value)
-    return len(digits) == 11 and digits.isdigit() and bool(cpf.is_valid(digits))
+    # 111.111.111-11 and its kin pass the check-digit arithmetic but are never
+    # issued; python-stdnum rejects only the all-zero one.
+    return len(digits) == 11 and digits.isdigit() and len(set(digits)) > 1 and bool(cpf.is_valid(digits))
 
 
 def is_cnpj(value: str) -> bool:

@@ -48,7 +48,7 @@ def _tampered(token: str) -> str:
     header, payload, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["tid"] = "someone-else"
-    forged_payload = jwt.encode(claims, "irrelevant", algorithm="HS256").split(".")[1]
+    forged_payload = jwt.encode(claims, "i" * 32, algorithm="HS256").split(".")[1]
     return f"{header}.{forged_payload}.{signature}"
 
 
@@ -118,3 +118,11 @@ def test_truncated_key_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "token.key").write_text("short", encoding="utf-8")
     with pytest.raises(ConfigError, match="shorter than 32"):
         load_token_key(None, tmp_path)
+
+
+def test_token_from_the_future_is_refused() -> None:
+    clock = Clock()
+    token, _ = _tokens(clock).issue(tenant_id="t", username="u", environment="prd", products=["p"])
+    clock.now -= 60
+    with pytest.raises(Unauthorized, match="future"):
+        _tokens(clock).verify(f"Bearer {token}", environment="prd")

@@ -87,7 +87,7 @@ class PdtClient:
             self._authenticate, refresh_margin_s=settings.token_refresh_margin_s, clock=clock
         )
 
-    async def create_transaction(self, call: PdtCall, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_transaction(self, call: PdtCall, body: dict[str, Any]) -> dict[str, Any]:
         url = self._endpoints_for(call).transaction
         result: dict[str, Any] = await self._call(call, "transaction", "POST", url, dict, body=body)
         return result
@@ -114,7 +114,7 @@ class PdtClient:
             raise most_meaningful(failures) from None
         return {name: task.result() for name, task in tasks.items()}
 
-    async def create_pack(self, call: PdtCall, pack_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_pack(self, call: PdtCall, pack_name: str, body: dict[str, Any]) -> dict[str, Any]:
         url = f"{self._endpoints_for(call).base}/v1/packs/{safe_segment(pack_name, 'pack')}"
         result: dict[str, Any] = await self._call(call, "pack", "POST", url, dict, body=body)
         return result
@@ -164,7 +164,7 @@ class PdtClient:
         url: httpx.URL | str,
         expected: _Json,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
         id_based: bool = False,
     ) -> Any:
         """One authenticated exchange bounded by the call timeout and the deadline."""

@@ -22,7 +22,8 @@ __all__ = ["pooled_transport"]
 
 def pooled_transport(pool: PoolSettings) -> httpx.AsyncBaseTransport:
     """An httpx transport over one aiohttp session, opened lazily inside the event loop."""
-    # Built once at startup: loading the CA bundle per session would be wasted work.
+    # Built once and handed to AiohttpTransport too, which would otherwise load the
+    # CA bundle a second time for a context it never uses.
     ssl_context = httpx.create_ssl_context(trust_env=False)
 
     def open_session() -> aiohttp.ClientSession:
@@ -40,7 +41,7 @@ def pooled_transport(pool: PoolSettings) -> httpx.AsyncBaseTransport:
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
         )
 
-    return _ReclassifiedErrors(AiohttpTransport(client=open_session, trust_env=False))
+    return _ReclassifiedErrors(AiohttpTransport(client=open_session, verify=ssl_context, trust_env=False))
 
 
 class _ReclassifiedErrors(httpx.AsyncBaseTransport):

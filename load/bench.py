@@ -79,7 +79,9 @@ def _write_setup(directory: Path, pdt_port: int, strategy: str) -> Path:
 @contextlib.contextmanager
 def _process(command: list[str], cpu: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     taskset = ["taskset", "-c", str(cpu)] if os.path.exists("/usr/bin/taskset") else []
-    process = subprocess.Popen([*taskset, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*taskset, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         yield process
     finally:
@@ -94,7 +96,9 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(200):
             if process.poll() is not None:
-                raise SystemExit(f"{url}: process exited: {process.stderr.read().decode() if process.stderr else ''}")
+                raise SystemExit(
+                    f"{url}: process exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
             with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(url) as answer:
                     if answer.status < 500:
@@ -119,7 +123,9 @@ async def _drive(base: str, seconds: float, concurrency: int) -> tuple[int, int,
             nonlocal errors
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                async with session.post(f"{base}/products/v1/datatrust", json=BODY, headers=headers) as answer:
+                async with session.post(
+                    f"{base}/products/v1/datatrust", json=BODY, headers=headers
+                ) as answer:
                     await answer.read()
                     if answer.status != 200:
                         errors += 1

@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from proxy.config import Settings, load_settings
 from proxy.errors import ConfigError
@@ -30,8 +31,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from proxy.edge.app import create_app
     from proxy.observability.logging import configure_logging
 
@@ -43,17 +42,33 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     configure_logging(settings.logging)
-    # uvloop + httptools: h11 is ~4x slower. No uvicorn access log: it prints raw
-    # paths and query strings, which may carry personal data.
-    common = {"host": host, "port": port, "loop": "uvloop", "http": "httptools", "access_log": False,
-              "log_config": None, "timeout_graceful_shutdown": 10}
     if workers > 1:
-        uvicorn.run("proxy.edge.app:create_app_from_environment", factory=True, workers=workers, **common)
+        _run_uvicorn("proxy.edge.app:create_app_from_environment", host, port, workers=workers, factory=True)
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
-        app = create_app(settings)
-        uvicorn.run(app, **common)
+        _run_uvicorn(create_app(settings), host, port)
     return 0
+
+
+def _run_uvicorn(app: Any, host: str, port: int, *, workers: int = 1, factory: bool = False) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        factory=factory,
+        # uvloop + httptools: the h11 parser is ~4x slower.
+        loop="uvloop",
+        http="httptools",
+        # uvicorn's access log prints raw paths and query strings, which may carry
+        # personal data; the proxy writes its own masked access line instead.
+        access_log=False,
+        log_config=None,
+        # Finish in-flight legacy requests on SIGTERM, within the deadline of one.
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -87,8 +102,6 @@ def _import_table(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from proxy.config import SimulatorSettings
     from proxy.simulators.pdt import create_pdt_simulator
     from proxy.tenants import demo_tenants_file, load_tenants
@@ -110,7 +123,7 @@ def _simulate(args: argparse.Namespace) -> int:
     app = create_pdt_simulator(
         simulator_settings, catalogue_path=settings.mappings_dir / "pdt" / "insights.csv", accounts=accounts
     )
-    uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools", access_log=False)
+    _run_uvicorn(app, args.host, args.port)
     return 0
 
 
@@ -126,7 +139,9 @@ def _hash_password(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdt-proxy", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="YAML settings file (default: $PROXY_CONFIG, else built-in defaults)")
+    parser.add_argument(
+        "--config", help="YAML settings file (default: $PROXY_CONFIG, else built-in defaults)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the proxy")
@@ -143,7 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("csv")
     importer.add_argument("--product", required=True)
     importer.add_argument("--table", required=True)
-    importer.add_argument("--column", action="append", metavar="NAME=TITLE", help="CSV title of a declared column")
+    importer.add_argument(
+        "--column", action="append", metavar="NAME=TITLE", help="CSV title of a declared column"
+    )
     importer.add_argument("--mappings")
     importer.set_defaults(run=_import_table)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import http.cookiejar
+
 import httpx
 
 from proxy.config import Settings
@@ -72,7 +74,7 @@ def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | N
                 credential.username: credential.password
                 for tenant in tenants.tenants.values()
                 for environment, credential in tenant.credentials.items()
-                if settings.pdt.environments[environment].is_simulator  # type: ignore[index]
+                if settings.pdt.environments[environment].is_simulator
             }
             simulator = create_pdt_simulator(
                 settings.simulator,
@@ -81,13 +83,17 @@ def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | N
             )
         transport = build_transport(settings.pdt, simulator_app=simulator)
     timeouts = settings.pdt.timeouts
-    http = httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(
             connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
         ),
+        # No redirects and no proxies from the environment: either could take a
+        # request to a host the routing transport never approved.
         follow_redirects=False,
         trust_env=False,
+        # A cookie PDT sets while serving one tenant must never ride along for another.
+        cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
     )
-    pdt = PdtClient(http, settings.pdt)
-    return Runtime(settings, catalog, tenants, tokens, pdt, PdtPath(pdt), Metrics(), http)
+    pdt = PdtClient(client, settings.pdt)
+    return Runtime(settings, catalog, tenants, tokens, pdt, PdtPath(pdt), Metrics(), client)

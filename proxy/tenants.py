@@ -79,7 +79,8 @@ class _TenantSpec(BaseModel):
     demo: bool = False
     products: list[str] = Field(min_length=1)
     strategy: Strategy = "modules"
-    pack: str | None = None
+    # Goes into a PDT URL path: a plain slug only.
+    pack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
     users: list[_User] = Field(min_length=1)
     pdt: dict[Environment, _PdtAccount]
 
@@ -97,9 +98,9 @@ class Tenant:
     strategy: Strategy
     pack: str | None
     demo: bool
-    credentials: Mapping[str, PdtCredential] = field(repr=False)
+    credentials: Mapping[Environment, PdtCredential] = field(repr=False)
 
-    def credential(self, environment: str) -> PdtCredential:
+    def credential(self, environment: Environment) -> PdtCredential:
         found = self.credentials.get(environment)
         if found is None:
             # The tenant has no PDT account for this environment (e.g. HML only).
@@ -140,7 +141,9 @@ def _verify(stored: str, password: str) -> bool:
 def _resolve_secret(secret: _Secret, *, base: Path, where: str, demo: bool) -> str:
     if secret.value is not None:
         if not demo:
-            raise ConfigError(f"{where}: clear-text secrets are only allowed for demo tenants; use env or file")
+            raise ConfigError(
+                f"{where}: clear-text secrets are only allowed for demo tenants; use env or file"
+            )
         return secret.value
     if secret.env is not None:
         value = os.environ.get(secret.env)
@@ -155,9 +158,7 @@ def _resolve_secret(secret: _Secret, *, base: Path, where: str, demo: bool) -> s
         raise ConfigError(f"{where}: cannot read secret file {path}: {exc.strerror}") from exc
 
 
-def load_tenants(
-    path: Path, *, known_products: frozenset[str], simulator_only: bool
-) -> TenantDirectory:
+def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: bool) -> TenantDirectory:
     """Read and check the tenant file. Demo tenants load only when ``simulator_only``."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

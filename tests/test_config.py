@@ -25,7 +25,9 @@ def test_yaml_file_and_environment_overrides(tmp_path: Path) -> None:
         "tenants_file: tenants.yaml\n",
         encoding="utf-8",
     )
-    settings = load_settings(config, environ={"PROXY_ADMIN_TOKEN": "t0k", "PROXY_PDT_HML_URL": "http://hml.example"})
+    settings = load_settings(
+        config, environ={"PROXY_ADMIN_TOKEN": "t0k", "PROXY_PDT_HML_URL": "http://hml.example"}
+    )
     assert settings.server.port == 9000
     assert settings.pdt.environments["prd"].base_url == "https://pdt.example"
     assert settings.pdt.environments["hml"].base_url == "http://hml.example"
@@ -40,7 +42,8 @@ def test_partial_environments_keep_the_other_default(tmp_path: Path) -> None:
     config.write_text("pdt: {environments: {hml: {base_url: 'http://hml.example'}}}\n", encoding="utf-8")
     settings = load_settings(config, environ={})
     assert settings.pdt.environments["prd"].base_url == SIMULATOR
-    assert settings.pdt.uses_simulator and not settings.pdt.all_simulator
+    assert settings.pdt.uses_simulator
+    assert not settings.pdt.all_simulator
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,8 @@ async def test_demo_tenants_authenticate_with_their_published_secrets() -> None:
     directory = load_tenants(demo_tenants_file(), known_products=PRODUCTS, simulator_only=True)
     for username, tenant_id in [("demo-dt", "demo-dt"), ("demo-ffr", "demo-ffr"), ("demo-mt", "demo-mt")]:
         tenant = await directory.authenticate(username, f"{username}-secret")
-        assert tenant.id == tenant_id and tenant.demo
+        assert tenant.id == tenant_id
+        assert tenant.demo
 
 
 def test_demo_tenants_are_refused_when_a_real_pdt_is_configured() -> None:
@@ -88,8 +89,17 @@ def test_secrets_come_from_files(tmp_path: Path) -> None:
         ("tenants: [unclosed\n", "not valid YAML"),
         ("tenants:\n  - id: UPPER\n", "tenants.0"),
     ],
-    ids=["clear-text", "env-unset", "file-missing", "two-sources", "pack-without-name", "unknown-product",
-         "duplicate", "yaml", "schema"],
+    ids=[
+        "clear-text",
+        "env-unset",
+        "file-missing",
+        "two-sources",
+        "pack-without-name",
+        "unknown-product",
+        "duplicate",
+        "yaml",
+        "schema",
+    ],
 )
 def test_invalid_tenant_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, expected: str

@@ -49,7 +49,9 @@ def _depth_ok(value: Any, limit: int) -> bool:
         node, depth = stack.pop()
         if depth > limit:
             return False
-        children: Iterable[Any] = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        children: Iterable[Any] = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return True
 
@@ -60,7 +62,9 @@ async def read_json(
     """The decoded body of a JSON (or, where the contract allows, form) request."""
     media_type = _media_type(request)
     is_form = media_type == _FORM_TYPE
-    if media_type and not (media_type in _JSON_TYPES or media_type.endswith("+json") or (is_form and allow_form)):
+    if media_type and not (
+        media_type in _JSON_TYPES or media_type.endswith("+json") or (is_form and allow_form)
+    ):
         raise UnsupportedMediaType("content type not accepted by this route")
     raw = await read_body(request, limit=limit)
     if not raw.strip():

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proxy.config import Environment
 from proxy.deadline import Deadline
 from proxy.edge.bodies import read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
@@ -45,7 +46,9 @@ def request_id_of(request: Request) -> str:
 
 
 def _json(body: Any, status: int, request_id: str) -> Response:
-    return Response(orjson.dumps(body), status, headers={"x-request-id": request_id}, media_type=JSON_MEDIA_TYPE)
+    return Response(
+        orjson.dumps(body), status, headers={"x-request-id": request_id}, media_type=JSON_MEDIA_TYPE
+    )
 
 
 def _expiry_value(style: str, expires_at: int, ttl_s: int) -> Any:
@@ -55,7 +58,9 @@ def _expiry_value(style: str, expires_at: int, ttl_s: int) -> Any:
     return datetime.fromtimestamp(expires_at).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _authentication_endpoint(runtime: Runtime, product: Product, environment: str, products: frozenset[str]) -> Endpoint:
+def _authentication_endpoint(
+    runtime: Runtime, product: Product, environment: str, products: frozenset[str]
+) -> Endpoint:
     auth = product.authentication
     spec = auth.spec
     settings = runtime.settings.server
@@ -81,7 +86,9 @@ def _authentication_endpoint(runtime: Runtime, product: Product, environment: st
             )
             answer = {
                 spec.response.token: token,
-                spec.response.expiry.field: _expiry_value(spec.response.expiry.style, expires_at, runtime.tokens.ttl_s),
+                spec.response.expiry.field: _expiry_value(
+                    spec.response.expiry.style, expires_at, runtime.tokens.ttl_s
+                ),
             }
             return _json(answer, 200, request_id)
         except ProxyError as error:
@@ -93,7 +100,9 @@ def _authentication_endpoint(runtime: Runtime, product: Product, environment: st
     return authenticate
 
 
-def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, environment: str) -> Endpoint:
+def _operation_endpoint(
+    runtime: Runtime, product: Product, route: MappedRoute, environment: Environment
+) -> Endpoint:
     operation = route.operation
     transaction_param = route.spec.transaction_id
     settings = runtime.settings
@@ -102,7 +111,7 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
     takes_body = operation.gate is not None
     metrics = runtime.metrics
     # The template, never the URL: a transaction id in a path is still not for logs.
-    route_template = product.spec.prefixes[environment] + route.spec.path  # type: ignore[index]
+    route_template = product.spec.prefixes[environment] + route.spec.path
 
     async def handle(request: Request) -> Response:
         started = time.perf_counter()
@@ -139,7 +148,9 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
         except ProxyError as error:
             response = error_response(product.errors, error, request_id=request_id)
             if response.status_code >= 500:
-                _log.warning("upstream failure", request_id=request_id, error=type(error).__name__, detail=str(error))
+                _log.warning(
+                    "upstream failure", request_id=request_id, error=type(error).__name__, detail=str(error)
+                )
         except Exception:
             _log.exception("operation failed unexpectedly", request_id=request_id, operation=operation.name)
             response = error_response(product.errors, RuntimeError(), request_id=request_id)
@@ -153,7 +164,9 @@ def _operation_endpoint(runtime: Runtime, product: Product, route: MappedRoute, 
             status=response.status_code,
             duration_s=elapsed,
         )
-        log_access(request.method, route_template, response.status_code, elapsed * 1000, tenant_id, product.name)
+        log_access(
+            request.method, route_template, response.status_code, elapsed * 1000, tenant_id, product.name
+        )
         return response
 
     return handle
@@ -177,7 +190,9 @@ def build_legacy_routes(runtime: Runtime) -> list[Route]:
                     and other.authentication.spec.path == product.authentication.spec.path
                 )
                 endpoint = _authentication_endpoint(runtime, product, environment, sharing)
-                routes.append(Route(auth_path, endpoint, methods=["POST"], name=f"{product.name}:auth:{environment}"))
+                routes.append(
+                    Route(auth_path, endpoint, methods=["POST"], name=f"{product.name}:auth:{environment}")
+                )
                 auth_paths.add(auth_path)
             for route in product.routes:
                 routes.append(

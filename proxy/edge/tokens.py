@@ -50,7 +50,9 @@ class LegacyTokens:
         self.ttl_s = ttl_s
         self._clock = clock
 
-    def issue(self, *, tenant_id: str, username: str, environment: str, products: Iterable[str]) -> tuple[str, int]:
+    def issue(
+        self, *, tenant_id: str, username: str, environment: str, products: Iterable[str]
+    ) -> tuple[str, int]:
         """A new token and its expiry (epoch seconds)."""
         now = int(self._clock())
         expires_at = now + self.ttl_s

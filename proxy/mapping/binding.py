@@ -56,7 +56,9 @@ def _build(schema: CompiledSchema, node: dict[str, Any], depth: int) -> Binder:
         if isinstance(branch.get("items"), dict):
             items = branch["items"]
     if properties:
-        fields = {name.lower(): (name, _build(schema, child, depth + 1)) for name, child in properties.items()}
+        fields = {
+            name.lower(): (name, _build(schema, child, depth + 1)) for name, child in properties.items()
+        }
         return _object_binder(fields)
     if items is not None:
         return _array_binder(_build(schema, items, depth + 1))

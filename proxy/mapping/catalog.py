@@ -122,9 +122,7 @@ class _Loader:
             if key in seen:
                 raise MappingError(self.name(product_file), f"route {key[0]} {key[1]} is declared twice")
             seen.add(key)
-        product = Product(
-            spec.product, spec, product_file.parent, errors, tables, authentication, routes
-        )
+        product = Product(spec.product, spec, product_file.parent, errors, tables, authentication, routes)
         return product, declarations
 
     def tables(
@@ -140,15 +138,21 @@ class _Loader:
         }
         return tables, declarations
 
-    def authentication(self, product_file: Path, spec: AuthenticationSpec, errors: ErrorTable) -> Authentication:
+    def authentication(
+        self, product_file: Path, spec: AuthenticationSpec, errors: ErrorTable
+    ) -> Authentication:
         request = self.schema(product_file, spec.schema_file)
         response = self.schema(product_file, spec.response.schema_file)
         for name in (spec.username, spec.password):
             if request.resolve(parse_path(name)) is None:
-                raise MappingError(self.name(product_file), f"authentication: {request.source} has no {name!r}")
+                raise MappingError(
+                    self.name(product_file), f"authentication: {request.source} has no {name!r}"
+                )
         for name in (spec.response.token, spec.response.expiry.field):
             if response.resolve(parse_path(name)) is None:
-                raise MappingError(self.name(product_file), f"authentication: {response.source} has no {name!r}")
+                raise MappingError(
+                    self.name(product_file), f"authentication: {response.source} has no {name!r}"
+                )
         return Authentication(spec, RequestGate(request, compile_binder(request), errors), response)
 
     def route(
@@ -174,11 +178,15 @@ class _Loader:
         other_path = self.resolve(path, spec.response.rules_from, owner=path)
         other, _ = self.model(OperationSpec, other_path)
         if other.response.rules_from is not None:
-            raise MappingError(self.name(path), "rules_from must name a file with its own rules, not another reference")
+            raise MappingError(
+                self.name(path), "rules_from must name a file with its own rules, not another reference"
+            )
         if self.resolve(other_path, other.response.source_schema, owner=other_path) != self.resolve(
             path, spec.response.source_schema, owner=path
         ):
-            raise MappingError(self.name(path), f"rules_from {spec.response.rules_from!r} reads another PDT answer")
+            raise MappingError(
+                self.name(path), f"rules_from {spec.response.rules_from!r} reads another PDT answer"
+            )
         return other.response.rules
 
     def operation(self, path: Path, errors: ErrorTable, tables: Mapping[str, CodeTable]) -> Operation:
@@ -192,7 +200,12 @@ class _Loader:
             if spec.request.target_schema is not None:
                 pdt_request = self.schema(path, spec.request.target_schema)
                 request_mapper = compile_mapper(
-                    spec.request.rules, source=legacy, target=pdt_request, tables=tables, failure=failure, file=source
+                    spec.request.rules,
+                    source=legacy,
+                    target=pdt_request,
+                    tables=tables,
+                    failure=failure,
+                    file=source,
                 )
             if spec.channel is not None:
                 channel = compile_value(
@@ -211,7 +224,12 @@ class _Loader:
         pdt_answer = self.schema(path, spec.response.source_schema)
         legacy_response = self.schema(path, spec.response.schema_file)
         response_mapper = compile_mapper(
-            self.response_rules(path, spec), source=pdt_answer, target=legacy_response, tables=tables, failure=failure, file=source
+            self.response_rules(path, spec),
+            source=pdt_answer,
+            target=legacy_response,
+            tables=tables,
+            failure=failure,
+            file=source,
         )
         return Operation(
             spec.operation,
@@ -275,6 +293,7 @@ def _check_shared_routes(products: Mapping[str, Product]) -> None:
                 key = (route.spec.method, prefix + route.spec.path)
                 if key in owners:
                     raise MappingError(
-                        f"{product.name}/{PRODUCT_FILE}", f"route {key[0]} {key[1]} also belongs to {owners[key]}"
+                        f"{product.name}/{PRODUCT_FILE}",
+                        f"route {key[0]} {key[1]} also belongs to {owners[key]}",
                     )
                 owners[key] = product.name

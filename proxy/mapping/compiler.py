@@ -122,7 +122,9 @@ class _Compiler:
         self.check_required(rules, target, target_base)
         return tuple(steps)
 
-    def check_required(self, rules: Sequence[FieldRule], target: CompiledSchema, base: tuple[Any, ...]) -> None:
+    def check_required(
+        self, rules: Sequence[FieldRule], target: CompiledSchema, base: tuple[Any, ...]
+    ) -> None:
         """Every object the rules write must get the fields its schema requires.
 
         Checked for the top level and for each nested object a dotted ``to``
@@ -134,12 +136,18 @@ class _Compiler:
             node = target.resolve((*base, *prefix)) if (base or prefix) else target.schema
             if node is None:
                 continue
-            children = {path[len(prefix)] for path in written if path[: len(prefix)] == prefix and len(path) > len(prefix)}
+            children = {
+                path[len(prefix)]
+                for path in written
+                if path[: len(prefix)] == prefix and len(path) > len(prefix)
+            }
             for branch in target.branches(node):
                 for name in branch.get("required", ()):
                     if name not in children:
                         where = format_path(prefix) + "." if prefix else ""
-                        raise self.fail("-", f"{target.source} requires {where}{name!r} but no rule writes it")
+                        raise self.fail(
+                            "-", f"{target.source} requires {where}{name!r} but no rule writes it"
+                        )
 
     def rule(
         self,
@@ -153,43 +161,38 @@ class _Compiler:
         getter = self.source_getter(rule.id, rule.source, source, source_base) if rule.source else None
         transform = self.transform(rule.id, rule.transform)
         build_list = (
-            self.each(rule, rule.each, source, target, (*source_base, *parse_path(rule.source), 0), target_path)
+            self.each(
+                rule, rule.each, source, target, (*source_base, *parse_path(rule.source), 0), target_path
+            )
             if rule.each is not None and rule.source is not None
             else None
         )
-        rule_id, field_name, has_default, default = rule.id, rule.source or rule.to, rule.has_default, rule.default
+        rule_id, field_name, has_default, default = (
+            rule.id,
+            rule.source or rule.to,
+            rule.has_default,
+            rule.default,
+        )
         required = rule.required
         guard = self.source_getter(rule.id, rule.when, source, source_base) if rule.when else None
+        produce = _producer(getter, build_list, transform)
 
         def run(item: Any, output: dict[str, Any], trace: Trace) -> bool:
             if guard is not None and guard(item) in (MISSING, None):
                 return True
-            value = getter(item) if getter is not None else MISSING
-            if value is MISSING or value is None:
-                if getter is None and transform is not None:
-                    try:
-                        value = transform(None, trace)
-                    except TransformError as exc:
-                        raise MapperFailure(rule_id, field_name, str(exc)) from None
-                elif required:
-                    raise MapperFailure(rule_id, field_name, "required value is absent")
-                elif has_default:
-                    setter(output, default)
-                    return True
-                else:
-                    return True
-            else:
-                try:
-                    if build_list is not None:
-                        value = build_list(value, trace)
-                    if transform is not None:
-                        value = transform(value, trace)
-                except TransformError as exc:
-                    raise MapperFailure(rule_id, field_name, str(exc)) from None
+            try:
+                value = produce(item, trace)
+            except TransformError as exc:
+                raise MapperFailure(rule_id, field_name, str(exc)) from None
             if value is DROP:
                 return False
-            if value is not MISSING:
-                setter(output, value)
+            if value is MISSING:
+                if required:
+                    raise MapperFailure(rule_id, field_name, "required value is absent")
+                if has_default:
+                    setter(output, default)
+                return True
+            setter(output, value)
             return True
 
         return run
@@ -245,6 +248,33 @@ class _Compiler:
             return lambda item, trace: evaluate(item, trace) in allowed
         expected = spec.equals
         return lambda item, trace: bool(evaluate(item, trace) == expected)
+
+
+def _producer(
+    getter: Callable[[Any], Any] | None,
+    build_list: Callable[[Any, Trace], Any] | None,
+    transform: Transform | None,
+) -> Callable[[Any, Trace], Any]:
+    """The value a rule writes (or MISSING / DROP); raises TransformError."""
+    if getter is None:
+        # A rule without ``from`` is a constant: its transform runs on nothing.
+        return (
+            (lambda item, trace: transform(None, trace))
+            if transform is not None
+            else (lambda item, trace: MISSING)
+        )
+
+    def produce(item: Any, trace: Trace) -> Any:
+        value = getter(item)
+        if value is MISSING or value is None:
+            return MISSING
+        if build_list is not None:
+            value = build_list(value, trace)
+        if transform is not None:
+            value = transform(value, trace)
+        return value
+
+    return produce
 
 
 def compile_mapper(

@@ -53,7 +53,9 @@ def normalise_csv(text: str, declaration: TableDeclaration, renames: Mapping[str
     for name in wanted:
         title = renames.get(name, name).strip().casefold()
         if title not in titles:
-            raise MappingError("<input>", f"no column {renames.get(name, name)!r} for {name!r} (header: {rows[0]})")
+            raise MappingError(
+                "<input>", f"no column {renames.get(name, name)!r} for {name!r} (header: {rows[0]})"
+            )
         positions.append(titles[title])
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
@@ -62,7 +64,9 @@ def normalise_csv(text: str, declaration: TableDeclaration, renames: Mapping[str
         if not any(cell.strip() for cell in row):
             continue
         if max(positions) >= len(row):
-            raise MappingError("<input>", f"line {number}: {len(row)} cells, expected at least {max(positions) + 1}")
+            raise MappingError(
+                "<input>", f"line {number}: {len(row)} cells, expected at least {max(positions) + 1}"
+            )
         writer.writerow([row[index].strip() for index in positions])
     return output.getvalue()
 
@@ -72,7 +76,9 @@ def import_table(
 ) -> ImportResult:
     catalog = load_catalog(mappings_dir)
     if product not in catalog.products:
-        raise MappingError(str(mappings_dir), f"unknown product {product!r} (known: {sorted(catalog.products)})")
+        raise MappingError(
+            str(mappings_dir), f"unknown product {product!r} (known: {sorted(catalog.products)})"
+        )
     declarations = catalog.table_declarations[product]
     if table not in declarations:
         raise MappingError(product, f"unknown table {table!r} (declared: {sorted(declarations)})")

@@ -107,7 +107,9 @@ def format_report(catalog: MappingCatalog, report: list[TableCoverage]) -> str:
             f"{_count(len(product.tables), 'table')}: OK"
         )
     for entry in report:
-        lines.append(f"\n{entry.product} / {entry.table} ({entry.rows} rows, unmapped policy: {entry.unmapped_policy})")
+        lines.append(
+            f"\n{entry.product} / {entry.table} ({entry.rows} rows, unmapped policy: {entry.unmapped_policy})"
+        )
         lines.append(_codes("  PDT codes that reach no legacy code", entry.pdt_codes_unreached))
         lines.append(_codes("  legacy codes no PDT code reaches", entry.legacy_codes_unreached))
         lines.append(_codes("  rows whose PDT code is not in the PDT catalogue", entry.dead_rows))

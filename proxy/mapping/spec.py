@@ -76,8 +76,9 @@ class EachSpec(_Spec):
 class FieldRule(_Spec):
     """One DE-PARA rule: the ``to`` field is filled from ``from`` through ``transform``.
 
-    ``default`` applies when the source is absent (``default: null`` writes a JSON
-    null); without a default an absent source leaves the target out. ``required``
+    ``default`` applies when the source is absent or its transform yields nothing
+    (a blank string after ``trim``); ``default: null`` writes a JSON null. Without
+    a default, the target is left out. ``required``
     makes an absent source an error: a bad request on the request side, an
     unmappable answer on the response side.
     """

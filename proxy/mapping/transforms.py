@@ -183,16 +183,21 @@ def _clamp(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     return clamp
 
 
+_TRUE_WORDS: Final = frozenset({"1", "true", "True", "TRUE"})
+_FALSE_WORDS: Final = frozenset({"0", "false", "False", "FALSE"})
+
+
 def _boolean(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     _no_argument("boolean", argument)
-    truthy = {True, 1, "1", "true", "True", "TRUE"}
-    falsy = {False, 0, "0", "false", "False", "FALSE"}
 
     def boolean(value: Any, trace: Trace) -> Any:
-        if isinstance(value, bool | int | str) and value in truthy:
-            return True
-        if isinstance(value, bool | int | str) and value in falsy:
-            return False
+        # bool is an int subclass: test it first so True/False keep their meaning.
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return value == 1
+        if isinstance(value, str) and (value in _TRUE_WORDS or value in _FALSE_WORDS):
+            return value in _TRUE_WORDS
         raise TransformError("expected a boolean or a 0/1 flag")
 
     return boolean
@@ -266,7 +271,9 @@ def _table(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     if table is None:
         raise ValueError(f"unknown table {name!r} (declared: {sorted(tables)})")
     if column not in table.declaration.columns:
-        raise ValueError(f"table {name!r} has no column {column!r} (columns: {list(table.declaration.columns)})")
+        raise ValueError(
+            f"table {name!r} has no column {column!r} (columns: {list(table.declaration.columns)})"
+        )
     lookup = table.column(column)
     policy = table.policy
     fallback = table.declaration.default[column] if table.declaration.default else None

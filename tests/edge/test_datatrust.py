@@ -50,7 +50,9 @@ def _assert_conforms(body: Any, schema_file: str) -> None:
 
 
 async def _token(client: httpx.AsyncClient, prefix: str = "/products/v1", user: str = "demo-dt") -> str:
-    answer = await client.post(f"{prefix}/authentication", json={"Username": user, "Password": f"{user}-secret"})
+    answer = await client.post(
+        f"{prefix}/authentication", json={"Username": user, "Password": f"{user}-secret"}
+    )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["token"])
 
@@ -62,7 +64,10 @@ def _bearer(token: str) -> dict[str, str]:
 @pytest.mark.parametrize("prefix", PREFIXES)
 @pytest.mark.parametrize(
     "credentials",
-    [{"Username": "demo-dt", "Password": "demo-dt-secret"}, {"username": "demo-dt", "password": "demo-dt-secret"}],
+    [
+        {"Username": "demo-dt", "Password": "demo-dt-secret"},
+        {"username": "demo-dt", "password": "demo-dt-secret"},
+    ],
     ids=["pascal", "lower"],
 )
 async def test_authentication(proxy: httpx.AsyncClient, prefix: str, credentials: dict[str, str]) -> None:
@@ -70,7 +75,8 @@ async def test_authentication(proxy: httpx.AsyncClient, prefix: str, credentials
     assert answer.status_code == 200
     body = answer.json()
     assert list(body) == ["token", "expiresInSeconds"]
-    assert len(body["token"]) <= 2048 and body["expiresInSeconds"] == 3600
+    assert len(body["token"]) <= 2048
+    assert body["expiresInSeconds"] == 3600
     _assert_conforms(body, "authentication.response.json")
 
 
@@ -104,8 +110,14 @@ async def test_documented_example_gets_the_documented_shape(
     _assert_conforms(body, "transaction.response.json")
     assert list(body) == ["transactionId", "identifierId", "createdAt", "score", "ratings", "insights"]
     assert body["identifierId"] == "pedido-123"
-    assert {rating["relatedTo"] for rating in body["ratings"]} == {"CPF_EMAIL", "CPF_PHONE", "CPF_CEP",
-                                                                   "PHONE_EMAIL", "PHONE_CEP", "EMAIL_CEP"}
+    assert {rating["relatedTo"] for rating in body["ratings"]} == {
+        "CPF_EMAIL",
+        "CPF_PHONE",
+        "CPF_CEP",
+        "PHONE_EMAIL",
+        "PHONE_CEP",
+        "EMAIL_CEP",
+    }
     assert round(body["score"], 2) == body["score"]
 
 
@@ -124,12 +136,15 @@ async def test_same_person_same_answer_and_get_returns_the_post_body(proxy: http
     assert again.json() == first
 
 
-async def test_document_only_request_gets_score_and_insights_without_ratings(proxy: httpx.AsyncClient) -> None:
+async def test_document_only_request_gets_score_and_insights_without_ratings(
+    proxy: httpx.AsyncClient,
+) -> None:
     headers = _bearer(await _token(proxy))
     answer = await proxy.post("/products/v1/datatrust", json={"Document": "12345678909"}, headers=headers)
     assert answer.status_code == 200
     body = answer.json()
-    assert body["ratings"] == [] and body["identifierId"] is None
+    assert body["ratings"] == []
+    assert body["identifierId"] is None
     _assert_conforms(body, "transaction.response.json")
 
 
@@ -142,13 +157,17 @@ async def test_token_send_and_validate(proxy: httpx.AsyncClient, channel: str, p
     assert sent.status_code == 201, sent.text
     assert sent.json()["status"] == "Waiting"
     _assert_conforms(sent.json(), "token.response.json")
-    wrong = await proxy.post(f"{base}/validate", json={"Channel": channel, "Value": "000000"}, headers=headers)
-    assert wrong.status_code == 200 and wrong.json()["status"] == "Invalid"
+    wrong = await proxy.post(
+        f"{base}/validate", json={"Channel": channel, "Value": "000000"}, headers=headers
+    )
+    assert wrong.status_code == 200
+    assert wrong.json()["status"] == "Invalid"
     good = await proxy.post(
         f"{base}/validate",
         json={"Channel": channel, "Value": token_code(created["transactionId"], pdt_channel)},
         headers=headers,
     )
     assert good.status_code == 200
-    assert good.json()["status"] == "Valid" and good.json()["type"] == channel
+    assert good.json()["status"] == "Valid"
+    assert good.json()["type"] == channel
     _assert_conforms(good.json(), "token-validate.response.json")

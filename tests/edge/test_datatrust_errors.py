@@ -17,15 +17,23 @@ DENIED = {"message": "Authorization has been denied for this request."}
 VALID = {"Document": "12345678909", "Email": "a@example.com"}
 
 
-async def _headers(client: httpx.AsyncClient, user: str = "demo-dt", prefix: str = "/products/v1") -> dict[str, str]:
-    answer = await client.post(f"{prefix}/authentication", json={"Username": user, "Password": f"{user}-secret"})
+async def _headers(
+    client: httpx.AsyncClient, user: str = "demo-dt", prefix: str = "/products/v1"
+) -> dict[str, str]:
+    answer = await client.post(
+        f"{prefix}/authentication", json={"Username": user, "Password": f"{user}-secret"}
+    )
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-def _token(settings: Settings, *, key: bytes | None = None, now: float = 0.0, environment: str = "prd") -> str:
+def _token(
+    settings: Settings, *, key: bytes | None = None, now: float = 0.0, environment: str = "prd"
+) -> str:
     signing_key = key or load_token_key(None, settings.data_dir)
     tokens = LegacyTokens(signing_key, ttl_s=60, clock=(lambda: now) if now else __import__("time").time)
-    return tokens.issue(tenant_id="demo-dt", username="demo-dt", environment=environment, products=["datatrust-v1"])[0]
+    return tokens.issue(
+        tenant_id="demo-dt", username="demo-dt", environment=environment, products=["datatrust-v1"]
+    )[0]
 
 
 @pytest.mark.parametrize(
@@ -42,8 +50,12 @@ def _token(settings: Settings, *, key: bytes | None = None, now: float = 0.0, en
 )
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/products/v1/datatrust"), ("GET", "/products/v1/datatrust/abc"),
-     ("POST", "/products/v1/datatrust/abc/token"), ("POST", "/products/v1/datatrust/abc/token/validate")],
+    [
+        ("POST", "/products/v1/datatrust"),
+        ("GET", "/products/v1/datatrust/abc"),
+        ("POST", "/products/v1/datatrust/abc/token"),
+        ("POST", "/products/v1/datatrust/abc/token/validate"),
+    ],
     ids=["post", "get", "token", "validate"],
 )
 async def test_unauthorized(
@@ -63,24 +75,69 @@ async def test_unauthorized(
         (b"", "application/json", "", "A non-empty request body is required."),
         (b"[1, 2]", "application/json", "$", "The request body is not valid JSON."),
         (b'{"Email": "a@example.com"}', "application/json", "Document", "The Document field is required."),
-        (b'{"Document": "123.456.789-00"}', "application/json", "Document", "The Document field is not a valid CPF."),
-        (b'{"Document": "11111111111"}', "application/json", "Document", "The Document field is not a valid CPF."),
-        (b'{"Document": "12345678909", "DocumentType": "CNPJ"}', "application/json", "Document",
-         "The Document field is not a valid CNPJ."),
-        (b'{"Document": 12345678909}', "application/json", "Document",
-         "The JSON value could not be converted to the type of Document."),
-        (b'{"Document": "12345678909", "BirthDate": "17/05/1990"}', None, "BirthDate",
-         "The field BirthDate must be a date in the format yyyy-MM-dd."),
-        (b'{"Document": "12345678909", "Phone": {"AreaCode": "11"}}', "application/json", "Phone.Number",
-         "The Number field is required."),
-        (b'{"Document": "12345678909", "ZipCode": "123"}', "application/json", "ZipCode",
-         "The field ZipCode is invalid."),
-        (b'{"Document": "12345678909", "IdentifierId": "' + b"x" * 101 + b'"}', "application/json",
-         "IdentifierId", "The field IdentifierId must be a string with a maximum length of 100."),
+        (
+            b'{"Document": "123.456.789-00"}',
+            "application/json",
+            "Document",
+            "The Document field is not a valid CPF.",
+        ),
+        (
+            b'{"Document": "11111111111"}',
+            "application/json",
+            "Document",
+            "The Document field is not a valid CPF.",
+        ),
+        (
+            b'{"Document": "12345678909", "DocumentType": "CNPJ"}',
+            "application/json",
+            "Document",
+            "The Document field is not a valid CNPJ.",
+        ),
+        (
+            b'{"Document": 12345678909}',
+            "application/json",
+            "Document",
+            "The JSON value could not be converted to the type of Document.",
+        ),
+        (
+            b'{"Document": "12345678909", "BirthDate": "17/05/1990"}',
+            None,
+            "BirthDate",
+            "The field BirthDate must be a date in the format yyyy-MM-dd.",
+        ),
+        (
+            b'{"Document": "12345678909", "Phone": {"AreaCode": "11"}}',
+            "application/json",
+            "Phone.Number",
+            "The Number field is required.",
+        ),
+        (
+            b'{"Document": "12345678909", "ZipCode": "123"}',
+            "application/json",
+            "ZipCode",
+            "The field ZipCode is invalid.",
+        ),
+        (
+            b'{"Document": "12345678909", "IdentifierId": "' + b"x" * 101 + b'"}',
+            "application/json",
+            "IdentifierId",
+            "The field IdentifierId must be a string with a maximum length of 100.",
+        ),
     ],
-    ids=["bad-json", "empty", "array", "missing-document", "cpf-check-digits", "cpf-repeated-digits",
-         "cnpj-check-digits", "document-number", "birthdate-format", "phone-number-missing", "zip-code",
-         "identifier-too-long"],
+    ids=[
+        "bad-json",
+        "empty",
+        "array",
+        "missing-document",
+        "cpf-check-digits",
+        "cpf-repeated-digits",
+        "cnpj-check-digits",
+        "document-number",
+        "birthdate-format",
+        "phone-number-missing",
+        "zip-code",
+        "identifier-too-long",
+    ],
 )
 async def test_invalid_bodies_are_problem_details(
     proxy: httpx.AsyncClient, content: bytes, content_type: str | None, field: str, message: str
@@ -106,7 +163,9 @@ async def test_authentication_body_errors(proxy: httpx.AsyncClient) -> None:
 
 async def test_unsupported_media_type(proxy: httpx.AsyncClient) -> None:
     headers = {**await _headers(proxy), "Content-Type": "text/plain"}
-    answer = await proxy.post("/products/v1/datatrust", content=b'{"Document": "12345678909"}', headers=headers)
+    answer = await proxy.post(
+        "/products/v1/datatrust", content=b'{"Document": "12345678909"}', headers=headers
+    )
     assert answer.status_code == 415
     assert "message" in answer.json()
 
@@ -125,7 +184,8 @@ async def test_deeply_nested_json_is_refused(proxy: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "transaction_id", ["0b9c7a51-1d1c-4d6a-9d55-3f3c1d1d1d1d", "a..b", "bad%3Fid", "semi;colon", "x" * 300],
+    "transaction_id",
+    ["0b9c7a51-1d1c-4d6a-9d55-3f3c1d1d1d1d", "a..b", "bad%3Fid", "semi;colon", "x" * 300],
     ids=["unknown", "dots", "encoded-question-mark", "semicolon", "too-long"],
 )
 async def test_unknown_transaction_is_404(proxy: httpx.AsyncClient, transaction_id: str) -> None:
@@ -138,9 +198,18 @@ async def test_unknown_transaction_is_404(proxy: httpx.AsyncClient, transaction_
 @pytest.mark.parametrize(
     ("method", "path", "status", "body"),
     [
-        ("GET", "/products/v1/unknown", 404, {"message": "No resource was found that matches the request URI."}),
-        ("DELETE", "/products/v1/datatrust", 405,
-         {"message": "The requested resource does not support this HTTP method."}),
+        (
+            "GET",
+            "/products/v1/unknown",
+            404,
+            {"message": "No resource was found that matches the request URI."},
+        ),
+        (
+            "DELETE",
+            "/products/v1/datatrust",
+            405,
+            {"message": "The requested resource does not support this HTTP method."},
+        ),
         ("GET", "/nowhere", 404, {"message": "Not Found"}),
     ],
     ids=["unknown-route", "wrong-method", "outside-any-product"],
@@ -166,7 +235,9 @@ def _two_datatrust_tenants(tmp_path: Path) -> Path:
     return path
 
 
-async def test_a_tenant_cannot_read_another_tenants_transaction(tmp_path: Path, proxy_factory: ProxyFactory) -> None:
+async def test_a_tenant_cannot_read_another_tenants_transaction(
+    tmp_path: Path, proxy_factory: ProxyFactory
+) -> None:
     settings = make_settings(tmp_path, tenants_file=_two_datatrust_tenants(tmp_path))
     async with proxy_factory(settings) as client:
         alpha, beta = await _headers(client, "alpha"), await _headers(client, "beta")
@@ -174,7 +245,8 @@ async def test_a_tenant_cannot_read_another_tenants_transaction(tmp_path: Path, 
         path = f"/products/v1/datatrust/{created['transactionId']}"
         assert (await client.get(path, headers=alpha)).status_code == 200
         stolen = await client.get(path, headers=beta)
-        assert stolen.status_code == 404 and stolen.json() == {"message": "Transaction not found"}
+        assert stolen.status_code == 404
+        assert stolen.json() == {"message": "Transaction not found"}
         token = await client.post(f"{path}/token", json={"Channel": "Sms"}, headers=beta)
         assert token.status_code == 404
         # beta has no HML account: its HML token authenticates but PDT access is refused.

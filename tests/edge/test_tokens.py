@@ -41,11 +41,13 @@ def test_any_replica_with_the_key_verifies() -> None:
 
 
 def _forged_other_key(token: str) -> str:
-    return LegacyTokens(b"x" * 32, ttl_s=60).issue(tenant_id="t", username="u", environment="prd", products=["p"])[0]
+    return LegacyTokens(b"x" * 32, ttl_s=60).issue(
+        tenant_id="t", username="u", environment="prd", products=["p"]
+    )[0]
 
 
 def _tampered(token: str) -> str:
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["tid"] = "someone-else"
     forged_payload = jwt.encode(claims, "i" * 32, algorithm="HS256").split(".")[1]
@@ -54,7 +56,7 @@ def _tampered(token: str) -> str:
 
 def _unsigned(token: str) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
-    return jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
+    return jwt.encode(claims, None, algorithm="none")
 
 
 @pytest.mark.parametrize(
@@ -71,7 +73,18 @@ def _unsigned(token: str) -> str:
         lambda token: f"Bearer {_unsigned(token)}",
         lambda token: "Bearer " + "a" * 5000,
     ],
-    ids=["missing", "empty", "no-scheme", "basic", "empty-bearer", "garbage", "other-key", "tampered", "alg-none", "huge"],
+    ids=[
+        "missing",
+        "empty",
+        "no-scheme",
+        "basic",
+        "empty-bearer",
+        "garbage",
+        "other-key",
+        "tampered",
+        "alg-none",
+        "huge",
+    ],
 )
 def test_bad_headers_are_unauthorized(header_for: object) -> None:
     tokens = _tokens(Clock())
@@ -104,7 +117,8 @@ def test_short_keys_are_refused() -> None:
 def test_key_file_is_created_once_and_shared(tmp_path: Path) -> None:
     first = load_token_key(None, tmp_path / "data")
     second = load_token_key(None, tmp_path / "data")
-    assert first == second and len(first) >= 32
+    assert first == second
+    assert len(first) >= 32
     assert (tmp_path / "data" / "token.key").stat().st_mode & 0o777 == 0o600
     assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / "token.key"]
 

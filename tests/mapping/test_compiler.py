@@ -283,8 +283,8 @@ def test_compile_value_runs_transform_and_turns_errors_into_missing(tmp_path: Pa
         pytest.param(
             {"to": "name", "from": "Name", "transform": "trim", "default": "d"},
             {"Name": "  "},
-            {},
-            id="missing-after-transform-skips-default",
+            {"name": "d"},
+            id="nothing-after-transform-takes-the-default",
         ),
         pytest.param(
             {"to": "name", "from": "Name", "transform": {"table": {"name": "codes", "column": "legacy"}}},

@@ -79,7 +79,7 @@ def _write_setup(directory: Path, pdt_port: int, strategy: str) -> Path:
 @contextlib.contextmanager
 def _process(command: list[str], cpu: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     taskset = ["taskset", "-c", str(cpu)] if os.path.exists("/usr/bin/taskset") else []
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (this interpreter running our own CLI)
         [*taskset, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:

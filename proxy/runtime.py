@@ -9,9 +9,8 @@ of patching anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import http.cookiejar
+from dataclasses import dataclass, field
 
 import httpx
 

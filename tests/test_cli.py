@@ -1,0 +1,129 @@
+"""The command line as a newcomer uses it: real processes on loopback ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from proxy.cli import main
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _running(
+    args: list[str], env: dict[str, str], ready_url: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 (this interpreter running our own CLI)
+            [sys.executable, "-m", "proxy.cli", *args], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server never became ready"
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_serve_answers_the_documented_example_on_embedded_defaults(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PROXY_DATA_DIR": str(tmp_path / "data")}
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with _running(["serve", "--port", str(port)], env, f"{base}/healthz", log) as process:
+        token = httpx.post(
+            f"{base}/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
+        ).json()["token"]
+        answer = httpx.post(
+            f"{base}/products/v1/datatrust",
+            json={"Document": "123.456.789-09", "Email": "maria@example.com"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200
+        assert list(answer.json()) == [
+            "transactionId",
+            "identifierId",
+            "createdAt",
+            "score",
+            "ratings",
+            "insights",
+        ]
+        metrics = httpx.get(f"{base}/metrics").text
+        assert "pdt_proxy_requests_total{" in metrics
+    logged = log.read_text()
+    # uvicorn drains, shuts the app down, then re-raises SIGTERM to exit with it.
+    assert process.returncode in (0, -15), logged
+    assert "Application shutdown complete" in logged
+    assert "Traceback" not in logged
+    assert '"event": "access"' in logged or '"event":"access"' in logged
+    # Nothing personal reached the logs, whatever the masking found to do.
+    assert "123.456.789-09" not in logged
+    assert "12345678909" not in logged
+    assert "maria@example.com" not in logged
+    assert token not in logged
+
+
+def test_simulate_pdt_serves_the_pdt_api(tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PROXY_DATA_DIR": str(tmp_path / "data")}
+    log = tmp_path / "simulator.log"
+    with _running(["simulate", "pdt", "--port", str(port)], env, f"{base}/v1/transaction/none", log):
+        login = httpx.post(
+            f"{base}/v1/authentication",
+            json={"Username": "demo-dt-pdt-prd", "Password": "demo-dt-pdt-prd-secret"},
+        )
+        assert login.status_code == 200
+        assert login.json()["expiresInSeconds"] == 7200
+
+
+def test_serve_refuses_to_start_on_a_broken_mapping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mappings = tmp_path / "mappings"
+    source = Path(__file__).resolve().parent.parent / "mappings"
+    subprocess.run(["cp", "-r", str(source), str(mappings)], check=True)  # noqa: S603, S607
+    operation = mappings / "datatrust-v1" / "operations" / "transaction-create.yaml"
+    operation.write_text(
+        operation.read_text().replace("from: Document\n", "from: Documento\n"), encoding="utf-8"
+    )
+    config = tmp_path / "proxy.yaml"
+    config.write_text(f"mappings_dir: {mappings}\ndata_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    assert main(["--config", str(config), "serve", "--port", str(_free_port())]) == 1
+    error = capsys.readouterr().err
+    assert "datatrust-v1/operations/transaction-create.yaml" in error
+    assert "rule 'dt.req.document'" in error
+    assert "has no field 'Documento'" in error
+
+
+def test_hash_password_reads_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret\n"))
+    assert main(["hash-password"]) == 0
+    assert capsys.readouterr().out.startswith("$argon2id$")

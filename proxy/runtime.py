@@ -16,6 +16,7 @@ import httpx
 
 from proxy.config import Settings
 from proxy.edge.tokens import LegacyTokens, load_token_key
+from proxy.edge.unmapped import UnmappedReporter
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
@@ -39,6 +40,7 @@ class Runtime:
     pdt: PdtClient
     pdt_path: PdtPath
     metrics: Metrics
+    unmapped: UnmappedReporter
     _http: httpx.AsyncClient = field(repr=False)
 
     async def aclose(self) -> None:
@@ -95,4 +97,7 @@ def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | N
         cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
     )
     pdt = PdtClient(client, settings.pdt)
-    return Runtime(settings, catalog, tenants, tokens, pdt, PdtPath(pdt), Metrics(), client)
+    metrics = Metrics()
+    return Runtime(
+        settings, catalog, tenants, tokens, pdt, PdtPath(pdt), metrics, UnmappedReporter(metrics), client
+    )

@@ -79,6 +79,9 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        # The proxy exports its own Prometheus metrics; FastAPI's OpenTelemetry hook
+        # would otherwise consult the environment on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
     app.router.routes.extend(build_legacy_routes(runtime))

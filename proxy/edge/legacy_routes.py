@@ -110,6 +110,7 @@ def _operation_endpoint(
     deadline_s = settings.pdt.request_deadline_s
     takes_body = operation.gate is not None
     metrics = runtime.metrics
+    unmapped = runtime.unmapped
     # The template, never the URL: a transaction id in a path is still not for logs.
     route_template = product.spec.prefixes[environment] + route.spec.path
 
@@ -133,17 +134,8 @@ def _operation_endpoint(
             transaction_id = request.path_params.get(transaction_param) if transaction_param else None
             call = PdtCall(tenant.credential(environment), Deadline(deadline_s), request_id)
             answer = await runtime.pdt_path.answer(operation, tenant, call, legacy, transaction_id)
-            for unmapped in answer.trace.unmapped:
-                metrics.count_unmapped(
-                    tenant=tenant_id, operation=operation.name, table=unmapped.table, code=unmapped.code
-                )
-                _log.warning(
-                    "unmapped code",
-                    tenant=tenant_id,
-                    operation=operation.name,
-                    table=unmapped.table,
-                    code=unmapped.code,
-                )
+            if answer.trace.unmapped:
+                unmapped.report(tenant=tenant_id, operation=operation.name, codes=answer.trace.unmapped)
             response = _json(answer.body, operation.status, request_id)
         except ProxyError as error:
             response = error_response(product.errors, error, request_id=request_id)

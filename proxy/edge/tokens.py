@@ -27,6 +27,7 @@ __all__ = ["LegacyTokens", "Principal", "load_token_key"]
 _ALGORITHM = "HS256"
 _ISSUER = "pdt-proxy"
 MAX_TOKEN_LENGTH = 2048
+_VERIFIED_CACHE_SIZE = 10_000
 # Replicas' clocks drift a little; a token minted a second "in the future" is fine.
 _CLOCK_SKEW_S = 5
 
@@ -49,6 +50,10 @@ class LegacyTokens:
         self._key = key
         self.ttl_s = ttl_s
         self._clock = clock
+        # Clients reuse a token until it expires, so the same few strings arrive
+        # again and again: remember the verified claims instead of re-checking the
+        # HMAC and re-decoding JSON each time. Expiry is still checked on every use.
+        self._verified: dict[str, Principal] = {}
 
     def issue(
         self, *, tenant_id: str, username: str, environment: str, products: Iterable[str]
@@ -75,9 +80,26 @@ class LegacyTokens:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("authorization is not a bearer token")
+        token = token.strip()
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = self._decode(token)
+            if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+                # Cheap bound: forget everything; the next uses re-verify and refill.
+                self._verified.clear()
+            self._verified[token] = principal
+        elif principal.expires_at <= self._clock():
+            del self._verified[token]
+            raise Unauthorized("legacy token expired")
+        if principal.environment != environment:
+            # An HML token on a PRD path: the legacy hosts kept separate credentials.
+            raise Unauthorized("legacy token issued for another environment")
+        return principal
+
+    def _decode(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token.strip(),
+                token,
                 self._key,
                 algorithms=[_ALGORITHM],
                 issuer=_ISSUER,
@@ -91,9 +113,6 @@ class LegacyTokens:
             )
         except jwt.PyJWTError:
             raise Unauthorized("legacy token invalid") from None
-        if claims["env"] != environment:
-            # An HML token on a PRD path: the legacy hosts kept separate credentials.
-            raise Unauthorized("legacy token issued for another environment")
         now = self._clock()
         if not isinstance(claims["exp"], int) or not isinstance(claims["iat"], int):
             raise Unauthorized("legacy token invalid")

@@ -140,3 +140,18 @@ def test_token_from_the_future_is_refused() -> None:
     clock.now -= 60
     with pytest.raises(Unauthorized, match="future"):
         _tokens(clock).verify(f"Bearer {token}", environment="prd")
+
+
+def test_a_cached_token_still_expires_and_keeps_its_environment() -> None:
+    clock = Clock()
+    tokens = _tokens(clock)
+    token, _ = tokens.issue(tenant_id="t", username="u", environment="prd", products=["p"])
+    assert tokens.verify(f"Bearer {token}", environment="prd").tenant_id == "t"
+    assert tokens.verify(f"Bearer {token}", environment="prd").tenant_id == "t"  # from the cache
+    with pytest.raises(Unauthorized, match="another environment"):
+        tokens.verify(f"Bearer {token}", environment="hml")
+    clock.now += 3600
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.verify(f"Bearer {token}", environment="prd")
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.verify(f"Bearer {token}", environment="prd")

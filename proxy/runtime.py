@@ -9,7 +9,6 @@ of patching anything.
 
 from __future__ import annotations
 
-import http.cookiejar
 from dataclasses import dataclass, field
 
 import httpx
@@ -41,11 +40,11 @@ class Runtime:
     pdt_path: PdtPath
     metrics: Metrics
     unmapped: UnmappedReporter
-    _http: httpx.AsyncClient = field(repr=False)
+    _transport: httpx.AsyncBaseTransport = field(repr=False)
 
     async def aclose(self) -> None:
         await self.pdt.aclose()
-        await self._http.aclose()
+        await self._transport.aclose()
 
 
 def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirectory:
@@ -83,21 +82,8 @@ def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | N
                 accounts=accounts,
             )
         transport = build_transport(settings.pdt, simulator_app=simulator)
-    timeouts = settings.pdt.timeouts
-    client = httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(
-            connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
-        ),
-        # No redirects and no proxies from the environment: either could take a
-        # request to a host the routing transport never approved.
-        follow_redirects=False,
-        trust_env=False,
-        # A cookie PDT sets while serving one tenant must never ride along for another.
-        cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
-    )
-    pdt = PdtClient(client, settings.pdt)
+    pdt = PdtClient(transport, settings.pdt)
     metrics = Metrics()
     return Runtime(
-        settings, catalog, tenants, tokens, pdt, PdtPath(pdt), metrics, UnmappedReporter(metrics), client
+        settings, catalog, tenants, tokens, pdt, PdtPath(pdt), metrics, UnmappedReporter(metrics), transport
     )

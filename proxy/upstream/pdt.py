@@ -69,12 +69,30 @@ class _Endpoints:
 
 
 class PdtClient:
-    """PDT's API over a long-lived ``httpx.AsyncClient`` that the caller owns and closes."""
+    """PDT's API over a long-lived httpx transport that the caller owns and closes.
+
+    Requests are handed to the transport directly, as ``httpx.Request`` objects:
+    ``httpx.AsyncClient`` would add URL merging, cookie extraction, auth and
+    redirect machinery per call that a proxy with fixed upstreams never uses
+    (measured: about a fifth of the proxy's CPU per request). Redirects are not
+    followed and no cookie is ever kept, by construction.
+    """
 
     def __init__(
-        self, http: httpx.AsyncClient, settings: PdtSettings, *, clock: Callable[[], float] = time.monotonic
+        self,
+        transport: httpx.AsyncBaseTransport,
+        settings: PdtSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
+        self._transport = transport
+        timeouts = settings.timeouts
+        # The transport reads its connect/read/write/pool limits from each request.
+        self._extensions = {
+            "timeout": httpx.Timeout(
+                connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
+            ).as_dict()
+        }
         self._call_timeout_s = settings.timeouts.read_s
         self._endpoints: dict[str, _Endpoints] = {}
         for name, environment in settings.environments.items():
@@ -139,7 +157,7 @@ class PdtClient:
         return result
 
     async def aclose(self) -> None:
-        """Stop token fetches still in flight; the HTTP client is closed by its owner."""
+        """Stop token fetches still in flight; the transport is closed by its owner."""
         await self._tokens.aclose()
 
     def _endpoints_for(self, call: PdtCall) -> _Endpoints:
@@ -208,11 +226,15 @@ class PdtClient:
 
         Error bodies are not read: their status says all the proxy uses.
         """
-        async with self._http.stream(method, url, headers=headers, content=content) as response:
+        request = httpx.Request(method, url, headers=headers, content=content, extensions=self._extensions)
+        response = await self._transport.handle_async_request(request)
+        try:
             status = response.status_code
             if status not in SUCCESS:
                 return status, b""
             return status, await read_limited(response, name)
+        finally:
+            await response.aclose()
 
 
 def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[str, str]:

@@ -64,9 +64,10 @@ def pdt_router() -> respx.Router:
 async def pdt_client(
     router: respx.Router, *, settings: PdtSettings | None = None, clock: Callable[[], float] | None = None
 ) -> AsyncIterator[PdtClient]:
-    async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as http:
-        client = PdtClient(http, settings or pdt_settings(), clock=clock or FakeClock())
-        try:
-            yield client
-        finally:
-            await client.aclose()
+    transport = httpx.MockTransport(router.async_handler)
+    client = PdtClient(transport, settings or pdt_settings(), clock=clock or FakeClock())
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await transport.aclose()

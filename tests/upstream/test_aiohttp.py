@@ -28,12 +28,13 @@ def settings_over(base_url: str, *, read_s: float = 5.0) -> PdtSettings:
 @asynccontextmanager
 async def pdt_over(base_url: str, *, read_s: float = 5.0) -> AsyncIterator[PdtClient]:
     settings = settings_over(base_url, read_s=read_s)
-    async with httpx.AsyncClient(transport=build_transport(settings), trust_env=False) as http:
-        client = PdtClient(http, settings)
-        try:
-            yield client
-        finally:
-            await client.aclose()
+    transport = build_transport(settings)
+    client = PdtClient(transport, settings)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await transport.aclose()
 
 
 async def healthy_pdt(seen: Seen) -> bytes:

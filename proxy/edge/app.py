@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from proxy.config import Settings, load_settings
 from proxy.edge.errors import JSON_MEDIA_TYPE
+from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
 from proxy.observability.logging import configure_logging
 from proxy.runtime import Runtime, build_runtime
@@ -84,8 +85,12 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
-    app.router.routes.extend(build_legacy_routes(runtime))
+    legacy_routes = build_legacy_routes(runtime)
+    # Also on the FastAPI router, so a path that matches but with the wrong method
+    # falls through the fast path and gets the product's 405 from FastAPI.
+    app.router.routes.extend(legacy_routes)
     app.router.routes.extend(_operations_routes(runtime))
+    app.add_middleware(LegacyFastPath, routes=legacy_routes)
     handler = _http_error_handler(runtime)
     app.add_exception_handler(HTTPException, handler)
     return app

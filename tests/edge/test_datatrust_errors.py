@@ -235,6 +235,20 @@ def _two_datatrust_tenants(tmp_path: Path) -> Path:
     return path
 
 
+def _real_pdt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **pdt: Any) -> Settings:
+    """Settings with PDT on a (mocked) real host and the two tenants' secrets in the environment."""
+    from proxy.config import PdtEnvironment, PdtSettings
+
+    tenants = tmp_path / "tenants.yaml"
+    text = _two_datatrust_tenants(tmp_path).read_text().replace("demo: true", "demo: false")
+    for name in ("alpha", "beta"):
+        text = text.replace(f"{{value: {name}-pdt-secret}}", f"{{env: {name.upper()}_PDT}}")
+        monkeypatch.setenv(f"{name.upper()}_PDT", f"{name}-pdt-secret")
+    tenants.write_text(text, encoding="utf-8")
+    environments = {"prd": PdtEnvironment(base_url="https://pdt.example")}
+    return make_settings(tmp_path, pdt=PdtSettings(environments=environments, **pdt), tenants_file=tenants)
+
+
 async def test_a_tenant_cannot_read_another_tenants_transaction(
     tmp_path: Path, proxy_factory: ProxyFactory
 ) -> None:
@@ -253,3 +267,75 @@ async def test_a_tenant_cannot_read_another_tenants_transaction(
         hml = await _headers(client, "beta", "/api/products/v1")
         refused = await client.post("/api/products/v1/datatrust", json=VALID, headers=hml)
         assert refused.status_code == 403
+
+
+async def test_demo_tenants_are_refused_when_pdt_is_a_real_host(
+    tmp_path: Path, proxy_factory: ProxyFactory
+) -> None:
+    from proxy.config import PdtEnvironment, PdtSettings
+
+    calls: list[httpx.Request] = []
+
+    def never(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    pdt = PdtSettings(
+        environments={"prd": PdtEnvironment(base_url="https://pdt.example"), "hml": PdtEnvironment()}
+    )
+    settings = make_settings(tmp_path, pdt=pdt)
+    async with proxy_factory(settings, transport=httpx.MockTransport(never)) as client:
+        answer = await client.post(
+            "/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
+        )
+    assert answer.status_code == 400
+    assert answer.json() == {"message": "Username or Password is incorrect"}
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("pdt_status", "legacy_status"),
+    [(500, 503), (502, 503), (503, 503), (504, 503), (429, 503), (400, 502), (401, 502)],
+)
+async def test_pdt_failures_become_legacy_errors(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    proxy_factory: ProxyFactory,
+    pdt_status: int,
+    legacy_status: int,
+) -> None:
+    def pdt(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/authentication":
+            return httpx.Response(200, json={"token": "t", "expiresInSeconds": 7200})
+        return httpx.Response(
+            pdt_status, json={"message": "internal detail 123.456.789-09", "stack": "at X.Y()"}
+        )
+
+    async with proxy_factory(_real_pdt(tmp_path, monkeypatch), transport=httpx.MockTransport(pdt)) as client:
+        answer = await client.post(
+            "/products/v1/datatrust", json=VALID, headers=await _headers(client, "alpha")
+        )
+    assert answer.status_code == legacy_status
+    assert list(answer.json()) == ["message"]
+    assert "internal detail" not in answer.text
+    assert "stack" not in answer.text
+
+
+async def test_a_pdt_that_never_answers_gets_the_legacy_504_at_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy_factory: ProxyFactory
+) -> None:
+    import asyncio
+
+    async def silent(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/authentication":
+            return httpx.Response(200, json={"token": "t", "expiresInSeconds": 7200})
+        await asyncio.Event().wait()  # never set: PDT hangs
+        raise AssertionError("unreachable")
+
+    settings = _real_pdt(tmp_path, monkeypatch, request_deadline_s=0.2)
+    async with proxy_factory(settings, transport=httpx.MockTransport(silent)) as client:
+        answer = await client.post(
+            "/products/v1/datatrust", json=VALID, headers=await _headers(client, "alpha")
+        )
+    assert answer.status_code == 504
+    assert answer.json() == {"message": "The service did not answer in time. Try again later."}

@@ -1,44 +1,67 @@
-"""Quick throughput check of the translated Data Trust v1 path (one proxy worker).
+"""Benchmark: the proxy against two reference proxies, measured in the same run.
 
-    python load/bench.py [--seconds 10] [--concurrency 32] [--strategy modules|pack]
+    python load/bench.py [--seconds 10] [--connections 32]
 
-Starts the PDT simulator and the proxy as separate processes on loopback (the
-simulator with zero latency, so the proxy is the bottleneck), authenticates once,
-then drives ``POST /products/v1/datatrust`` with a closed-loop load from a
-built-in aiohttp generator, and prints requests/s, latency percentiles and the
-proxy's CPU time per request (from /proc). Processes are pinned: proxy on CPU 0,
-simulator and load generator on CPU 1.
+Starts a static PDT stand-in (load/upstream_stub.py), then, one at a time and
+pinned to CPU 0: the proxy (one worker; Data Trust v1 on the pack strategy and on
+the modules strategy), the naive FastAPI + httpx reference and the minimal ASGI +
+aiohttp reference (load/references.py). The load generator and the stub share
+CPU 1. For each target it prints:
 
-This is the quick check the foundation issue asks for; the full harness with the
-reference proxies and open-loop latency runs builds on it.
+- requests/s at saturation (closed loop, wrk when installed);
+- CPU microseconds per request (utime + stime of the server process tree, /proc);
+- added latency p50/p99: open loop at half of that target's saturation, minus the
+  stub's own latency at the same rate;
+- the proxy's ratio to each reference.
+
+Then the proxy with ``--workers 2`` (unpinned: on 2 cores the generator and the
+stub compete with it, so the figure shows contention, not scaling) and the RSS of
+a worker after the runs. Numbers vary run to run on a shared VM by ±15%; compare
+ratios taken in one run, not absolute figures across runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadgen import closed_loop, open_loop
 
 ROOT = Path(__file__).resolve().parent.parent
-BODY = {
+LOAD = Path(__file__).resolve().parent
+BODY: dict[str, object] = {
     "IdentifierId": "bench",
     "Document": "123.456.789-09",
     "Email": "bench@example.com",
     "Phone": {"AreaCode": "11", "Number": "988056887"},
     "ZipCode": "06454-050",
 }
+PATH = "/products/v1/datatrust"
+
+
+@dataclass
+class Measured:
+    name: str
+    rate: float
+    cpu_us: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
 
 
 def _free_port() -> int:
@@ -47,127 +70,186 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its children (uvicorn workers), from /proc."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for each in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def _write_setup(directory: Path, pdt_port: int, strategy: str) -> Path:
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def _server(
+    argv: list[str], env: dict[str, str], ready: str, cpu: int | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    prefix = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    process = subprocess.Popen(  # noqa: S603 (this interpreter running our own scripts)
+        [*prefix, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"{argv}: exited: {process.stderr.read().decode() if process.stderr else ''}"
+                )
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(ready, timeout=1)
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{argv}: never became ready")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _setup(directory: Path, upstream: str) -> Path:
     from proxy.tenants import hash_password
 
-    tenants = directory / "tenants.yaml"
-    pack = "\n    pack: datatrust" if strategy == "pack" else ""
-    tenants.write_text(
-        "tenants:\n"
-        "  - id: bench\n    name: Benchmark tenant\n    products: [datatrust-v1]\n"
-        f"    strategy: {strategy}{pack}\n"
-        f"    users: [{{username: bench, password_hash: '{hash_password('bench-secret')}'}}]\n"
-        "    pdt:\n      prd: {username: bench-pdt, password: {env: BENCH_PDT_PASSWORD}}\n",
-        encoding="utf-8",
+    digest = hash_password("bench-secret")
+    tenants = "".join(
+        f"  - id: bench-{strategy}\n    name: Benchmark ({strategy})\n    products: [datatrust-v1]\n"
+        f"    strategy: {strategy}\n"
+        + ("    pack: datatrust\n" if strategy == "pack" else "")
+        + f"    users: [{{username: bench-{strategy}, password_hash: '{digest}'}}]\n"
+        "    pdt:\n      prd: {username: bench, password: {env: BENCH_PDT_PASSWORD}}\n"
+        for strategy in ("pack", "modules")
     )
+    (directory / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
     config = directory / "proxy.yaml"
     config.write_text(
-        f"tenants_file: {tenants}\ndata_dir: {directory / 'data'}\n"
-        f"logging: {{level: WARNING}}\n"
-        f"pdt:\n  environments:\n    prd: {{base_url: 'http://127.0.0.1:{pdt_port}'}}\n"
-        f"    hml: {{base_url: 'http://127.0.0.1:{pdt_port}'}}\n",
+        f"tenants_file: {directory / 'tenants.yaml'}\ndata_dir: {directory / 'data'}\n"
+        "logging: {level: WARNING}\n"
+        f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n",
         encoding="utf-8",
     )
     return config
 
 
-@contextlib.contextmanager
-def _process(command: list[str], cpu: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    taskset = ["taskset", "-c", str(cpu)] if os.path.exists("/usr/bin/taskset") else []
-    process = subprocess.Popen(  # noqa: S603 (this interpreter running our own CLI)
-        [*taskset, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+def _measure(
+    name: str, url: str, authorization: str, pid: int, args: argparse.Namespace, upstream: str
+) -> Measured:
+    closed_loop(url, BODY, authorization, seconds=2, connections=args.connections)  # warm-up
+    before = _tree_cpu_seconds(pid)
+    result = closed_loop(url, BODY, authorization, seconds=args.seconds, connections=args.connections)
+    cpu = _tree_cpu_seconds(pid) - before
+    rate = max(result.rate / 2, 1.0)
+    proxied = open_loop(url, BODY, authorization, rate=rate, seconds=args.seconds / 2)
+    direct = open_loop(upstream + "/v1/packs/datatrust", {}, "Bearer x", rate=rate, seconds=args.seconds / 2)
+    return Measured(
+        name,
+        result.rate,
+        cpu / max(result.requests, 1) * 1e6,
+        (proxied.p(50) - direct.p(50)) * 1000,
+        (proxied.p(99) - direct.p(99)) * 1000,
+        result.errors + proxied.errors,
     )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
-async def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"{url}: process exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(url) as answer:
-                    if answer.status < 500:
-                        return
-            await asyncio.sleep(0.05)
-    raise SystemExit(f"{url} never became ready")
-
-
-async def _drive(base: str, seconds: float, concurrency: int) -> tuple[int, int, list[float]]:
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async with session.post(
-            f"{base}/products/v1/authentication", json={"Username": "bench", "Password": "bench-secret"}
-        ) as answer:
-            token = (await answer.json())["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        latencies: list[float] = []
-        errors = 0
-        stop = time.perf_counter() + seconds
-
-        async def user() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop:
-                started = time.perf_counter()
-                async with session.post(
-                    f"{base}/products/v1/datatrust", json=BODY, headers=headers
-                ) as answer:
-                    await answer.read()
-                    if answer.status != 200:
-                        errors += 1
-                latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(user() for _ in range(concurrency)))
-        return len(latencies), errors, latencies
-
-
-async def _main(args: argparse.Namespace) -> None:
-    pdt_port, proxy_port = _free_port(), _free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        config = _write_setup(Path(scratch), pdt_port, args.strategy)
-        env = {**os.environ, "BENCH_PDT_PASSWORD": secrets.token_hex(8), "PROXY_CONFIG": str(config)}
-        cli = [sys.executable, "-m", "proxy.cli"]
-        with (
-            _process([*cli, "simulate", "pdt", "--port", str(pdt_port)], 1, env) as simulator,
-            _process([*cli, "serve", "--port", str(proxy_port)], 0, env) as proxy,
-        ):
-            await _wait_ready(f"http://127.0.0.1:{pdt_port}/v1/transaction/x", simulator)
-            base = f"http://127.0.0.1:{proxy_port}"
-            await _wait_ready(f"{base}/healthz", proxy)
-            await _drive(base, 2.0, args.concurrency)  # warm-up: connections, caches, profiles
-            cpu_before = _cpu_seconds(proxy.pid)
-            count, errors, latencies = await _drive(base, args.seconds, args.concurrency)
-            cpu = _cpu_seconds(proxy.pid) - cpu_before
-    latencies.sort()
-    print(f"strategy={args.strategy} concurrency={args.concurrency} seconds={args.seconds}")
-    print(f"requests: {count}  errors: {errors}  throughput: {count / args.seconds:,.0f} req/s (1 worker)")
-    print(f"proxy CPU: {cpu / max(count, 1) * 1e6:,.0f} us/request")
-    print(
-        f"latency ms: p50 {statistics.median(latencies) * 1000:.2f}  "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f}"
+def _token(base: str, user: str) -> str:
+    answer = httpx.post(
+        f"{base}/products/v1/authentication", json={"Username": user, "Password": "bench-secret"}
     )
+    answer.raise_for_status()
+    return f"Bearer {answer.json()['token']}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--strategy", choices=["modules", "pack"], default="pack")
-    asyncio.run(_main(parser.parse_args()))
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {1})  # the generator (and wrk, its child) stay off the proxy's core
+    python = sys.executable
+    env = {**os.environ, "BENCH_PDT_PASSWORD": secrets.token_hex(8), "PYTHONPATH": str(ROOT)}
+    results: list[Measured] = []
+    extra: list[str] = []
+    stub_port = _free_port()
+    upstream = f"http://127.0.0.1:{stub_port}"
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        _server(
+            [python, str(LOAD / "upstream_stub.py"), "--port", str(stub_port)], env, upstream + "/", cpu=1
+        ),
+    ):
+        config = _setup(Path(scratch), upstream)
+        env["PROXY_CONFIG"] = str(config)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        serve = [python, "-m", "proxy.cli", "serve", "--port", str(port)]
+        with _server(serve, env, base + "/healthz", cpu=0) as proxy:
+            for strategy in ("pack", "modules"):
+                token = _token(base, f"bench-{strategy}")
+                results.append(_measure(f"proxy ({strategy})", base + PATH, token, proxy.pid, args, upstream))
+            extra.append(f"proxy worker RSS after the runs: {_rss_mb(proxy.pid):.0f} MB")
+        for kind in ("naive", "minimal"):
+            ref_port = _free_port()
+            ref = f"http://127.0.0.1:{ref_port}"
+            argv = [
+                python,
+                str(LOAD / "references.py"),
+                kind,
+                "--port",
+                str(ref_port),
+                "--upstream",
+                upstream,
+            ]
+            with _server(argv, env, ref + "/", cpu=0) as reference:
+                results.append(
+                    _measure(f"{kind} reference", ref + PATH, "Bearer x", reference.pid, args, upstream)
+                )
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        with _server([*serve[:-1], str(port), "--workers", "2"], env, base + "/healthz", cpu=None) as proxy:
+            token = _token(base, "bench-pack")
+            closed_loop(base + PATH, BODY, token, seconds=2, connections=args.connections)
+            two = closed_loop(base + PATH, BODY, token, seconds=args.seconds, connections=args.connections)
+            extra.append(
+                f"proxy (pack), --workers 2, unpinned: {two.rate:,.0f} req/s "
+                "(2 cores shared with the generator and the stub: contention, not scaling)"
+            )
+    _print(results, extra, args)
+
+
+def _print(results: list[Measured], extra: list[str], args: argparse.Namespace) -> None:
+    by_name = {item.name: item for item in results}
+    tool = "wrk" if shutil.which("wrk") else "aiohttp"
+    print(
+        f"\nclosed loop: {tool}, {args.connections} connections, {args.seconds:.0f} s;"
+        " open loop at 50% of each target's saturation"
+    )
+    print(
+        f"{'target':<22}{'req/s':>9}{'CPU us/req':>12}{'added p50 ms':>14}{'added p99 ms':>14}{'errors':>8}"
+    )
+    for item in results:
+        print(
+            f"{item.name:<22}{item.rate:>9,.0f}{item.cpu_us:>12,.0f}{item.p50_ms:>14.2f}{item.p99_ms:>14.2f}"
+            f"{item.errors:>8}"
+        )
+    pack, modules = by_name["proxy (pack)"], by_name["proxy (modules)"]
+    naive, minimal = by_name["naive reference"], by_name["minimal reference"]
+    print(f"\nproxy (pack) / naive FastAPI+httpx:    {pack.rate / naive.rate:.2f}x throughput")
+    print(f"proxy (pack) / minimal ASGI+aiohttp:   {pack.rate / minimal.rate:.2f}x throughput")
+    print(f"modules / pack throughput:             {modules.rate / pack.rate:.2f}")
+    for line in extra:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from proxy.config import PdtEnvironment, PdtSettings
 from proxy.errors import ConfigError
 from proxy.upstream._aiohttp import pooled_transport
+from proxy.upstream._errors import MAX_BODY_BYTES
 
 __all__ = ["SIMULATOR_BASE_URL", "HostRoutingTransport", "build_transport", "resolve_base_url"]
 
@@ -79,7 +80,7 @@ def build_transport(settings: PdtSettings, *, simulator_app: ASGIApp | None = No
                 simulator = httpx.ASGITransport(app=cast(Any, simulator_app), raise_app_exceptions=False)
             transport = simulator
         else:
-            network = network or pooled_transport(settings.pool)
+            network = network or pooled_transport(settings.pool, max_body_bytes=MAX_BODY_BYTES)
             transport = network
         routes[_origin(httpx.URL(resolve_base_url(environment)))] = transport
     return HostRoutingTransport(routes)

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from proxy.errors import MappingError
 from proxy.mapping.binding import compile_binder
-from proxy.mapping.compiler import compile_mapper, compile_value
+from proxy.mapping.compiler import compile_condition, compile_mapper, compile_value
 from proxy.mapping.error_table import ErrorTable, parse_error_table
-from proxy.mapping.operation import Operation, RequestGate
+from proxy.mapping.operation import FollowUp, Operation, RequestGate
 from proxy.mapping.paths import compile_getter, parse_path
 from proxy.mapping.schemas import CompiledSchema, load_schema
 from proxy.mapping.spec import AuthenticationSpec, FieldRule, OperationSpec, ProductSpec, RouteSpec
@@ -221,6 +221,23 @@ class _Loader:
                     raise MappingError(source, f"modules.{module.name}.when_any: PDT request has no {text!r}")
                 checks.append(compile_getter(parse_path(text)))
             guards.append((module.name, tuple(checks)))
+        follow_ups = []
+        for position, follow_up in enumerate(spec.after):
+            unless = None
+            if follow_up.unless is not None:
+                if gate is None:
+                    raise MappingError(
+                        source, "after: 'unless' reads the request body, so 'request' is needed"
+                    )
+                unless = compile_condition(
+                    follow_up.unless,
+                    source=gate.schema,
+                    tables=tables,
+                    failure=failure,
+                    file=source,
+                    rule=f"after[{position}]",
+                )
+            follow_ups.append(FollowUp(follow_up.call, follow_up.channel, unless))
         pdt_answer = self.schema(path, spec.response.source_schema)
         legacy_response = self.schema(path, spec.response.schema_file)
         response_mapper = compile_mapper(
@@ -243,6 +260,7 @@ class _Loader:
             response_mapper,
             pdt_answer,
             legacy_response,
+            tuple(follow_ups),
         )
 
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from proxy.mapping.paths import MISSING, compile_getter, compile_setter, format_path, parse_path
 from proxy.mapping.schemas import CompiledSchema
-from proxy.mapping.spec import Condition, EachSpec, FieldRule, OrderSpec, ValueSpec
+from proxy.mapping.spec import Condition, EachSpec, FieldRule, OrderSpec, PickSpec, ValueSpec
 from proxy.mapping.tables import CodeTable
 from proxy.mapping.transforms import DROP, Trace, Transform, TransformError, compile_transform
 
-__all__ = ["Mapper", "MapperFailure", "compile_mapper", "compile_value"]
+__all__ = ["Mapper", "MapperFailure", "compile_condition", "compile_mapper", "compile_value"]
 
 
 class MapperFailure(Exception):
@@ -131,8 +131,13 @@ class _Compiler:
         reaches (``phone.areaCode`` makes ``phone`` an object that must be whole).
         """
         written = [parse_path(rule.to) for rule in rules]
+        whole = set(written)
         prefixes = {path[:depth] for path in written for depth in range(len(path))}
         for prefix in sorted(prefixes, key=len):
+            if prefix in whole:
+                # A rule writes this object whole (``pick``): its own fields were
+                # checked when that rule compiled; other rules only add to it.
+                continue
             node = target.resolve((*base, *prefix)) if (base or prefix) else target.schema
             if node is None:
                 continue
@@ -160,13 +165,13 @@ class _Compiler:
     ) -> Step:
         getter = self.source_getter(rule.id, rule.source, source, source_base) if rule.source else None
         transform = self.transform(rule.id, rule.transform)
-        build_list = (
-            self.each(
-                rule, rule.each, source, target, (*source_base, *parse_path(rule.source), 0), target_path
-            )
-            if rule.each is not None and rule.source is not None
-            else None
-        )
+        build_list: Callable[[Any, Trace], Any] | None = None
+        if rule.source is not None:
+            item_base = (*source_base, *parse_path(rule.source), 0)
+            if rule.each is not None:
+                build_list = self.each(rule, rule.each, source, target, item_base, target_path)
+            elif rule.pick is not None:
+                build_list = self.pick(rule, rule.pick, source, target, item_base, target_path)
         rule_id, field_name, has_default, default = (
             rule.id,
             rule.source or rule.to,
@@ -239,6 +244,35 @@ class _Compiler:
 
         return build
 
+    def pick(
+        self,
+        rule: FieldRule,
+        spec: PickSpec,
+        source: CompiledSchema,
+        target: CompiledSchema,
+        item_base: tuple[Any, ...],
+        target_path: tuple[Any, ...],
+    ) -> Callable[[Any, Trace], Any]:
+        item_steps = self.rules(
+            spec.fields, source, target, item_base, target_path, f"{format_path(target_path)}."
+        )
+        prefer = self.condition(rule.id, spec.prefer, source, item_base) if spec.prefer else None
+
+        def choose(value: Any, trace: Trace) -> Any:
+            if not isinstance(value, list):
+                raise TransformError("expected a list")
+            if not value:
+                return MISSING
+            chosen = value[0]
+            if prefer is not None:
+                chosen = next((item for item in value if prefer(item, trace)), chosen)
+            mapped: dict[str, Any] = {}
+            if not all(step(chosen, mapped, trace) for step in item_steps):
+                return MISSING
+            return mapped if mapped else MISSING
+
+        return choose
+
     def condition(
         self, rule: str, spec: Condition, schema: CompiledSchema, base: tuple[Any, ...]
     ) -> Callable[[Any, Trace], bool]:
@@ -270,6 +304,8 @@ def _producer(
             return MISSING
         if build_list is not None:
             value = build_list(value, trace)
+            if value is MISSING:
+                return MISSING
         if transform is not None:
             value = transform(value, trace)
         return value
@@ -292,10 +328,12 @@ def compile_mapper(
     the caller decides how the file is named (see ``proxy.mapping.catalog``).
     """
     compiler = _Compiler(file, tables, failure)
-    ids = [rule.id for rule in _walk(rules)]
-    duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
-    if duplicates:
-        raise failure(duplicates[0], "rule id used more than once in the file")
+    # One id, one rule: the same rule reused through a YAML anchor is fine (FFR's
+    # three report sections share their item rules), two different rules are not.
+    by_id: dict[str, FieldRule] = {}
+    for rule in _walk(rules):
+        if by_id.setdefault(rule.id, rule) != rule:
+            raise failure(rule.id, "rule id used more than once in the file")
     steps = compiler.rules(rules, source, target, (), (), "")
     return Mapper(steps, dict(compiler.provenance))
 
@@ -304,8 +342,9 @@ def _walk(rules: Sequence[FieldRule]) -> list[FieldRule]:
     found: list[FieldRule] = []
     for rule in rules:
         found.append(rule)
-        if rule.each is not None:
-            found.extend(_walk(rule.each.fields))
+        for nested in (rule.each, rule.pick):
+            if nested is not None:
+                found.extend(_walk(nested.fields))
     return found
 
 
@@ -320,3 +359,16 @@ def compile_value(
 ) -> Transform:
     """Compile a lone ``from`` + ``transform`` (e.g. an operation's channel selector)."""
     return _Compiler(file, tables, failure).value(rule, spec, source, ())
+
+
+def compile_condition(
+    spec: Condition,
+    *,
+    source: CompiledSchema,
+    tables: Mapping[str, CodeTable],
+    failure: Callable[[str, str], Exception],
+    file: str,
+    rule: str,
+) -> Callable[[Any, Trace], bool]:
+    """Compile a lone condition (``from`` + ``equals``/``in``) over ``source`` documents."""
+    return _Compiler(file, tables, failure).condition(rule, spec, source, ())

@@ -77,11 +77,18 @@ def _strings_only(predicate: Callable[[str], bool]) -> Callable[[object], bool]:
     return check
 
 
+def _is_date_or_datetime(value: str) -> bool:
+    # The older ASP.NET Web API family bound DateTime from a bare date or a full
+    # timestamp, with or without an offset; the proxy accepts what it accepted.
+    return _is_date(value) or _is_datetime(_LOCAL_DATE_TIME)(value) or _is_datetime(_DATE_TIME)(value)
+
+
 FORMATS: Final[Mapping[str, Callable[[object], bool]]] = {
     "cpf": _strings_only(is_cpf),
     "cnpj": _strings_only(is_cnpj),
     "date": _strings_only(_is_date),
     "date-time": _strings_only(_is_datetime(_DATE_TIME)),
     "local-date-time": _strings_only(_is_datetime(_LOCAL_DATE_TIME)),
+    "date-or-date-time": _strings_only(_is_date_or_datetime),
     "email": _strings_only(_is_email),
 }

@@ -22,7 +22,7 @@ from proxy.mapping.schemas import CompiledSchema, SchemaViolation
 from proxy.mapping.spec import OperationSpec
 from proxy.mapping.transforms import Trace
 
-__all__ = ["Operation", "RequestGate"]
+__all__ = ["FollowUp", "Operation", "RequestGate"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,24 @@ class RequestGate:
         return bound
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A PDT call made after the transaction, unless the legacy request says otherwise."""
+
+    call: str
+    channel: str
+    unless: Callable[[Any, Trace], bool] | None = field(repr=False)
+
+    @property
+    def view_key(self) -> str:
+        # The key PDT's "all results" answer uses for the same module (reconstructed).
+        return f"{self.channel}Tokens"
+
+    @property
+    def module(self) -> str:
+        return f"{self.channel}_token"
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str
@@ -58,6 +76,7 @@ class Operation:
     response_mapper: Mapper = field(repr=False)
     pdt_answer: CompiledSchema = field(repr=False)
     legacy_response: CompiledSchema = field(repr=False)
+    follow_ups: tuple[FollowUp, ...] = field(default=(), repr=False)
 
     @property
     def status(self) -> int:
@@ -82,6 +101,17 @@ class Operation:
             name
             for name, guards in self.module_guards
             if not guards or any(guard(pdt_body) not in (MISSING, None) for guard in guards)
+        )
+
+    def follow_ups_for(self, legacy: dict[str, Any]) -> tuple[FollowUp, ...]:
+        """The follow-up calls this legacy request asks for, in declared order."""
+        if not self.follow_ups:
+            return ()
+        trace = Trace()
+        return tuple(
+            follow_up
+            for follow_up in self.follow_ups
+            if follow_up.unless is None or not follow_up.unless(legacy, trace)
         )
 
     def channel_of(self, legacy: dict[str, Any]) -> str:

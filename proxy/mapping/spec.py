@@ -15,6 +15,7 @@ The README under ``mappings/`` documents every key with examples.
 from __future__ import annotations
 
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,9 +25,11 @@ __all__ = [
     "EachSpec",
     "ExpirySpec",
     "FieldRule",
+    "FollowUpSpec",
     "ModuleSpec",
     "OperationSpec",
     "OrderSpec",
+    "PickSpec",
     "ProductSpec",
     "RequestSpec",
     "ResponseSpec",
@@ -73,6 +76,16 @@ class EachSpec(_Spec):
     limit: int | None = Field(default=None, ge=1)
 
 
+class PickSpec(_Spec):
+    """Build one object from a list: the first item ``prefer`` accepts, else the first item.
+
+    PDT takes one address and one phone where some legacy bodies send lists.
+    """
+
+    fields: list[FieldRule] = Field(min_length=1)
+    prefer: Condition | None = None
+
+
 class FieldRule(_Spec):
     """One DE-PARA rule: the ``to`` field is filled from ``from`` through ``transform``.
 
@@ -94,6 +107,7 @@ class FieldRule(_Spec):
     when: str | None = None
     description: str | None = None
     each: EachSpec | None = None
+    pick: PickSpec | None = None
 
     @property
     def has_default(self) -> bool:
@@ -103,8 +117,11 @@ class FieldRule(_Spec):
     def _has_a_source(self) -> FieldRule:
         if self.source is None and not self.has_default and self.transform is None:
             raise ValueError("a rule needs 'from', a 'default' or a constant 'transform'")
-        if self.each is not None and self.source is None:
-            raise ValueError("'each' needs 'from' naming the source list")
+        for name, nested in (("each", self.each), ("pick", self.pick)):
+            if nested is not None and self.source is None:
+                raise ValueError(f"'{name}' needs 'from' naming the source list")
+        if self.each is not None and self.pick is not None:
+            raise ValueError("a rule takes 'each' or 'pick', not both")
         return self
 
 
@@ -143,6 +160,20 @@ class ModuleSpec(_Spec):
     when_any: list[str] = Field(default_factory=list)
 
 
+class FollowUpSpec(_Spec):
+    """A PDT call made after the transaction and its modules, when the legacy request asks.
+
+    Mobile Trust's ``BlockSmsSending: false`` becomes PDT's SMS token call; its answer
+    joins the view under ``smsTokens`` (or ``emailTokens``), the key PDT's "all
+    results" call uses for the same data, so POST and GET share response rules.
+    """
+
+    call: Literal["send_token"]
+    channel: Literal["sms", "email"]
+    # Make the call unless this legacy-request condition holds (absent = make it).
+    unless: Condition | None = None
+
+
 class OperationSpec(_Spec):
     operation: str
     description: str
@@ -152,6 +183,7 @@ class OperationSpec(_Spec):
     channel: ValueSpec | None = None
     modules: list[ModuleSpec] = Field(default_factory=list)
     pack: str | None = None
+    after: list[FollowUpSpec] = Field(default_factory=list)
     response: ResponseSpec
 
     @model_validator(mode="after")
@@ -162,13 +194,30 @@ class OperationSpec(_Spec):
             raise ValueError(f"pdt_call {self.pdt_call!r} needs 'channel'")
         if self.pdt_call == "validate_token" and self.request is None:
             raise ValueError("pdt_call 'validate_token' needs 'request' (the token value)")
+        if self.after and self.pdt_call != "transaction":
+            raise ValueError("'after' follows a transaction: it needs pdt_call 'transaction'")
         return self
 
 
 class ExpirySpec(_Spec):
     field: str
-    # seconds: a number of seconds; local_datetime: an ISO time without offset.
+    # seconds: a number of seconds; local_datetime: an ISO time without offset,
+    # in ``timezone`` (the IANA zone the legacy servers answered in).
     style: Literal["seconds", "local_datetime"]
+    timezone: str | None = None
+
+    @model_validator(mode="after")
+    def _zone_for_local_times(self) -> ExpirySpec:
+        if self.style == "local_datetime":
+            if self.timezone is None:
+                raise ValueError("style local_datetime needs 'timezone' (an IANA zone name)")
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        elif self.timezone is not None:
+            raise ValueError("'timezone' applies to style local_datetime only")
+        return self
 
 
 class AuthResponseSpec(_Spec):
@@ -207,3 +256,4 @@ class ProductSpec(_Spec):
 
 
 EachSpec.model_rebuild()
+PickSpec.model_rebuild()

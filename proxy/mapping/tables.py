@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,11 @@ class TableDeclaration(BaseModel):
     unmapped: UnmappedPolicy
     default: dict[str, str] | None = None
     allowed: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Columns whose every value must be a whole number (an ordering weight, say).
+    integer_columns: tuple[str, ...] = ()
+    # Keys the legacy product deliberately had no counterpart for: dropped without
+    # being counted as unmapped, so the unmapped counters only show real gaps.
+    ignore: tuple[str, ...] = ()
     coverage: CoverageDeclaration | None = None
 
     @model_validator(mode="after")
@@ -66,9 +72,10 @@ class TableDeclaration(BaseModel):
                 raise ValueError(f"default row lacks columns {sorted(missing)}")
         elif self.default is not None:
             raise ValueError(f"a 'default' row is only used with unmapped: default, not {self.unmapped}")
-        unknown = set(self.allowed) - set(self.columns)
-        if unknown:
-            raise ValueError(f"'allowed' names columns the table does not have: {sorted(unknown)}")
+        for name, named in (("allowed", set(self.allowed)), ("integer_columns", set(self.integer_columns))):
+            unknown = named - set(self.columns)
+            if unknown:
+                raise ValueError(f"{name!r} names columns the table does not have: {sorted(unknown)}")
         return self
 
 
@@ -110,10 +117,25 @@ def parse_table_csv(text: str, declaration: TableDeclaration, *, source: str) ->
                 raise MappingError(
                     source, f"{where}: {name}={row[name]!r} is not one of {list(allowed)} (key {key!r})"
                 )
+        for name in declaration.integer_columns:
+            if not _is_integer(row[name]):
+                raise MappingError(
+                    source, f"{where}: {name}={row[name]!r} is not a whole number (key {key!r})"
+                )
         rows[key] = row
+    both = sorted(set(rows) & set(declaration.ignore))
+    if both:
+        raise MappingError(source, f"keys {both} have rows and are also declared 'ignore'")
     if not rows:
         raise MappingError(source, "the table has no rows")
     return rows
+
+
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def _is_integer(text: str) -> bool:
+    return _INTEGER.match(text) is not None
 
 
 def load_table(name: str, declaration: TableDeclaration, directory: Path, *, root: Path) -> CodeTable:

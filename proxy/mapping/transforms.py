@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from proxy.mapping.paths import MISSING
 from proxy.mapping.tables import CodeTable
@@ -230,6 +231,48 @@ def _utc_millis(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     return utc_millis
 
 
+def _utc_datetime(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
+    """An ISO datetime in UTC with ``Z``; a value without offset is read in ``argument``'s zone.
+
+    The older v1 family sent local times without offset (FFR's ``OrderDate``); the
+    zone they meant is data, declared in the mapping, not an assumption in code.
+    """
+    if not isinstance(argument, str):
+        raise ValueError("utc_datetime takes an IANA time zone name, e.g. America/Sao_Paulo")
+    try:
+        zone = ZoneInfo(argument)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"utc_datetime: unknown time zone {argument!r}") from None
+
+    def utc_datetime(value: Any, trace: Trace) -> Any:
+        parsed = _parse_datetime(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise TransformError("datetime out of range once in UTC") from None
+        precision = "milliseconds" if parsed.microsecond else "seconds"
+        return parsed.replace(tzinfo=None).isoformat(timespec=precision) + "Z"
+
+    return utc_datetime
+
+
+def _iso_date(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
+    """``YYYY-MM-DD`` from a date or a timestamp: the calendar date as written, no zone shift."""
+    _no_argument("iso_date", argument)
+
+    def iso_date(value: Any, trace: Trace) -> Any:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise TransformError("expected an ISO-8601 date") from None
+        return _parse_datetime(value).date().isoformat()
+
+    return iso_date
+
+
 def _map(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     if not isinstance(argument, dict) or not argument:
         raise ValueError("map takes a non-empty mapping of value to value")
@@ -277,12 +320,15 @@ def _table(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     lookup = table.column(column)
     policy = table.policy
     fallback = table.declaration.default[column] if table.declaration.default else None
+    ignored = frozenset(table.declaration.ignore)
 
     def look_up(value: Any, trace: Trace) -> Any:
         key = value if isinstance(value, str) else str(value)
         found = lookup.get(key)
         if found is not None:
             return found
+        if key in ignored:
+            return DROP
         trace.note_unmapped(name, key)
         if policy == "drop":
             return DROP
@@ -304,6 +350,8 @@ TRANSFORMS: Final[Mapping[str, Factory]] = {
     "clamp": _clamp,
     "boolean": _boolean,
     "utc_millis": _utc_millis,
+    "utc_datetime": _utc_datetime,
+    "iso_date": _iso_date,
     "map": _map,
     "sorted_join": _sorted_join,
     "const": _const,

@@ -13,7 +13,7 @@ from typing import Final
 
 from proxy.simulators.store import Channel, OneTimeToken, TokenStatus
 
-__all__ = ["DEFAULT_CODE_TTL_S", "check_code", "parse_channel", "token_code"]
+__all__ = ["DEFAULT_CODE_TTL_S", "check_code", "current_status", "parse_channel", "token_code"]
 
 # PDT's code lifetime is not public; five minutes is the usual for SMS codes.
 DEFAULT_CODE_TTL_S: Final = 300.0
@@ -52,4 +52,11 @@ def check_code(
         token.status = "Valid"
     else:
         token.status = "Invalid"
+    return token.status
+
+
+def current_status(token: OneTimeToken, *, now: float, ttl_s: float) -> TokenStatus:
+    """The status a reader sees now: a code nobody validated in time has expired."""
+    if token.status == "Waiting" and now - token.sent_at > ttl_s:
+        return "Expired"
     return token.status

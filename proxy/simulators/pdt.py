@@ -15,7 +15,8 @@ Choices where ``pdt.md`` is silent (all reconstructed):
 - a module POST answers for the transaction as it stands now and replaces that module's
   earlier result (scores keep their ``PhoneChecked`` entries); ratings with no pair
   present answer 201 ``[]``;
-- ``GET .../all`` leaves out the key of a module never requested;
+- ``GET .../all`` leaves out the key of a module never requested, and lists the token
+  sent on each channel under ``smsTokens`` / ``emailTokens`` with its current status;
 - complements answer 200 with the updated transaction;
 - token errors (no e-mail/phone to send to, validation before sending) are 400
   ProblemDetails; a wrong code leaves the token open until it expires.

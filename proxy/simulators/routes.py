@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from proxy.simulators.catalogue import Entity
-from proxy.simulators.otp import check_code, parse_channel
+from proxy.simulators.otp import check_code, current_status, parse_channel
 from proxy.simulators.results import (
     INITIAL,
     MODULES,
@@ -147,6 +147,14 @@ class _Endpoints:
         for module in MODULES:
             if module in transaction.results:
                 answer[_PLURAL[module]] = transaction.results[module]
+        # Tokens as modules too (reconstructed key names): the latest one per channel,
+        # with the status it has now, so a caller can follow an SMS confirmation.
+        now = self.sim.clock()
+        for channel, token in transaction.tokens.items():
+            status = current_status(token, now=now, ttl_s=self.sim.code_ttl_s)
+            answer[f"{channel.lower()}Tokens"] = [
+                {"status": status, "type": channel, "createdAt": token.created_at}
+            ]
         return json_response(answer)
 
     # -- modules ----------------------------------------------------------------------

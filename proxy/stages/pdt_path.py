@@ -72,14 +72,27 @@ class PdtPath:
         modules = operation.modules_for(request)
         pack = tenant.pack or operation.spec.pack
         if tenant.strategy == "pack" and pack:
-            return view_from_pack(await self._client.create_pack(call, pack, request)), (f"pack:{pack}",)
-        transaction = await self._client.create_transaction(call, request)
-        transaction_id = transaction.get("id") if isinstance(transaction, dict) else None
-        if not isinstance(transaction_id, str):
-            # Let the view's schema check name it: one place reports malformed answers.
-            return view_from_modules(transaction, {}), ()
-        results = await self._client.request_modules(call, transaction_id, modules)
-        return view_from_modules(transaction, results), modules
+            view = view_from_pack(await self._client.create_pack(call, pack, request))
+            called: tuple[str, ...] = (f"pack:{pack}",)
+        else:
+            transaction = await self._client.create_transaction(call, request)
+            if not isinstance(_transaction_id(transaction), str):
+                # Let the view's schema check name it: one place reports malformed answers.
+                return view_from_modules(transaction, {}), ()
+            results = await self._client.request_modules(call, transaction["id"], modules)
+            view, called = view_from_modules(transaction, results), modules
+        follow_ups = operation.follow_ups_for(legacy)
+        transaction_id = _transaction_id(view.get("transaction")) if isinstance(view, dict) else None
+        if follow_ups and isinstance(transaction_id, str):
+            for follow_up in follow_ups:
+                sent = await self._client.send_token(call, transaction_id, follow_up.channel)  # type: ignore[arg-type]
+                view[follow_up.view_key] = [sent]
+            called = (*called, *(follow_up.module for follow_up in follow_ups))
+        return view, called
+
+
+def _transaction_id(transaction: Any) -> Any:
+    return transaction.get("id") if isinstance(transaction, dict) else None
 
 
 def _required(transaction_id: str | None) -> str:

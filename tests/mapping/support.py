@@ -60,9 +60,11 @@ def code_table(
     columns: tuple[str, ...] = ("legacy",),
     unmapped: str = "drop",
     default: dict[str, str] | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> CodeTable:
     declaration = TableDeclaration.model_validate(
         {
+            "ignore": list(ignore),
             "file": f"{name}.csv",
             "description": "test table",
             "evidence": "sample",

@@ -279,7 +279,7 @@ def test_broken_copies_are_refused(
 
 def test_an_unbroken_copy_loads(mappings_copy: Path) -> None:
     copy = load_catalog(mappings_copy)
-    assert set(copy.products) == {PRODUCT}
+    assert set(copy.products) == {PRODUCT, "ffr", "mobile-trust"}
 
 
 def test_missing_mappings_directory(tmp_path: Path) -> None:

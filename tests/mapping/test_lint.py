@@ -76,12 +76,12 @@ def test_cli_lint_prints_the_report(mini_mappings: Path, capsys: pytest.CaptureF
 
 
 def test_shipped_coverage_has_no_dead_rows() -> None:
-    report = {entry.table: entry for entry in coverage_report(shipped_catalog())}
-    assert set(report) == {"insights"}
-    insights = report["insights"]
-    assert insights.product == PRODUCT
-    assert insights.dead_rows == ()
-    assert insights.rows == len(shipped_catalog().products[PRODUCT].tables["insights"].rows)
+    catalog = shipped_catalog()
+    report = {(entry.product, entry.table): entry for entry in coverage_report(catalog)}
+    assert set(report) == {(PRODUCT, "insights"), ("ffr", "codes"), ("mobile-trust", "insights")}
+    for (product, table), entry in report.items():
+        assert entry.dead_rows == (), (product, table)
+        assert entry.rows == len(catalog.products[product].tables[table].rows)
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,11 @@ def declaration(**changes: Any) -> dict[str, Any]:
             r"'allowed' names columns the table does not have: \['legacyy'\]",
             id="allowed-unknown-column",
         ),
+        pytest.param(
+            declaration(integer_columns=["weight"]),
+            r"'integer_columns' names columns the table does not have: \['weight'\]",
+            id="integer-column-unknown",
+        ),
         pytest.param(declaration(columns=[]), "columns: Tuple should have at least 1 item", id="no-columns"),
         pytest.param(declaration(evidence="rumour"), "evidence: Input should be", id="bad-evidence"),
         pytest.param(declaration(key=...), "key: Field required", id="no-key"),
@@ -184,3 +189,41 @@ def test_good_declarations_parse() -> None:
     assert parsed["a"].default == {"legacy": "None"}
     assert parsed["b"].unmapped == "pass"
     assert parsed["b"].default is None
+
+
+WEIGHTED = TableDeclaration.model_validate(
+    {
+        "file": "codes.csv",
+        "description": "test",
+        "evidence": "sample",
+        "key": "pdt_code",
+        "columns": ["section", "weight"],
+        "unmapped": "drop",
+        "integer_columns": ["weight"],
+        "ignore": ["IGN1"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("pdt_code,section,weight\nA,Negative,high\n", "line 2: weight='high' is not a whole number"),
+        pytest.param("pdt_code,section,weight\nA,Negative,1.5\n", "weight='1.5' is not a whole number"),
+        pytest.param("pdt_code,section,weight\nA,Negative,\n", "weight='' is not a whole number"),
+        pytest.param("pdt_code,section,weight\nA,Negative,-\n", "weight='-' is not a whole number"),
+        pytest.param(
+            "pdt_code,section,weight\nIGN1,Negative,3\n",
+            r"keys \['IGN1'\] have rows and are also declared 'ignore'",
+        ),
+    ],
+)
+def test_integer_columns_and_ignored_keys_are_checked(text: str, reason: str) -> None:
+    with pytest.raises(MappingError, match=reason):
+        parse_table_csv(text, WEIGHTED, source="ffr/tables/codes.csv")
+
+
+@pytest.mark.parametrize("weight", ["0", "7", "-3", "100"])
+def test_whole_numbers_pass(weight: str) -> None:
+    rows = parse_table_csv(f"pdt_code,section,weight\nA,Negative,{weight}\n", WEIGHTED, source="c.csv")
+    assert rows["A"]["weight"] == weight

@@ -62,6 +62,28 @@ GOOD: list[Any] = [
     ),
     pytest.param("utc_millis", "2026-11-22T10:00:00", "2026-11-22T10:00:00.000Z", id="utc-naive-is-utc"),
     pytest.param("utc_millis", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z", id="utc-year-padded"),
+    pytest.param(
+        {"utc_datetime": "America/Sao_Paulo"},
+        "2017-12-28T13:20:24",
+        "2017-12-28T15:20:24Z",
+        id="utc-datetime-brasilia-summer-time",
+    ),
+    pytest.param(
+        {"utc_datetime": "America/Sao_Paulo"},
+        "2026-07-01T13:20:24",
+        "2026-07-01T16:20:24Z",
+        id="utc-datetime-brasilia-no-dst",
+    ),
+    pytest.param(
+        {"utc_datetime": "America/Sao_Paulo"},
+        "2026-07-01T13:20:24.5+00:00",
+        "2026-07-01T13:20:24.500Z",
+        id="utc-datetime-offset-wins",
+    ),
+    pytest.param({"utc_datetime": "UTC"}, "2026-07-01", "2026-07-01T00:00:00Z", id="utc-datetime-bare-date"),
+    pytest.param("iso_date", "1990-02-28", "1990-02-28", id="iso-date-date"),
+    pytest.param("iso_date", "1990-02-28T00:00:00", "1990-02-28", id="iso-date-midnight-timestamp"),
+    pytest.param("iso_date", "1990-02-28T23:30:00-03:00", "1990-02-28", id="iso-date-no-zone-shift"),
     pytest.param({"map": {"Sms": "sms", "1": "one"}}, "Sms", "sms", id="map"),
     pytest.param({"map": {"Sms": "sms", "1": "one"}}, 1, "one", id="map-int-key"),
     pytest.param({"sorted_join": "+"}, ["Phone", "Document"], "Document+Phone", id="sorted-join"),
@@ -109,6 +131,11 @@ BAD: list[Any] = [
     pytest.param("utc_millis", "2026-13-01T00:00:00Z", id="utc-month-13"),
     pytest.param("utc_millis", "0001-01-01T00:00:00+01:00", id="utc-underflow"),
     pytest.param("utc_millis", "9999-12-31T23:59:59-01:00", id="utc-overflow"),
+    pytest.param({"utc_datetime": "America/Sao_Paulo"}, "28/12/2017", id="utc-datetime-dmy"),
+    pytest.param({"utc_datetime": "America/Sao_Paulo"}, 20171228, id="utc-datetime-number"),
+    pytest.param("iso_date", "1990-02-30", id="iso-date-day-30-feb"),
+    pytest.param("iso_date", "28/02/1990", id="iso-date-dmy"),
+    pytest.param("iso_date", None, id="iso-date-none"),
     pytest.param({"map": {"Sms": "sms"}}, "Fax", id="map-unknown"),
     pytest.param({"map": {"True": "x"}}, True, id="map-bool"),
     pytest.param({"sorted_join": "+"}, "Document", id="sorted-join-string"),
@@ -150,6 +177,10 @@ def test_every_transform_has_good_and_bad_cases() -> None:
         pytest.param({"clamp": [5, 1]}, r"clamp takes \[low, high\] with low <= high", id="clamp-reversed"),
         pytest.param({"clamp": [1]}, "clamp takes", id="clamp-one-bound"),
         pytest.param({"clamp": [0, True]}, "clamp takes", id="clamp-bool-bound"),
+        pytest.param({"utc_datetime": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'", id="zone-unknown"),
+        pytest.param({"utc_datetime": "../etc/passwd"}, "unknown time zone", id="zone-path"),
+        pytest.param("utc_datetime", "takes an IANA time zone name", id="zone-missing"),
+        pytest.param({"iso_date": "x"}, "'iso_date' takes no argument", id="argument-to-iso-date"),
         pytest.param({"map": {}}, "map takes a non-empty mapping", id="map-empty"),
         pytest.param({"map": ["a"]}, "map takes a non-empty mapping", id="map-list"),
         pytest.param({"sorted_join": ""}, "sorted_join takes a separator string", id="join-empty"),
@@ -251,6 +282,16 @@ def test_unmapped_codes_recorded_once_per_table_and_code() -> None:
         UnmappedCode("drop-table", "Y"),
         UnmappedCode("default-table", "Y"),
     ]
+
+
+def test_ignored_keys_are_dropped_without_being_counted() -> None:
+    table = code_table("pairs", "code,legacy\nA,alpha\n", unmapped="drop", ignore=("Email+Phone",))
+    lookup = compile_transform({"table": {"name": "pairs", "column": "legacy"}}, {"pairs": table})
+    assert lookup is not None
+    trace = Trace()
+    assert lookup("Email+Phone", trace) is DROP
+    assert lookup("Other+Pair", trace) is DROP
+    assert trace.unmapped == [UnmappedCode("pairs", "Other+Pair")]
 
 
 def test_hits_record_nothing() -> None:

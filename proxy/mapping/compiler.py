@@ -149,7 +149,9 @@ class _Compiler:
             for branch in target.branches(node):
                 for name in branch.get("required", ()):
                     if name not in children:
-                        where = format_path(prefix) + "." if prefix else ""
+                        # The full path, list items as ``[]``: ``phone.'number'``, ``list[].'code'``.
+                        full = (*base, *prefix)
+                        where = format_path(full).replace("[0]", "[]") + "." if full else ""
                         raise self.fail(
                             "-", f"{target.source} requires {where}{name!r} but no rule writes it"
                         )

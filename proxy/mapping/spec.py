@@ -115,11 +115,11 @@ class FieldRule(_Spec):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> FieldRule:
-        if self.source is None and not self.has_default and self.transform is None:
-            raise ValueError("a rule needs 'from', a 'default' or a constant 'transform'")
         for name, nested in (("each", self.each), ("pick", self.pick)):
             if nested is not None and self.source is None:
                 raise ValueError(f"'{name}' needs 'from' naming the source list")
+        if self.source is None and not self.has_default and self.transform is None:
+            raise ValueError("a rule needs 'from', a 'default' or a constant 'transform'")
         if self.each is not None and self.pick is not None:
             raise ValueError("a rule takes 'each' or 'pick', not both")
         return self

@@ -18,6 +18,10 @@ CREATE = f"{PRODUCT}/operations/transaction-create.yaml"
 GET = f"{PRODUCT}/operations/transaction-get.yaml"
 SEND = f"{PRODUCT}/operations/token-send.yaml"
 PRODUCT_FILE = f"{PRODUCT}/product.yaml"
+FFR_PRODUCT = "ffr/product.yaml"
+FFR_SCORE = "ffr/operations/score.yaml"
+MT_CREATE = "mobile-trust/operations/transaction-create.yaml"
+MT_GET = "mobile-trust/operations/transaction-get.yaml"
 
 
 def test_shipped_catalog_loads(catalog: MappingCatalog) -> None:
@@ -255,6 +259,72 @@ BREAKAGES = [
         None,
         "a GET route cannot take a request body",
         id="get-route-on-operation-with-body",
+    ),
+    # --- the older v1 family (FFR, Mobile Trust) ---
+    pytest.param(
+        edit(MT_CREATE, "unless: {from: BlockSmsSending,", "unless: {from: BlockSms,"),
+        MT_CREATE,
+        "after[0]",
+        "has no field 'BlockSms'",
+        id="follow-up-condition-on-unknown-field",
+    ),
+    pytest.param(
+        edit(
+            MT_CREATE, "  - call: send_token\n    channel: sms\n", "  - call: send_token\n    channel: fax\n"
+        ),
+        MT_CREATE,
+        None,
+        "after.0.channel: Input should be 'sms' or 'email'",
+        id="follow-up-unknown-channel",
+    ),
+    pytest.param(
+        edit(MT_GET, "pdt_call: get_all\n", "pdt_call: get_all\nafter: [{call: send_token, channel: sms}]\n"),
+        MT_GET,
+        None,
+        "'after' follows a transaction",
+        id="follow-up-after-a-read",
+    ),
+    pytest.param(
+        edit(FFR_PRODUCT, "timezone: America/Sao_Paulo", "timezone: America/Sao_Paolo"),
+        FFR_PRODUCT,
+        None,
+        "unknown time zone 'America/Sao_Paolo'",
+        id="unknown-expiry-zone",
+    ),
+    pytest.param(
+        edit(FFR_PRODUCT, ", timezone: America/Sao_Paulo}", "}"),
+        FFR_PRODUCT,
+        None,
+        "style local_datetime needs 'timezone'",
+        id="local-expiry-without-zone",
+    ),
+    pytest.param(
+        edit(FFR_PRODUCT, "encodings: [json, form]", "encodings: [json]"),
+        "mobile-trust/product.yaml",
+        None,
+        "authentication at /v1/authenticate (prd) differs from ffr's",
+        id="shared-authentication-declared-differently",
+    ),
+    pytest.param(
+        edit(FFR_SCORE, "prefer: {from: TypeID, equals: 1}", "prefer: {from: Type, equals: 1}"),
+        FFR_SCORE,
+        "ffr.req.address",
+        "has no field 'Addresses[0].Type'",
+        id="pick-preference-on-unknown-field",
+    ),
+    pytest.param(
+        edit("ffr/tables/codes.csv", "GER2100,FFR101,Negative,100,", "GER2100,FFR101,Negative,top,"),
+        "ffr/tables/codes.csv",
+        None,
+        "weight='top' is not a whole number",
+        id="non-integer-weight",
+    ),
+    pytest.param(
+        edit("ffr/tables/codes.csv", "GER2100,FFR101,Negative,", "GER2100,FFR101,Negativo,"),
+        "ffr/tables/codes.csv",
+        None,
+        "section='Negativo' is not one of",
+        id="unknown-section",
     ),
 ]
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from proxy.errors import MappingError
-from proxy.mapping.compiler import Mapper, MapperFailure, compile_mapper, compile_value
+from proxy.mapping.compiler import Mapper, MapperFailure, compile_condition, compile_mapper, compile_value
 from proxy.mapping.paths import MISSING
-from proxy.mapping.spec import ValueSpec
+from proxy.mapping.spec import Condition, ValueSpec
 from proxy.mapping.tables import CodeTable
 from proxy.mapping.transforms import Trace, UnmappedCode
 
@@ -123,7 +123,7 @@ REFUSALS: list[Any] = [
     pytest.param(
         [ID_RULE, each_rule(fields=[{"id": "r.item.rank", "to": "rank", "from": "rank"}])],
         None,
-        "target.json requires 'code' but no rule writes it",
+        "target.json requires list[].'code' but no rule writes it",
         id="required-item-field-without-rule",
     ),
     pytest.param(
@@ -531,3 +531,246 @@ def test_order_by_keys_of_mixed_types_fail_as_a_mapping_failure(tmp_path: Path) 
     mapper = build(tmp_path, ID_RULE, each_rule(order_by={"from": "rank"}))
     with pytest.raises(MapperFailure, match="cannot be compared"):
         mapper({"Id": "1", "items": [{"code": "A", "rank": 1}, {"code": "B", "rank": "x"}]}, Trace())
+
+
+# --- pick: one object chosen from a list ------------------------------------------------------
+
+PICK_SOURCE: dict[str, Any] = {
+    "$schema": DRAFT7,
+    "type": "object",
+    "properties": {
+        "Id": {"type": "string"},
+        "Flag": {},
+        "Phones": {
+            "type": ["array", "null"],
+            "items": {"type": "object", "properties": {"Type": {}, "Area": {}, "Number": {}}},
+        },
+    },
+}
+PICK_TARGET: dict[str, Any] = {
+    "$schema": DRAFT7,
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {},
+        "phone": {
+            "type": "object",
+            "required": ["area", "number"],
+            "properties": {"area": {}, "number": {}, "verified": {}},
+        },
+    },
+}
+
+
+def pick_rule(**pick: Any) -> dict[str, Any]:
+    fields = pick.pop(
+        "fields",
+        [
+            {"id": "r.phone.area", "to": "area", "from": "Area", "transform": "integer"},
+            {"id": "r.phone.number", "to": "number", "from": "Number"},
+        ],
+    )
+    return {"id": "r.phone", "to": "phone", "from": "Phones", "pick": {"fields": fields, **pick}}
+
+
+VERIFIED_RULE: dict[str, Any] = {
+    "id": "r.phone.verified",
+    "to": "phone.verified",
+    "from": "Flag",
+    "transform": "boolean",
+    "when": "Phones[0]",
+}
+
+
+def build_pick(tmp_path: Path, *raw: dict[str, Any]) -> Mapper:
+    return compile_mapper(
+        rules(*raw),
+        source=schema_from(tmp_path, PICK_SOURCE, "source.json"),
+        target=schema_from(tmp_path, PICK_TARGET, "target.json"),
+        tables=TABLES,
+        failure=failure,
+        file=FILE,
+    )
+
+
+def phone(kind: int | None, area: str, number: str) -> dict[str, Any]:
+    return {"Type": kind, "Area": area, "Number": number}
+
+
+PREFER_HOME = {"prefer": {"from": "Type", "equals": 1}}
+
+
+@pytest.mark.parametrize(
+    ("pick", "phones", "flag", "expected"),
+    [
+        pytest.param(
+            PREFER_HOME,
+            [phone(2, "21", "900"), phone(1, "11", "800"), phone(1, "31", "700")],
+            None,
+            {"area": 11, "number": "800"},
+            id="first-preferred-wins-over-an-earlier-item",
+        ),
+        pytest.param(
+            PREFER_HOME,
+            [phone(2, "21", "900"), phone(3, "11", "800")],
+            None,
+            {"area": 21, "number": "900"},
+            id="no-preferred-item-takes-the-first",
+        ),
+        pytest.param({}, [phone(2, "21", "900"), phone(1, "11", "800")], None, {"area": 21, "number": "900"}),
+        pytest.param(
+            PREFER_HOME, [phone(1, "11", "800")], 1, {"area": 11, "number": "800", "verified": True}
+        ),
+        pytest.param(
+            PREFER_HOME, [phone(1, "11", "800")], 0, {"area": 11, "number": "800", "verified": False}
+        ),
+        pytest.param(PREFER_HOME, [], 1, MISSING, id="empty-list-writes-nothing-not-even-verified"),
+        pytest.param(PREFER_HOME, None, 1, MISSING, id="null-list-writes-nothing"),
+    ],
+)
+def test_pick(tmp_path: Path, pick: dict[str, Any], phones: Any, flag: Any, expected: Any) -> None:
+    mapper = build_pick(tmp_path, ID_RULE, pick_rule(**pick), VERIFIED_RULE)
+    source: dict[str, Any] = {"Id": "1", "Phones": phones}
+    if flag is not None:
+        source["Flag"] = flag
+    got = mapper(source, Trace())
+    assert got.get("phone", MISSING) == expected
+    assert mapper.provenance["phone.area"] == "r.phone.area"
+    assert mapper.provenance["phone.verified"] == "r.phone.verified"
+
+
+def test_pick_whose_item_maps_to_nothing_writes_nothing(tmp_path: Path) -> None:
+    mapper = build_pick(tmp_path, ID_RULE, pick_rule())
+    assert mapper({"Id": "1", "Phones": [{"Type": 1}]}, Trace()) == {"id": "1"}
+
+
+def test_pick_over_a_non_list_fails(tmp_path: Path) -> None:
+    mapper = build_pick(tmp_path, ID_RULE, pick_rule())
+    with pytest.raises(MapperFailure, match="expected a list"):
+        mapper({"Id": "1", "Phones": {"Area": "11"}}, Trace())
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule", "reason"),
+    [
+        pytest.param(
+            pick_rule(fields=[{"id": "r.phone.area", "to": "area", "from": "Area"}]),
+            None,
+            r"target\.json requires phone\.'number' but no rule writes it",
+            id="picked-object-misses-a-required-field",
+        ),
+        pytest.param(
+            pick_rule(
+                fields=[
+                    {"id": "r.a", "to": "area", "from": "Aera"},
+                    {"id": "r.n", "to": "number", "from": "Number"},
+                ]
+            ),
+            "r.a",
+            r"from: source\.json has no field 'Phones\[0\]\.Aera'",
+            id="unknown-field-inside-pick",
+        ),
+        pytest.param(
+            pick_rule(prefer={"from": "Kind", "equals": 1}),
+            "r.phone",
+            r"from: source\.json has no field 'Phones\[0\]\.Kind'",
+            id="unknown-prefer-field",
+        ),
+    ],
+)
+def test_pick_refusals(tmp_path: Path, raw: dict[str, Any], rule: str | None, reason: str) -> None:
+    with pytest.raises(MappingError, match=reason) as caught:
+        build_pick(tmp_path, ID_RULE, raw)
+    assert caught.value.rule == rule
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        pytest.param(
+            {"id": "r.x", "to": "phone", "pick": {"fields": [{"id": "r.y", "to": "a", "from": "b"}]}},
+            "'pick' needs 'from'",
+            id="pick-without-from",
+        ),
+        pytest.param(
+            {
+                "id": "r.x",
+                "to": "phone",
+                "from": "Phones",
+                "pick": {"fields": [{"id": "r.y", "to": "a", "from": "b"}]},
+                "each": {"fields": [{"id": "r.z", "to": "a", "from": "b"}]},
+            },
+            "'each' or 'pick', not both",
+            id="pick-and-each",
+        ),
+        pytest.param(
+            {"id": "r.x", "to": "phone", "from": "Phones", "pick": {"fields": []}},
+            "at least 1 item",
+            id="pick-without-fields",
+        ),
+    ],
+)
+def test_pick_spec_refusals(raw: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        rules(raw)
+
+
+def test_the_same_rule_reused_under_one_id_is_one_rule(tmp_path: Path) -> None:
+    # FFR's three report sections share their item rules through a YAML anchor.
+    item = [{"id": "r.item.code", "to": "code", "from": "code"}]
+    first = {"id": "r.list", "to": "list", "from": "items", "each": {"fields": item, "limit": 1}}
+    target = {
+        **TARGET,
+        "properties": {**TARGET["properties"], "other": TARGET["properties"]["list"]},
+    }
+    second = {"id": "r.other", "to": "other", "from": "items", "each": {"fields": item}}
+    mapper = compile_mapper(
+        rules(ID_RULE, first, second),
+        source=schema_from(tmp_path, SOURCE, "source.json"),
+        target=schema_from(tmp_path, target, "target.json"),
+        tables=TABLES,
+        failure=failure,
+        file=FILE,
+    )
+    got = mapper({"Id": "1", "items": [{"code": "A"}, {"code": "B"}]}, Trace())
+    assert got == {"id": "1", "list": [{"code": "A"}], "other": [{"code": "A"}, {"code": "B"}]}
+    assert mapper.provenance["other[].code"] == mapper.provenance["list[].code"] == "r.item.code"
+
+
+@pytest.mark.parametrize(
+    ("condition", "document", "expected"),
+    [
+        pytest.param({"from": "Flag", "equals": True}, {"Flag": True}, True, id="equals-true"),
+        pytest.param({"from": "Flag", "equals": True}, {"Flag": False}, False, id="equals-false"),
+        pytest.param({"from": "Flag", "equals": True}, {}, False, id="absent-is-not-equal"),
+        pytest.param({"from": "Flag", "in": [1, 2]}, {"Flag": 2}, True, id="in"),
+        pytest.param(
+            {"from": "Id", "transform": {"table": {"name": "codes", "column": "legacy"}}, "equals": "beta"},
+            {"Id": "B"},
+            True,
+            id="through-a-table",
+        ),
+    ],
+)
+def test_compile_condition(tmp_path: Path, condition: dict[str, Any], document: Any, expected: bool) -> None:
+    check = compile_condition(
+        Condition.model_validate(condition),
+        source=schema_from(tmp_path, PICK_SOURCE, "source.json"),
+        tables=TABLES,
+        failure=failure,
+        file=FILE,
+        rule="after[0]",
+    )
+    assert check(document, Trace()) is expected
+
+
+def test_compile_condition_refuses_unknown_fields(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"rule 'after\[0\]': from: source\.json has no field 'Blok'"):
+        compile_condition(
+            Condition.model_validate({"from": "Blok", "equals": True}),
+            source=schema_from(tmp_path, PICK_SOURCE, "source.json"),
+            tables=TABLES,
+            failure=failure,
+            file=FILE,
+            rule="after[0]",
+        )

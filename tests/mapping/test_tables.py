@@ -208,7 +208,9 @@ WEIGHTED = TableDeclaration.model_validate(
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        pytest.param("pdt_code,section,weight\nA,Negative,high\n", "line 2: weight='high' is not a whole number"),
+        pytest.param(
+            "pdt_code,section,weight\nA,Negative,high\n", "line 2: weight='high' is not a whole number"
+        ),
         pytest.param("pdt_code,section,weight\nA,Negative,1.5\n", "weight='1.5' is not a whole number"),
         pytest.param("pdt_code,section,weight\nA,Negative,\n", "weight='' is not a whole number"),
         pytest.param("pdt_code,section,weight\nA,Negative,-\n", "weight='-' is not a whole number"),

@@ -495,6 +495,47 @@ async def test_unknown_token_channel_gets_404(pdt: Pdt) -> None:
     assert_conforms(answer.json(), "message.json")
 
 
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        pytest.param([], {}, id="no-token-no-key"),
+        pytest.param(["send sms"], {"smsTokens": "Waiting"}, id="sent"),
+        pytest.param(["send sms", "right sms"], {"smsTokens": "Valid"}, id="confirmed"),
+        pytest.param(["send sms", "wrong sms"], {"smsTokens": "Invalid"}, id="denied"),
+        pytest.param(["send sms", "late"], {"smsTokens": "Expired"}, id="nobody-answered-in-time"),
+        pytest.param(["send sms", "right sms", "late"], {"smsTokens": "Valid"}, id="valid-stays-valid"),
+        pytest.param(
+            ["send sms", "send emails", "right emails"],
+            {"smsTokens": "Waiting", "emailTokens": "Valid"},
+            id="both-channels",
+        ),
+    ],
+)
+async def test_all_reports_each_channels_token_with_its_status_now(
+    pdt: Pdt, clock: FakeClock, steps: list[str], expected: dict[str, str]
+) -> None:
+    transaction = await pdt.create()
+    path = f"/v1/transaction/{transaction['id']}"
+    for step in steps:
+        verb, _, channel = step.partition(" ")
+        if verb == "late":
+            clock.now += pdt.sim.code_ttl_s + 1
+        elif verb == "send":
+            await pdt.client.post(f"{path}/{channel}/tokens", headers=pdt.headers)
+        else:
+            code = token_code(transaction["id"], channel)
+            value = code if verb == "right" else f"{(int(code) + 1) % 1_000_000:06d}"
+            await pdt.client.post(
+                f"{path}/{channel}/tokens/validate", json={"value": value}, headers=pdt.headers
+            )
+    answer = (await pdt.client.get(f"{path}/all", headers=pdt.headers)).json()
+    assert_conforms(answer, "all.response.json")
+    tokens = {key: value for key, value in answer.items() if key.endswith("Tokens")}
+    assert {key: value[-1]["status"] for key, value in tokens.items()} == expected
+    for key, value in tokens.items():
+        assert value[-1]["type"] == ("Sms" if key == "smsTokens" else "Email")
+
+
 async def test_a_late_code_has_expired(pdt: Pdt, clock: FakeClock) -> None:
     transaction = await pdt.create()
     base = f"/v1/transaction/{transaction['id']}/sms/tokens"

@@ -41,7 +41,7 @@ SUCCESS = frozenset({200, 201})
 
 
 @contextmanager
-def translated(call: str) -> Iterator[None]:
+def translated(call: str, *, upstream: str = "PDT") -> Iterator[None]:
     """Turn httpx and timeout failures inside the block into ``UpstreamError``s.
 
     The foreign exception is not chained: its message or request may hold the URL.
@@ -51,11 +51,13 @@ def translated(call: str) -> Iterator[None]:
     except ProxyError:
         raise
     except (httpx.TimeoutException, TimeoutError):
-        raise UpstreamTimeout(f'PDT call="{call}" timed out', call=call) from None
+        raise UpstreamTimeout(f'{upstream} call="{call}" timed out', call=call) from None
     except httpx.DecodingError:
-        raise UpstreamMalformed(f'PDT call="{call}" answered an undecodable body', call=call) from None
+        raise UpstreamMalformed(f'{upstream} call="{call}" answered an undecodable body', call=call) from None
     except httpx.TransportError as exc:
-        raise UpstreamUnavailable(f'PDT call="{call}" failed: {type(exc).__name__}', call=call) from None
+        raise UpstreamUnavailable(
+            f'{upstream} call="{call}" failed: {type(exc).__name__}', call=call
+        ) from None
 
 
 def check_status(call: str, status: int, *, id_based: bool) -> None:
@@ -72,21 +74,23 @@ def check_status(call: str, status: int, *, id_based: bool) -> None:
     raise UpstreamMalformed(f'PDT call="{call}" answered unexpected status {status}', call=call)
 
 
-async def read_limited(response: httpx.Response, call: str, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_limited(
+    response: httpx.Response, call: str, limit: int = MAX_BODY_BYTES, *, upstream: str = "PDT"
+) -> bytes:
     """The body, streamed, refused as soon as it is known to exceed ``limit`` bytes."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _oversized(call, limit)
+        raise _oversized(call, limit, upstream)
     body = bytearray()
     async for chunk in response.aiter_bytes():
         body += chunk
         if len(body) > limit:
-            raise _oversized(call, limit)
+            raise _oversized(call, limit, upstream)
     return bytes(body)
 
 
-def _oversized(call: str, limit: int) -> UpstreamMalformed:
-    return UpstreamMalformed(f'PDT call="{call}" answered a body over {limit} bytes', call=call)
+def _oversized(call: str, limit: int, upstream: str) -> UpstreamMalformed:
+    return UpstreamMalformed(f'{upstream} call="{call}" answered a body over {limit} bytes', call=call)
 
 
 def parse_json(call: str, content: bytes, expected: type[dict[str, Any]] | type[list[Any]]) -> Any:

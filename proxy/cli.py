@@ -5,6 +5,7 @@
     pdt-proxy import-table CSV --product P --table T [--column NAME=TITLE ...]
     pdt-proxy simulate pdt [--port N] [--latency-ms X] [--fault-rate R]
     pdt-proxy hash-password            (reads the password from standard input)
+    pdt-proxy ledger export --month YYYY-MM [--tenant T] [--out FILE] [--format json|csv]
 
 Exit status: 0 on success, 1 when a configuration or mapping is invalid (the
 message names the file, the rule and the reason), 2 on bad usage.
@@ -137,6 +138,42 @@ def _hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from proxy.ledger.export import Format, bill_for, render
+    from proxy.ledger.factory import build_store, load_settings_pricing
+    from proxy.ledger.month import Month
+
+    try:
+        month = Month.parse(args.month)
+    except ValueError as error:
+        raise SystemExit(f"pdt-proxy: --month: {error}") from None
+    output_format: Format = "json"
+    if args.format == "csv" or (not args.format and args.out and args.out.lower().endswith(".csv")):
+        output_format = "csv"
+    settings = _settings(args)
+    pricing = load_settings_pricing(settings)
+
+    async def export() -> bytes:
+        # The store the serving proxy writes (same settings): SQLite's WAL lets this
+        # read beside running workers; PostgreSQL is shared anyway.
+        store = build_store(settings)
+        await store.open()
+        try:
+            return render(await bill_for(store, pricing, month, tenant=args.tenant), output_format)
+        finally:
+            await store.close()
+
+    data = asyncio.run(export())
+    if args.out:
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdt-proxy", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -175,6 +212,15 @@ def _parser() -> argparse.ArgumentParser:
 
     hasher = commands.add_parser("hash-password", help="print the argon2id hash for a tenant file")
     hasher.set_defaults(run=_hash_password)
+
+    ledger = commands.add_parser("ledger", help="the usage ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    export = ledger_commands.add_parser("export", help="a month's bill per tenant and product")
+    export.add_argument("--month", required=True, help="YYYY-MM (UTC)")
+    export.add_argument("--tenant", help="one tenant only")
+    export.add_argument("--out", help="write to FILE (format from its extension: .csv or .json)")
+    export.add_argument("--format", choices=["json", "csv"], help="default: from --out, else json")
+    export.set_defaults(run=_ledger_export)
     return parser
 
 

@@ -3,7 +3,8 @@
 Sources, later ones winning: the defaults written here, a YAML file (``--config``
 or ``PROXY_CONFIG``), then environment variables for secrets and the few values an
 operator changes per deployment (``PROXY_TOKEN_KEY``, ``PROXY_ADMIN_TOKEN``,
-``PROXY_DATA_DIR``, ``PROXY_TENANTS_FILE``). Every default carries its reason.
+``PROXY_DATA_DIR``, ``PROXY_TENANTS_FILE``, ``PROXY_LEDGER_DSN``). Every default
+carries its reason.
 
 A PDT base URL of ``simulator`` means the built-in PDT simulator, mounted in
 process: the embedded default that makes the proxy runnable on a laptop.
@@ -24,6 +25,7 @@ from proxy.errors import ConfigError
 __all__ = [
     "SIMULATOR",
     "Environment",
+    "LedgerSettings",
     "LoggingSettings",
     "PdtEnvironment",
     "PdtSettings",
@@ -141,6 +143,34 @@ class SecuritySettings(_Frozen):
     admin_token: str | None = Field(default=None, repr=False)
 
 
+class LedgerSettings(_Frozen):
+    """The usage ledger (``proxy/ledger``): one durable record per legacy transaction."""
+
+    # Off only for benchmarks comparing the cost of metering; a proxy that does not
+    # meter cannot bill, so production keeps the default.
+    enabled: bool = True
+    # None = SQLite under data_dir (one host). A PostgreSQL DSN when several replicas
+    # must share one ledger. Kept out of repr: a DSN may carry a password.
+    dsn: str | None = Field(default=None, repr=False)
+    # Classic group commit: whatever queued while the previous commit ran goes in the
+    # next one. 0 ms of lingering adds no latency when idle; under load batches grow
+    # by themselves. The cap bounds one transaction's size (and its lock time on a
+    # SQLite file shared by several workers).
+    max_batch: int = Field(default=512, ge=1, le=100_000)
+    max_wait_ms: float = Field(default=0.0, ge=0, le=1000)
+    # A commit that takes longer than this fails its batch (legacy 503s) rather than
+    # holding every request behind a stuck database past the legacy client's patience.
+    commit_timeout_s: float = Field(default=5.0, gt=0)
+    # NORMAL in WAL mode survives a process kill (see proxy/ledger/sqlite.py); FULL
+    # also survives power loss at the price of one fsync per (group) commit.
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # Several workers (``serve --workers N``) share the SQLite file; a writer waits
+    # this long for another's commit before the batch fails.
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # None = mappings_dir/billing/pricing.yaml (prices are data, not code).
+    pricing_file: Path | None = None
+
+
 class LoggingSettings(_Frozen):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: Annotated[bool, Field(alias="json")] = True
@@ -152,6 +182,7 @@ class Settings(_Frozen):
     simulator: SimulatorSettings = SimulatorSettings()
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
+    ledger: LedgerSettings = LedgerSettings()
     # State (SQLite database, generated token key) lives here.
     data_dir: Path = Path("var")
     mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")
@@ -168,6 +199,7 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_PDT_PRD_URL": ("pdt", "environments", "prd", "base_url"),
     "PROXY_PDT_HML_URL": ("pdt", "environments", "hml", "base_url"),
     "PROXY_LOG_LEVEL": ("logging", "level"),
+    "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }
 
 

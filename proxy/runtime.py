@@ -2,9 +2,10 @@
 
 ``build_runtime`` is where configuration becomes objects: it compiles the
 mappings (refusing to start on a broken file), loads the tenants, derives the
-legacy token key, mounts the PDT simulator when configured, and opens the single
-long-lived PDT HTTP client. Tests inject a transport here (httpx's seam) instead
-of patching anything.
+legacy token key, mounts the PDT simulator when configured, opens the single
+long-lived PDT HTTP client, and builds the usage ledger (store chosen by the
+settings, pricing loaded and validated). Tests inject a transport here (httpx's
+seam) and a ledger store instead of patching anything.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import httpx
 from proxy.config import Settings
 from proxy.edge.tokens import LegacyTokens, load_token_key
 from proxy.edge.unmapped import UnmappedReporter
+from proxy.ledger.factory import build_ledger, load_settings_pricing
+from proxy.ledger.ledger import LedgerService
+from proxy.ledger.pricing import Pricing
+from proxy.ledger.store import LedgerStore
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
@@ -41,9 +46,16 @@ class Runtime:
     metrics: Metrics
     unmapped: UnmappedReporter
     _transport: httpx.AsyncBaseTransport = field(repr=False)
+    ledger: LedgerService
+    pricing: Pricing
 
     async def aclose(self) -> None:
-        await self.pdt.aclose()
+        # The ledger first: in-flight answers wait for their records (graceful
+        # shutdown flushes), and nothing after this depends on it.
+        try:
+            await self.ledger.aclose()
+        finally:
+            await self.pdt.aclose()
         await self._transport.aclose()
 
 
@@ -60,8 +72,15 @@ def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirector
     return directory
 
 
-def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    ledger_store: LedgerStore | None = None,
+) -> Runtime:
     catalog = load_catalog(settings.mappings_dir)
+    # Before any connection is opened: a broken pricing file stops startup too.
+    pricing = load_settings_pricing(settings)
     tenants = _load_tenants(settings, catalog)
     tokens = LegacyTokens(
         load_token_key(settings.security.token_key, settings.data_dir),
@@ -85,5 +104,15 @@ def build_runtime(settings: Settings, *, transport: httpx.AsyncBaseTransport | N
     pdt = PdtClient(transport, settings.pdt)
     metrics = Metrics()
     return Runtime(
-        settings, catalog, tenants, tokens, pdt, PdtPath(pdt), metrics, UnmappedReporter(metrics), transport
+        settings,
+        catalog,
+        tenants,
+        tokens,
+        pdt,
+        PdtPath(pdt),
+        metrics,
+        UnmappedReporter(metrics),
+        transport,
+        ledger=build_ledger(settings, store=ledger_store),
+        pricing=pricing,
     )

@@ -17,10 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from proxy.admin.routes import admin_routes
 from proxy.config import Settings, load_settings
 from proxy.edge.errors import JSON_MEDIA_TYPE
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
+from proxy.ledger.store import LedgerStore
 from proxy.observability.logging import configure_logging
 from proxy.runtime import Runtime, build_runtime
 
@@ -64,12 +66,20 @@ def _http_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
     return handle
 
 
-def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    runtime = build_runtime(settings, transport=transport)
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    ledger_store: LedgerStore | None = None,
+) -> FastAPI:
+    runtime = build_runtime(settings, transport=transport, ledger_store=ledger_store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
+            # Opening the ledger (migrations included) before listening: a database
+            # that cannot be reached stops startup instead of failing every answer.
+            await runtime.ledger.start()
             yield
         finally:
             await runtime.aclose()
@@ -90,6 +100,7 @@ def create_app(settings: Settings, *, transport: httpx.AsyncBaseTransport | None
     # falls through the fast path and gets the product's 405 from FastAPI.
     app.router.routes.extend(legacy_routes)
     app.router.routes.extend(_operations_routes(runtime))
+    app.router.routes.extend(admin_routes(runtime))
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     handler = _http_error_handler(runtime)
     app.add_exception_handler(HTTPException, handler)

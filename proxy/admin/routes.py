@@ -1,0 +1,14 @@
+"""Every admin route, mounted by the app beside the operations endpoints."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from proxy.admin.ledger_routes import ledger_routes
+from proxy.runtime import Runtime
+
+__all__ = ["admin_routes"]
+
+
+def admin_routes(runtime: Runtime) -> list[Route]:
+    return [*ledger_routes(runtime)]

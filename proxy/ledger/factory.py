@@ -1,0 +1,48 @@
+"""Settings -> ledger store, ledger and pricing: the one place the backend is chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from proxy.config import Settings
+from proxy.ledger.ledger import DisabledLedger, Ledger, LedgerService
+from proxy.ledger.postgres import PostgresStore
+from proxy.ledger.pricing import Pricing, load_pricing
+from proxy.ledger.sqlite import SqliteStore
+from proxy.ledger.store import LedgerStore
+
+__all__ = ["SQLITE_FILE", "build_ledger", "build_store", "load_settings_pricing", "pricing_path"]
+
+SQLITE_FILE = "ledger.sqlite3"
+
+
+def build_store(settings: Settings) -> LedgerStore:
+    ledger = settings.ledger
+    if ledger.dsn:
+        return PostgresStore(ledger.dsn, connect_timeout_s=ledger.commit_timeout_s)
+    return SqliteStore(
+        settings.data_dir / SQLITE_FILE,
+        synchronous=ledger.sqlite_synchronous,
+        busy_timeout_ms=ledger.sqlite_busy_timeout_ms,
+    )
+
+
+def build_ledger(settings: Settings, *, store: LedgerStore | None = None) -> LedgerService:
+    """The runtime's ledger; ``store`` lets tests inject a failing or recording store."""
+    ledger = settings.ledger
+    if not ledger.enabled:
+        return DisabledLedger()
+    return Ledger(
+        store or build_store(settings),
+        max_batch=ledger.max_batch,
+        max_wait_s=ledger.max_wait_ms / 1000,
+        commit_timeout_s=ledger.commit_timeout_s,
+    )
+
+
+def pricing_path(settings: Settings) -> Path:
+    return settings.ledger.pricing_file or settings.mappings_dir / "billing" / "pricing.yaml"
+
+
+def load_settings_pricing(settings: Settings) -> Pricing:
+    return load_pricing(pricing_path(settings))

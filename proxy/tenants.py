@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import argon2
 import yaml
@@ -26,9 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from proxy.config import Environment, project_root
 from proxy.errors import BadCredentials, ConfigError, Forbidden
+from proxy.stages.stage import Stage
 from proxy.upstream.pdt import PdtCredential
 
-__all__ = ["Tenant", "TenantDirectory", "demo_tenants_file", "hash_password", "load_tenants"]
+__all__ = ["LegacyAccount", "Tenant", "TenantDirectory", "demo_tenants_file", "hash_password", "load_tenants"]
 
 Strategy = Literal["modules", "pack"]
 
@@ -83,11 +84,27 @@ class _TenantSpec(BaseModel):
     pack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
     users: list[_User] = Field(min_length=1)
     pdt: dict[Environment, _PdtAccount]
+    # Migration stage (proxy/stages/stage.py): pdt, legacy, shadow, canary:N,
+    # pdt-fallback; ``stages`` overrides it per product.
+    stage: str = "pdt"
+    stages: dict[str, str] = Field(default_factory=dict)
+    # The tenant's own account on the legacy backends, per environment: what the
+    # legacy, shadow, canary and fallback stages log in with.
+    legacy: dict[Environment, _PdtAccount] = Field(default_factory=dict)
 
 
 class _TenantFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     tenants: list[_TenantSpec]
+
+
+_PDT: Final = Stage("pdt")
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyAccount:
+    username: str
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +116,19 @@ class Tenant:
     pack: str | None
     demo: bool
     credentials: Mapping[Environment, PdtCredential] = field(repr=False)
+    stage: Stage = _PDT
+    product_stages: Mapping[str, Stage] = field(default_factory=dict)
+    legacy_accounts: Mapping[Environment, LegacyAccount] = field(default_factory=dict, repr=False)
+
+    def stage_for(self, product: str) -> Stage:
+        """The stage the tenant file sets for ``product`` (runtime overrides live in the StageBook)."""
+        return self.product_stages.get(product, self.stage)
+
+    def legacy_account(self, environment: Environment) -> LegacyAccount:
+        found = self.legacy_accounts.get(environment)
+        if found is None:
+            raise Forbidden(f"tenant {self.id} has no legacy credentials for {environment}")
+        return found
 
     def credential(self, environment: Environment) -> PdtCredential:
         found = self.credentials.get(environment)
@@ -158,6 +188,50 @@ def _resolve_secret(secret: _Secret, *, base: Path, where: str, demo: bool) -> s
         raise ConfigError(f"{where}: cannot read secret file {path}: {exc.strerror}") from exc
 
 
+def _stages(entry: _TenantSpec, where: str) -> tuple[Stage, dict[str, Stage]]:
+    try:
+        stage = Stage.parse(entry.stage)
+        per_product = {product: Stage.parse(value) for product, value in entry.stages.items()}
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    unknown = sorted(set(per_product) - set(entry.products))
+    if unknown:
+        raise ConfigError(f"{where}: stages name products the tenant does not have: {unknown}")
+    return stage, per_product
+
+
+def _tenant(entry: _TenantSpec, where: str, *, base: Path) -> Tenant:
+    if entry.strategy == "pack" and not entry.pack:
+        raise ConfigError(f"{where}: strategy 'pack' needs 'pack' (the PDT pack name)")
+    stage, product_stages = _stages(entry, where)
+
+    def secret(account: _PdtAccount, section: str) -> str:
+        return _resolve_secret(account.password, base=base, where=f"{where}: {section}", demo=entry.demo)
+
+    legacy_accounts = {
+        environment: LegacyAccount(account.username, secret(account, f"legacy.{environment}"))
+        for environment, account in entry.legacy.items()
+    }
+    if not legacy_accounts and any(s.needs_legacy for s in (stage, *product_stages.values())):
+        raise ConfigError(f"{where}: stage {stage.label} needs 'legacy' credentials for the legacy backend")
+    credentials = {
+        environment: PdtCredential(environment, account.username, secret(account, f"pdt.{environment}"))
+        for environment, account in entry.pdt.items()
+    }
+    return Tenant(
+        entry.id,
+        entry.name,
+        frozenset(entry.products),
+        entry.strategy,
+        entry.pack,
+        entry.demo,
+        credentials,
+        stage,
+        product_stages,
+        legacy_accounts,
+    )
+
+
 def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: bool) -> TenantDirectory:
     """Read and check the tenant file. Demo tenants load only when ``simulator_only``."""
     try:
@@ -186,27 +260,7 @@ def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: 
             entry = entry.model_copy(update={"products": [p for p in entry.products if p in known_products]})
         elif unknown:
             raise ConfigError(f"{where}: unknown products {unknown} (known: {sorted(known_products)})")
-        if entry.strategy == "pack" and not entry.pack:
-            raise ConfigError(f"{where}: strategy 'pack' needs 'pack' (the PDT pack name)")
-        credentials = {
-            environment: PdtCredential(
-                environment=environment,
-                username=account.username,
-                password=_resolve_secret(
-                    account.password, base=path.parent, where=f"{where}: pdt.{environment}", demo=entry.demo
-                ),
-            )
-            for environment, account in entry.pdt.items()
-        }
-        tenants[entry.id] = Tenant(
-            entry.id,
-            entry.name,
-            frozenset(entry.products),
-            entry.strategy,
-            entry.pack,
-            entry.demo,
-            credentials,
-        )
+        tenants[entry.id] = _tenant(entry, where, base=path.parent)
         for user in entry.users:
             if user.username in users:
                 raise ConfigError(f"{where}: username {user.username!r} already belongs to another tenant")

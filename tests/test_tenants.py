@@ -115,3 +115,73 @@ def test_a_username_belongs_to_one_tenant(tmp_path: Path, monkeypatch: pytest.Mo
     second = _tenant().replace("tenants:\n", "").replace("id: acme", "id: acme-two")
     with pytest.raises(ConfigError, match="already belongs"):
         load_tenants(_write(tmp_path, _tenant() + second), known_products=PRODUCTS, simulator_only=False)
+
+
+LEGACY = "    legacy:\n      prd: {username: acme-legacy, password: {env: ACME_LEGACY}}\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "default", "ffr"),
+    [
+        pytest.param("", "pdt", "pdt", id="pdt-by-default"),
+        pytest.param(f"    stage: shadow\n{LEGACY}", "shadow", "shadow", id="shadow"),
+        pytest.param(f"    stage: canary:10\n{LEGACY}", "canary:10", "canary:10", id="canary"),
+        pytest.param(
+            f"    stage: pdt\n    stages: {{ffr: legacy}}\n{LEGACY}", "pdt", "legacy", id="per-product"
+        ),
+        pytest.param(f"    stage: pdt-fallback\n{LEGACY}", "pdt-fallback", "pdt-fallback", id="fallback"),
+    ],
+)
+def test_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str, default: str, ffr: str) -> None:
+    monkeypatch.setenv("ACME_PDT_PASSWORD", "pdt-secret")
+    monkeypatch.setenv("ACME_LEGACY", "legacy-secret")
+    directory = load_tenants(
+        _write(tmp_path, _tenant(extra=extra)), known_products=PRODUCTS, simulator_only=False
+    )
+    tenant = directory.tenants["acme"]
+    assert tenant.stage.label == default
+    assert tenant.stage_for("ffr").label == ffr
+    if "legacy:" in extra:
+        account = tenant.legacy_account("prd")
+        assert (account.username, account.password) == ("acme-legacy", "legacy-secret")
+        assert "legacy-secret" not in repr(tenant)
+        with pytest.raises(Forbidden):
+            tenant.legacy_account("hml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        pytest.param(
+            "    stage: shadow\n", "stage shadow needs 'legacy' credentials", id="shadow-without-legacy"
+        ),
+        pytest.param(
+            "    stages: {ffr: legacy}\n",
+            "stage pdt needs 'legacy' credentials",
+            id="product-legacy-without-legacy",
+        ),
+        pytest.param(
+            f"    stage: canary\n{LEGACY}", "write a canary stage as canary:N", id="canary-without-percent"
+        ),
+        pytest.param(f"    stage: canary:101\n{LEGACY}", "whole percent from 0 to 100", id="canary-over-100"),
+        pytest.param(
+            f"    stage: pdt:5\n{LEGACY}", "only the canary stage takes a percent", id="percent-on-pdt"
+        ),
+        pytest.param(f"    stage: dual\n{LEGACY}", "unknown stage 'dual'", id="unknown-stage"),
+        pytest.param(
+            f"    stages: {{datatrust-v1: legacy}}\n{LEGACY}",
+            "products the tenant does not have",
+            id="stage-for-unowned-product",
+        ),
+        pytest.param(
+            "    stage: shadow\n    legacy:\n      prd: {username: a, password: {value: x}}\n",
+            "clear-text secrets",
+            id="clear-legacy-secret",
+        ),
+    ],
+)
+def test_invalid_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str, reason: str) -> None:
+    monkeypatch.setenv("ACME_PDT_PASSWORD", "pdt-secret")
+    monkeypatch.setenv("ACME_LEGACY", "legacy-secret")
+    with pytest.raises(ConfigError, match=reason):
+        load_tenants(_write(tmp_path, _tenant(extra=extra)), known_products=PRODUCTS, simulator_only=False)

@@ -18,14 +18,14 @@ from starlette.requests import Request
 from proxy.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from proxy.mapping.error_table import ErrorTable
 
-__all__ = ["read_body", "read_json"]
+__all__ = ["check_media_type", "decode_body", "media_type_of", "read_body", "read_json"]
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type_of(request.headers.get("content-type"))
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -61,12 +61,27 @@ async def read_json(
 ) -> Any:
     """The decoded body of a JSON (or, where the contract allows, form) request."""
     media_type = _media_type(request)
+    check_media_type(media_type, allow_form=allow_form)
+    raw = await read_body(request, limit=limit)
+    return decode_body(raw, media_type, max_depth=max_depth, errors=errors)
+
+
+def check_media_type(media_type: str, *, allow_form: bool = False) -> None:
+    """Refuse a declared content type the route does not take (no declaration = JSON)."""
     is_form = media_type == _FORM_TYPE
     if media_type and not (
         media_type in _JSON_TYPES or media_type.endswith("+json") or (is_form and allow_form)
     ):
         raise UnsupportedMediaType("content type not accepted by this route")
-    raw = await read_body(request, limit=limit)
+
+
+def media_type_of(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decode_body(raw: bytes, media_type: str, *, max_depth: int, errors: ErrorTable) -> Any:
+    """Bytes already read → the decoded JSON or form; the family's 400 when they are not."""
+    is_form = media_type == _FORM_TYPE
     if not raw.strip():
         raise ValidationFailed({"": [errors.fixed_message("empty_body")]})
     if is_form:

@@ -1,0 +1,280 @@
+"""One legacy call, answered by the side its tenant's stage says (``proxy.stages.stage``).
+
+The dispatcher turns every outcome into an ``Answer``: status, body bytes and
+content type ready to send, plus what metering, metrics and the shadow comparison
+need (side, stage, PDT transaction id, modules, unmapped codes, fallback cause).
+A PDT-side failure becomes the product family's legacy error here rather than an
+exception, so ``pdt-fallback`` can decide on it and ``shadow`` can compare it.
+
+Calls by transaction id (reads, tokens) go to PDT first under ``canary`` and
+``pdt-fallback`` and to the legacy backend when PDT does not know the id: a
+transaction created on the legacy side keeps being served there, with no shared
+id table between replicas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import orjson
+
+from proxy.config import Environment
+from proxy.deadline import Deadline
+from proxy.edge.bodies import check_media_type, decode_body, media_type_of
+from proxy.edge.errors import JSON_MEDIA_TYPE
+from proxy.errors import (
+    NotFound,
+    ProxyError,
+    UpstreamMalformed,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    ValidationFailed,
+)
+from proxy.mapping.catalog import Product
+from proxy.mapping.operation import Operation
+from proxy.mapping.transforms import UnmappedCode
+from proxy.observability.logging import get_logger
+from proxy.stages.pdt_path import PdtPath
+from proxy.stages.stage import Stage, canary_bucket
+from proxy.tenants import Tenant
+from proxy.upstream.legacy import LegacyCall, LegacyClient, LegacyCredential, LegacyLogin
+from proxy.upstream.pdt import PdtCall
+
+__all__ = ["Answer", "Dispatcher", "Exchange", "LegacyRequest", "Side", "fallback_cause"]
+
+_log = get_logger(__name__)
+Side = Literal["pdt", "legacy"]
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyRequest:
+    """The client's request as received: what the legacy side forwards unchanged."""
+
+    method: str
+    path: str
+    query: bytes = b""
+    body: bytes = b""
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    product: Product
+    operation: Operation
+    tenant: Tenant
+    environment: Environment
+    request: LegacyRequest
+    transaction_id: str | None
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str
+    side: Side
+    stage: str
+    elapsed_ms: float = 0.0
+    transaction_id: str | None = None
+    modules: tuple[str, ...] = ()
+    unmapped: tuple[UnmappedCode, ...] = ()
+    # The proxy error this answer renders, if it is one (PDT side or no legacy answer).
+    error: ProxyError | None = field(default=None, repr=False)
+    # Why the legacy side answered a pdt-fallback request.
+    fallback: str | None = None
+
+
+def fallback_cause(answer: Answer) -> str | None:
+    """Why a PDT-side answer must give way to the legacy backend's, or None if it stands.
+
+    The client's own mistakes (invalid body, forbidden product) stand: the legacy
+    backend would refuse them too, and repeating them there only costs a call.
+    """
+    error = answer.error
+    if error is None:
+        return None
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamUnavailable):
+        return "unavailable"
+    if isinstance(error, UpstreamMalformed):
+        return "unmappable"
+    if isinstance(error, UpstreamRejected):
+        return "rejected"
+    if isinstance(error, NotFound):
+        return "not_found"
+    if type(error) is ProxyError:
+        return "internal"
+    return None
+
+
+@dataclass
+class _Parsed:
+    """The legacy body decoded and validated once per exchange, on first need."""
+
+    legacy: dict[str, Any] | None = None
+    error: ProxyError | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pdt_path: PdtPath,
+        legacy: LegacyClient,
+        *,
+        deadline_s: float,
+        max_json_depth: int,
+        canary_key: bytes,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._pdt_path = pdt_path
+        self._legacy = legacy
+        self._deadline_s = deadline_s
+        self._max_depth = max_json_depth
+        self._canary_key = canary_key
+        self._clock = clock
+        self._logins: dict[tuple[str, Environment], LegacyLogin] = {}
+
+    async def answer(self, exchange: Exchange, stage: Stage) -> Answer:
+        label = stage.label
+        if stage.name == "pdt":
+            return await self.pdt_side(exchange, label)
+        if stage.name in ("legacy", "shadow"):
+            # The shadow's PDT side is the caller's to schedule: it must not delay this.
+            return await self.legacy_side(exchange, label)
+        if stage.name == "pdt-fallback":
+            answer = await self.pdt_side(exchange, label)
+            cause = fallback_cause(answer)
+            if cause is None:
+                return answer
+            if cause != "not_found":
+                _log.warning(
+                    "falling back to the legacy backend", request_id=exchange.request_id, cause=cause
+                )
+            return await self.legacy_side(exchange, label, fallback=cause)
+        return await self._canary(exchange, stage)
+
+    async def _canary(self, exchange: Exchange, stage: Stage) -> Answer:
+        label = stage.label
+        if exchange.transaction_id is not None:
+            answer = await self.pdt_side(exchange, label)
+            if isinstance(answer.error, NotFound):
+                return await self.legacy_side(exchange, label)
+            return answer
+        parsed = self._parse(exchange)
+        if parsed.legacy is None:
+            # The legacy backend is the authority on what its contract refuses.
+            return await self.legacy_side(exchange, label)
+        document = exchange.operation.to_pdt(parsed.legacy).get("document")
+        customer = document if isinstance(document, str) else exchange.request_id
+        if canary_bucket(self._canary_key, exchange.tenant.id, customer) < stage.percent:
+            return await self.pdt_side(exchange, label, parsed)
+        return await self.legacy_side(exchange, label)
+
+    async def pdt_side(self, exchange: Exchange, stage: str, parsed: _Parsed | None = None) -> Answer:
+        """The proxy's translated answer, or the legacy error it renders for a failure."""
+        started = self._clock()
+        parsed = parsed or self._parse(exchange)
+        try:
+            if parsed.error is not None:
+                raise parsed.error
+            legacy = parsed.legacy if parsed.legacy is not None else {}
+            call = PdtCall(
+                exchange.tenant.credential(exchange.environment),
+                Deadline(self._deadline_s),
+                exchange.request_id,
+            )
+            result = await self._pdt_path.answer(
+                exchange.operation, exchange.tenant, call, legacy, exchange.transaction_id
+            )
+        except ProxyError as error:
+            return self._error(exchange, error, "pdt", stage, started)
+        except Exception:
+            _log.exception(
+                "PDT side failed unexpectedly",
+                request_id=exchange.request_id,
+                operation=exchange.operation.name,
+            )
+            return self._error(exchange, ProxyError(), "pdt", stage, started)
+        return Answer(
+            exchange.operation.status,
+            orjson.dumps(result.body),
+            JSON_MEDIA_TYPE,
+            "pdt",
+            stage,
+            (self._clock() - started) * 1000,
+            result.transaction_id,
+            result.modules,
+            tuple(result.trace.unmapped),
+        )
+
+    async def legacy_side(self, exchange: Exchange, stage: str, *, fallback: str | None = None) -> Answer:
+        """The legacy backend's answer as it came, or the family's error when there is none."""
+        started = self._clock()
+        request = exchange.request
+        try:
+            account = exchange.tenant.legacy_account(exchange.environment)
+            login = self._login(exchange.product, exchange.environment)
+            credential = LegacyCredential(
+                exchange.environment, login.path, account.username, account.password
+            )
+            call = LegacyCall(credential, login, Deadline(self._deadline_s), exchange.request_id)
+            got = await self._legacy.forward(
+                call,
+                request.method,
+                request.path,
+                query=request.query,
+                body=request.body,
+                content_type=request.content_type,
+            )
+        except ProxyError as error:
+            return replace(self._error(exchange, error, "legacy", stage, started), fallback=fallback)
+        return Answer(
+            got.status,
+            got.body,
+            got.content_type or JSON_MEDIA_TYPE,
+            "legacy",
+            stage,
+            (self._clock() - started) * 1000,
+            fallback=fallback,
+        )
+
+    def _login(self, product: Product, environment: Environment) -> LegacyLogin:
+        key = (product.name, environment)
+        login = self._logins.get(key)
+        if login is None:
+            spec = product.authentication.spec
+            login = LegacyLogin(product.spec.prefixes[environment] + spec.path, spec)
+            self._logins[key] = login
+        return login
+
+    def _parse(self, exchange: Exchange) -> _Parsed:
+        operation = exchange.operation
+        if operation.gate is None:
+            return _Parsed(legacy={})
+        request = exchange.request
+        try:
+            media_type = media_type_of(request.content_type)
+            check_media_type(media_type)
+            decoded = decode_body(
+                request.body, media_type, max_depth=self._max_depth, errors=operation.gate.errors
+            )
+            return _Parsed(legacy=operation.parse_request(decoded))
+        except ProxyError as error:
+            return _Parsed(error=error)
+
+    def _error(self, exchange: Exchange, error: ProxyError, side: Side, stage: str, started: float) -> Answer:
+        field_errors: Mapping[str, Any] | None = (
+            error.field_errors if isinstance(error, ValidationFailed) else None
+        )
+        status, body = exchange.product.errors.render(
+            error.kind, trace_id=exchange.request_id, field_errors=field_errors
+        )
+        return Answer(
+            status, body, JSON_MEDIA_TYPE, side, stage, (self._clock() - started) * 1000, error=error
+        )

@@ -1,0 +1,193 @@
+"""Which side answers, per stage, and what the answer carries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import orjson
+import pytest
+
+from proxy.errors import Forbidden
+from proxy.stages.dispatch import fallback_cause
+from proxy.stages.stage import Stage
+
+from .support import LEGACY_ANSWER, TX, VALID_BODY, Rig, exchange, tenant
+
+
+async def test_pdt_stage_never_calls_the_legacy_backend() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(), Stage("pdt"))
+    assert (answer.side, answer.stage, answer.status) == ("pdt", "pdt", 200)
+    body = orjson.loads(answer.body)
+    assert body["transactionId"] == TX
+    assert answer.transaction_id == TX
+    assert answer.modules == ("scores", "ratings", "insights")
+    assert rig.legacy["create"].call_count == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [VALID_BODY, b'{"Document": "123"}', b"not json at all"],
+    ids=["valid", "invalid-for-the-contract", "not-json"],
+)
+async def test_legacy_stage_forwards_byte_for_byte_and_never_calls_pdt(body: bytes) -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(body=body), Stage("legacy"))
+    assert (answer.side, answer.stage, answer.status) == ("legacy", "legacy", 200)
+    assert answer.body == LEGACY_ANSWER
+    assert rig.legacy["create"].calls.last.request.content == body
+    assert rig.pdt["create"].call_count == 0
+
+
+async def test_shadow_stage_answers_from_the_legacy_backend() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(), Stage("shadow"))
+    assert (answer.side, answer.stage, answer.body) == ("legacy", "shadow", LEGACY_ANSWER)
+    assert rig.pdt["create"].call_count == 0  # the shadow runner schedules the PDT side
+
+
+@pytest.mark.parametrize(
+    ("break_pdt", "cause"),
+    [
+        pytest.param(
+            lambda rig: rig.pdt["create"].mock(return_value=httpx.Response(503)), "unavailable", id="5xx"
+        ),
+        pytest.param(
+            lambda rig: rig.pdt["create"].mock(side_effect=httpx.ConnectError("down")),
+            "unavailable",
+            id="down",
+        ),
+        pytest.param(
+            lambda rig: rig.pdt["scores"].mock(return_value=httpx.Response(201, json=[{"value": "high"}])),
+            "unmappable",
+            id="unmappable-answer",
+        ),
+        pytest.param(
+            lambda rig: rig.pdt["create"].mock(return_value=httpx.Response(409)), "rejected", id="4xx"
+        ),
+    ],
+)
+async def test_fallback_answers_from_legacy_when_pdt_fails(break_pdt: object, cause: str) -> None:
+    rig = Rig()
+    break_pdt(rig)  # type: ignore[operator]
+    answer = await rig.dispatcher().answer(exchange(), Stage("pdt-fallback"))
+    assert (answer.side, answer.fallback, answer.body) == ("legacy", cause, LEGACY_ANSWER)
+
+
+async def test_fallback_on_a_pdt_that_never_answers() -> None:
+    rig = Rig(deadline_s=0.2)
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    rig.pdt["create"].mock(side_effect=hang)
+    answer = await rig.dispatcher().answer(exchange(), Stage("pdt-fallback"))
+    assert (answer.side, answer.fallback) == ("legacy", "timeout")
+
+
+async def test_fallback_keeps_the_clients_own_mistakes() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(body=b'{"Document": "123"}'), Stage("pdt-fallback"))
+    assert (answer.side, answer.status, answer.fallback) == ("pdt", 400, None)
+    assert "Document" in orjson.loads(answer.body)["errors"]
+    assert rig.legacy["create"].call_count == 0
+
+
+async def test_fallback_on_success_does_not_call_legacy() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(), Stage("pdt-fallback"))
+    assert (answer.side, answer.fallback) == ("pdt", None)
+    assert rig.legacy["create"].call_count == 0
+
+
+@pytest.mark.parametrize(("percent", "side"), [(0, "legacy"), (100, "pdt")])
+async def test_canary_extremes(percent: int, side: str) -> None:
+    answer = await Rig().dispatcher().answer(exchange(), Stage("canary", percent))
+    assert answer.side == side
+    assert answer.stage == f"canary:{percent}"
+
+
+async def test_canary_is_sticky_per_document_and_splits_people() -> None:
+    from tests.mapping.support import make_cpf
+
+    rig = Rig()
+    dispatcher = rig.dispatcher()
+    documents = [make_cpf(f"{n:09d}") for n in range(100, 140)]
+
+    async def side(document: str) -> str:
+        body = orjson.dumps({"Document": document})
+        return (await dispatcher.answer(exchange(body=body), Stage("canary", 50))).side
+
+    first = [await side(document) for document in documents]
+    again = [await side(document) for document in documents]
+    assert first == again
+    assert 8 <= first.count("pdt") <= 32
+
+
+async def test_canary_sends_an_invalid_body_to_the_legacy_authority() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(body=b'{"Document": "1"}'), Stage("canary", 100))
+    assert answer.side == "legacy"
+
+
+@pytest.mark.parametrize("stage", [Stage("canary", 100), Stage("pdt-fallback")])
+async def test_reads_of_ids_pdt_does_not_know_go_to_legacy(stage: Stage) -> None:
+    rig = Rig()
+    rig.pdt.get(url__regex=r"/v1/transaction/L-1/all").mock(return_value=httpx.Response(404))
+    read = exchange("datatrust.transaction.get", transaction_id="L-1")
+    answer = await rig.dispatcher().answer(read, stage)
+    assert (answer.side, answer.body) == ("legacy", LEGACY_ANSWER)
+    assert rig.legacy["get"].calls.last.request.url.path == "/products/v1/datatrust/L-1"
+
+
+async def test_reads_of_pdt_ids_stay_on_pdt_under_canary() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(
+        exchange("datatrust.transaction.get", transaction_id=TX), Stage("canary", 0)
+    )
+    assert answer.side == "pdt"
+    assert rig.legacy["get"].call_count == 0
+
+
+async def test_a_tenant_without_legacy_credentials_gets_the_family_403() -> None:
+    rig = Rig()
+    answer = await rig.dispatcher().answer(exchange(who=lambda: tenant(legacy=False)), Stage("legacy"))
+    assert answer.status == 403
+    assert isinstance(answer.error, Forbidden)
+    assert orjson.loads(answer.body) == {"message": "Authorization has been denied for this request."}
+
+
+async def test_a_legacy_backend_that_is_down_gets_the_family_503() -> None:
+    rig = Rig()
+    rig.legacy["create"].mock(side_effect=httpx.ConnectError("down"))
+    answer = await rig.dispatcher().answer(exchange(), Stage("legacy"))
+    assert (answer.side, answer.status) == ("legacy", 503)
+    assert "down" not in answer.body.decode()
+
+
+def test_fallback_causes_are_declared_for_upstream_failures_only() -> None:
+    from proxy.errors import (
+        NotFound,
+        ProxyError,
+        UpstreamMalformed,
+        UpstreamRejected,
+        UpstreamTimeout,
+        UpstreamUnavailable,
+        ValidationFailed,
+    )
+    from proxy.stages.dispatch import Answer
+
+    def cause(error: ProxyError | None) -> str | None:
+        return fallback_cause(Answer(500, b"", "x", "pdt", "pdt-fallback", error=error))
+
+    assert cause(None) is None
+    assert cause(UpstreamTimeout("t")) == "timeout"
+    assert cause(UpstreamUnavailable("u")) == "unavailable"
+    assert cause(UpstreamMalformed("m")) == "unmappable"
+    assert cause(UpstreamRejected("r", status=409)) == "rejected"
+    assert cause(NotFound("n")) == "not_found"
+    assert cause(ProxyError()) == "internal"
+    assert cause(ValidationFailed({"x": ["y"]})) is None
+    assert cause(Forbidden("f")) is None

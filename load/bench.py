@@ -14,6 +14,10 @@ CPU 1. For each target it prints:
   stub's own latency at the same rate;
 - the proxy's ratio to each reference.
 
+The proxy (pack) is measured again with the usage ledger off (``ledger.enabled:
+false``): the ratio is the cost of metering with group commit, and the writer's
+batch sizes (``GET /admin/ledger/stats``) show how many records each commit carried.
+
 Then the proxy with ``--workers 2`` (unpinned: on 2 cores the generator and the
 stub compete with it, so the figure shows contention, not scaling) and the RSS of
 a worker after the runs. Numbers vary run to run on a shared VM by ±15%; compare
@@ -120,7 +124,7 @@ def _server(
             process.kill()
 
 
-def _setup(directory: Path, upstream: str) -> Path:
+def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
     from proxy.tenants import hash_password
 
     digest = hash_password("bench-secret")
@@ -133,10 +137,11 @@ def _setup(directory: Path, upstream: str) -> Path:
         for strategy in ("pack", "modules")
     )
     (directory / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
-    config = directory / "proxy.yaml"
+    config = directory / ("proxy.yaml" if ledger else "proxy-no-ledger.yaml")
     config.write_text(
         f"tenants_file: {directory / 'tenants.yaml'}\ndata_dir: {directory / 'data'}\n"
         "logging: {level: WARNING}\n"
+        f"ledger: {{enabled: {'true' if ledger else 'false'}}}\n"
         f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n",
         encoding="utf-8",
     )
@@ -163,6 +168,15 @@ def _measure(
     )
 
 
+def _ledger_batches(base: str, admin_token: str) -> str:
+    seen = httpx.get(f"{base}/admin/ledger/stats", headers={"Authorization": f"Bearer {admin_token}"}).json()
+    mean = seen["records"] / max(seen["batches"], 1)
+    return (
+        f"ledger group commit (SQLite): {seen['records']:,} records in {seen['batches']:,} commits, "
+        f"mean {mean:.1f} per commit, largest {seen['largest_batch']}"
+    )
+
+
 def _token(base: str, user: str) -> str:
     answer = httpx.post(
         f"{base}/products/v1/authentication", json={"Username": user, "Password": "bench-secret"}
@@ -178,7 +192,12 @@ def main() -> None:
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})  # the generator (and wrk, its child) stay off the proxy's core
     python = sys.executable
-    env = {**os.environ, "BENCH_PDT_PASSWORD": secrets.token_hex(8), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "BENCH_PDT_PASSWORD": secrets.token_hex(8),
+        "PYTHONPATH": str(ROOT),
+        "PROXY_ADMIN_TOKEN": secrets.token_hex(16),
+    }
     results: list[Measured] = []
     extra: list[str] = []
     stub_port = _free_port()
@@ -199,6 +218,15 @@ def main() -> None:
                 token = _token(base, f"bench-{strategy}")
                 results.append(_measure(f"proxy ({strategy})", base + PATH, token, proxy.pid, args, upstream))
             extra.append(f"proxy worker RSS after the runs: {_rss_mb(proxy.pid):.0f} MB")
+            extra.append(_ledger_batches(base, env["PROXY_ADMIN_TOKEN"]))
+        env["PROXY_CONFIG"] = str(_setup(Path(scratch), upstream, ledger=False))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        serve = [python, "-m", "proxy.cli", "serve", "--port", str(port)]
+        with _server(serve, env, base + "/healthz", cpu=0) as proxy:
+            token = _token(base, "bench-pack")
+            results.append(_measure("proxy (pack) unmetered", base + PATH, token, proxy.pid, args, upstream))
+        env["PROXY_CONFIG"] = str(config)
         for kind in ("naive", "minimal"):
             ref_port = _free_port()
             ref = f"http://127.0.0.1:{ref_port}"
@@ -248,6 +276,12 @@ def _print(results: list[Measured], extra: list[str], args: argparse.Namespace) 
     print(f"\nproxy (pack) / naive FastAPI+httpx:    {pack.rate / naive.rate:.2f}x throughput")
     print(f"proxy (pack) / minimal ASGI+aiohttp:   {pack.rate / minimal.rate:.2f}x throughput")
     print(f"modules / pack throughput:             {modules.rate / pack.rate:.2f}")
+    unmetered = by_name["proxy (pack) unmetered"]
+    cpu, p50 = pack.cpu_us - unmetered.cpu_us, pack.p50_ms - unmetered.p50_ms
+    print(
+        f"ledger on / off (pack):                {pack.rate / unmetered.rate:.2f}x throughput, "
+        f"{cpu:+,.0f} CPU us/req, {p50:+.2f} ms added p50"
+    )
     for line in extra:
         print(line)
 

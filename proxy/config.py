@@ -214,6 +214,18 @@ def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: str) -> None:
     node[path[-1]] = value
 
 
+def _rebase_paths(raw: dict[str, Any], base: Path) -> None:
+    """Relative paths in a settings file are relative to that file, not to the cwd."""
+    for node, key in [
+        (raw, "data_dir"),
+        (raw, "mappings_dir"),
+        (raw, "tenants_file"),
+        (raw.get("ledger"), "pricing_file"),
+    ]:
+        if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
+            node[key] = str(base / node[key])
+
+
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from defaults, an optional YAML file and the environment."""
     env = os.environ if environ is None else environ
@@ -228,10 +240,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping")
         raw = loaded or {}
-        base = path.parent
-        for key in ("data_dir", "mappings_dir", "tenants_file"):
-            if isinstance(raw.get(key), str) and not Path(raw[key]).is_absolute():
-                raw[key] = str(base / raw[key])
+        _rebase_paths(raw, path.parent)
     if "environments" in raw.get("pdt", {}):
         # A partial environments block keeps the other environment's default.
         defaults = {"prd": {"base_url": SIMULATOR}, "hml": {"base_url": SIMULATOR}}

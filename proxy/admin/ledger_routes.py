@@ -1,4 +1,5 @@
-"""``GET /admin/ledger?month=YYYY-MM[&tenant=T][&format=json|csv]``: the month's bill.
+"""``GET /admin/ledger?month=YYYY-MM[&tenant=T][&format=json|csv]``: the month's bill;
+``GET /admin/ledger/stats``: this process's group-commit batch sizes.
 
 The same computation as ``pdt-proxy ledger export`` (proxy/ledger/export.py),
 read from the running proxy's ledger store. A malformed query is a 400 JSON
@@ -61,4 +62,24 @@ def ledger_routes(runtime: Runtime) -> list[Route]:
         fmt: Format = "csv" if output_format == "csv" else "json"
         return Response(render(bill, fmt), 200, media_type=_MEDIA[fmt])
 
-    return [Route("/admin/ledger", ledger, methods=["GET"])]
+    async def stats(request: Request) -> Response:
+        refused = check_admin(request, expected)
+        if refused is not None:
+            return refused
+        # Per process: with --workers N each worker has its own writer.
+        seen = runtime.ledger.stats
+        return JSONResponse(
+            {
+                "enabled": runtime.ledger.enabled,
+                "batches": seen.batches,
+                "records": seen.records,
+                "largest_batch": seen.largest,
+                "failed_batches": seen.failed_batches,
+                "batch_sizes": {str(size): count for size, count in sorted(seen.sizes.items())},
+            }
+        )
+
+    return [
+        Route("/admin/ledger", ledger, methods=["GET"]),
+        Route("/admin/ledger/stats", stats, methods=["GET"]),
+    ]

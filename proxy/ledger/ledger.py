@@ -24,6 +24,9 @@ __all__ = ["DisabledLedger", "Ledger", "LedgerService"]
 class LedgerService(Protocol):
     enabled: bool
 
+    @property
+    def stats(self) -> BatchStats: ...
+
     async def start(self) -> None: ...
     async def record(self, record: LedgerRecord) -> None: ...
     async def usage(self, month: Month, *, tenant: str | None = None) -> list[UsageRow]: ...
@@ -90,6 +93,10 @@ class DisabledLedger:
     """Metering off (``ledger.enabled: false``): records nothing, bills nothing."""
 
     enabled = False
+
+    @property
+    def stats(self) -> BatchStats:
+        return BatchStats()
 
     async def start(self) -> None:
         return None

@@ -134,3 +134,27 @@ async def test_a_disabled_ledger_answers_503(tmp_path: Path) -> None:
         answer = await client.get("/admin/ledger", params={"month": "2026-02"}, headers=ADMIN)
     assert answer.status_code == 503
     assert "disabled" in answer.json()["message"]
+
+
+async def test_stats_show_the_batches_this_process_committed(settings: Settings) -> None:
+    async with _app(settings) as client:
+        assert (await client.get("/admin/ledger/stats")).status_code == 401
+        login = await client.post(
+            "/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
+        )
+        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+        # Three records, one after the other: three batches of one.
+        for _ in range(3):
+            await client.post(
+                "/products/v1/datatrust/unknown-id/token", json={"Channel": "Sms"}, headers=bearer
+            )
+        answer = await client.get("/admin/ledger/stats", headers=ADMIN)
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "enabled": True,
+        "batches": 3,
+        "records": 3,
+        "largest_batch": 1,
+        "failed_batches": 0,
+        "batch_sizes": {"1": 3},
+    }

@@ -46,13 +46,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(env: dict[str, str], port: int, log: Path, *, workers: int = 1) -> subprocess.Popen[bytes]:
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 (this interpreter running our own CLI)
-            [sys.executable, "-m", "proxy.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "proxy.cli", "serve", "--port", str(port), "--workers", str(workers)],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            # Its own process group: a kill reaches uvicorn's worker processes too.
+            start_new_session=True,
         )
     deadline = time.monotonic() + 30
     while True:
@@ -93,7 +95,8 @@ async def _load_then_stop(base: str, process: subprocess.Popen[bytes], stop: sig
 
         workers = [asyncio.create_task(fire(worker)) for worker in range(CLIENTS)]
         await enough.wait()
-        os.kill(process.pid, stop)  # requests of the other clients are in flight
+        # The whole group (uvicorn's workers too) while other clients' requests are in flight.
+        os.killpg(process.pid, stop)
         await asyncio.gather(*workers)
     return received
 
@@ -106,27 +109,38 @@ async def _recorded(store: LedgerStore) -> set[str]:
         await store.close()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "graceful"])
-def test_every_answer_received_has_its_record_after_the_server_dies(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest, stop: signal.Signals
-) -> None:
-    data = tmp_path / "data"
+def _server_env(data: Path, dsn: str | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROXY_")}
     env["PROXY_DATA_DIR"] = str(data)
-    dsn = request.getfixturevalue("pg_dsn") if backend == "postgres" else None
     if dsn:
         env["PROXY_LEDGER_DSN"] = dsn
+    return env
+
+
+def _run_until_stopped(
+    env: dict[str, str], log: Path, stop: signal.Signals, *, workers: int = 1
+) -> tuple[list[str], int]:
     port = _free_port()
-    log = tmp_path / "serve.log"
-    process = _start(env, port, log)
+    process = _start(env, port, log, workers=workers)
     try:
         received = asyncio.run(_load_then_stop(f"http://127.0.0.1:{port}", process, stop))
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert process.returncode in ((-signal.SIGKILL,) if stop == signal.SIGKILL else (0, -signal.SIGTERM))
+    return received, process.returncode
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "graceful"])
+def test_every_answer_received_has_its_record_after_the_server_dies(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, stop: signal.Signals
+) -> None:
+    data = tmp_path / "data"
+    dsn = request.getfixturevalue("pg_dsn") if backend == "postgres" else None
+    log = tmp_path / "serve.log"
+    received, returncode = _run_until_stopped(_server_env(data, dsn), log, stop)
+    assert returncode in ((-signal.SIGKILL,) if stop == signal.SIGKILL else (0, -signal.SIGTERM))
     assert len(received) >= ANSWERS_BEFORE_THE_KILL
     store: LedgerStore = PostgresStore(dsn) if dsn else SqliteStore(data / SQLITE_FILE)
     recorded = asyncio.run(_recorded(store))
@@ -134,3 +148,15 @@ def test_every_answer_received_has_its_record_after_the_server_dies(
     assert missing == [], f"{len(missing)} answered transactions without a record"
     if stop == signal.SIGTERM:
         assert "ledger writer closed" in log.read_text()
+
+
+def test_workers_sharing_one_sqlite_file_lose_no_record_on_kill_9(tmp_path: Path) -> None:
+    """``serve --workers 2``: two processes, one ledger file (busy_timeout, WAL)."""
+    data = tmp_path / "data"
+    received, returncode = _run_until_stopped(
+        _server_env(data, None), tmp_path / "serve.log", signal.SIGKILL, workers=2
+    )
+    assert returncode == -signal.SIGKILL
+    assert len(received) >= ANSWERS_BEFORE_THE_KILL
+    recorded = asyncio.run(_recorded(SqliteStore(data / SQLITE_FILE)))
+    assert sorted(set(received) - recorded) == []

@@ -94,6 +94,15 @@ def test_pricing_comes_from_the_mappings_unless_configured(tmp_path: Path) -> No
     assert pricing_path(configured) == other
 
 
+def test_a_relative_pricing_file_is_relative_to_the_settings_file(tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "proxy.yaml"
+    config.parent.mkdir()
+    config.write_text("ledger: {pricing_file: billing/prices.yaml}", encoding="utf-8")
+    assert (
+        load_settings(config, environ={}).ledger.pricing_file == tmp_path / "conf" / "billing" / "prices.yaml"
+    )
+
+
 def test_a_broken_pricing_file_stops_the_proxy_before_it_listens(tmp_path: Path) -> None:
     broken = tmp_path / "pricing.yaml"
     broken.write_text(

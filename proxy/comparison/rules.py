@@ -27,7 +27,7 @@ from proxy.mapping.catalog import MappingCatalog
 from proxy.mapping.paths import parse_path
 from proxy.mapping.schemas import CompiledSchema
 
-__all__ = ["COMPARE_FILE", "CompareRules", "OperationRules", "load_compare_rules", "path_steps"]
+__all__ = ["COMPARE_FILE", "CompareRules", "OperationRules", "Readiness", "load_compare_rules", "path_steps"]
 
 COMPARE_FILE = "compare.yaml"
 
@@ -43,8 +43,28 @@ class _OperationSpec(BaseModel):
     same_as: str | None = None
 
 
+class Readiness(BaseModel):
+    """The thresholds a backtest must meet before a tenant's cut-over to PDT."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min_samples: int = Field(default=100, ge=1)
+    # Share of compared requests whose answers agreed on every field (within tolerances).
+    min_match_rate: float = Field(default=0.9, ge=0, le=1)
+    # Share of score pairs within the operation's tolerance.
+    min_score_agreement: float = Field(default=0.9, ge=0, le=1)
+    # Share of rating pairs with the same label.
+    min_rating_agreement: float = Field(default=0.85, ge=0, le=1)
+    # Mean Jaccard overlap of insight (variable) sets.
+    min_insight_overlap: float = Field(default=0.8, ge=0, le=1)
+    # Share of requests PDT failed (5xx, timeouts) where the legacy backend answered.
+    max_pdt_error_rate: float = Field(default=0.01, ge=0, le=1)
+    # PDT's 95th percentile latency, in ms.
+    max_pdt_p95_ms: float = Field(default=2000.0, gt=0)
+
+
 class _FileSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    readiness: Readiness = Readiness()
     operations: dict[str, _OperationSpec]
 
 
@@ -65,6 +85,7 @@ class OperationRules:
 class CompareRules:
     source: str
     operations: Mapping[str, OperationRules]
+    readiness: Readiness = field(default_factory=Readiness)
 
     def for_operation(self, name: str) -> OperationRules:
         return self.operations[name]
@@ -153,4 +174,4 @@ def load_compare_rules(catalog: MappingCatalog, path: Path | None = None) -> Com
         compiled[name] = _compile(
             name, effective, operation.legacy_response, operation.response_mapper.provenance, source
         )
-    return CompareRules(source, compiled)
+    return CompareRules(source, compiled, spec.readiness)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from starlette.requests import Request
@@ -27,10 +28,13 @@ from proxy.deadline import Deadline
 from proxy.edge.bodies import read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, Unauthorized
+from proxy.ledger.record import LedgerRecord, utc_now
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
+from proxy.mapping.spec import ExpirySpec
 from proxy.observability.logging import bind_request_id, get_logger, log_access
 from proxy.runtime import Runtime
+from proxy.stages.pdt_path import PdtAnswer
 from proxy.upstream.pdt import PdtCall
 
 __all__ = ["build_legacy_routes", "request_id_of"]
@@ -51,11 +55,13 @@ def _json(body: Any, status: int, request_id: str) -> Response:
     )
 
 
-def _expiry_value(style: str, expires_at: int, ttl_s: int) -> Any:
-    if style == "seconds":
+def _expiry_value(expiry: ExpirySpec, expires_at: int, ttl_s: int) -> Any:
+    if expiry.style == "seconds":
         return ttl_s
-    # The older v1 family answered a local time without offset; the proxy runs in UTC.
-    return datetime.fromtimestamp(expires_at).strftime("%Y-%m-%dT%H:%M:%S")
+    # The older v1 family answered a wall-clock time without offset, in the zone
+    # its servers ran in; the mapping declares that zone (the proxy runs in UTC).
+    zone = ZoneInfo(expiry.timezone or "UTC")
+    return datetime.fromtimestamp(expires_at, zone).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _authentication_endpoint(
@@ -87,7 +93,7 @@ def _authentication_endpoint(
             answer = {
                 spec.response.token: token,
                 spec.response.expiry.field: _expiry_value(
-                    spec.response.expiry.style, expires_at, runtime.tokens.ttl_s
+                    spec.response.expiry, expires_at, runtime.tokens.ttl_s
                 ),
             }
             return _json(answer, 200, request_id)
@@ -111,6 +117,7 @@ def _operation_endpoint(
     takes_body = operation.gate is not None
     metrics = runtime.metrics
     unmapped = runtime.unmapped
+    ledger = runtime.ledger
     # The template, never the URL: a transaction id in a path is still not for logs.
     route_template = product.spec.prefixes[environment] + route.spec.path
 
@@ -118,6 +125,7 @@ def _operation_endpoint(
         started = time.perf_counter()
         request_id = request_id_of(request)
         tenant_id = "-"
+        answer: PdtAnswer | None = None
         try:
             principal = runtime.tokens.verify(request.headers.get("authorization"), environment=environment)
             tenant = runtime.tenants.get(principal.tenant_id)
@@ -146,6 +154,29 @@ def _operation_endpoint(
         except Exception:
             _log.exception("operation failed unexpectedly", request_id=request_id, operation=operation.name)
             response = error_response(product.errors, RuntimeError(), request_id=request_id)
+        if tenant_id != "-":
+            # Metering (proxy/ledger): the answer leaves only once its record is
+            # durable. If it cannot be, a would-be success becomes the legacy 503;
+            # an error answer bills nothing and is sent as it is.
+            try:
+                await ledger.record(
+                    LedgerRecord(
+                        at=utc_now(),
+                        tenant=tenant_id,
+                        product=product.name,
+                        operation=operation.name,
+                        stage="pdt",
+                        side="pdt",
+                        pdt_transaction_id=answer.transaction_id if answer else None,
+                        modules=answer.modules if answer else (),
+                        status=response.status_code,
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                        request_id=request_id,
+                    )
+                )
+            except ProxyError as error:
+                if response.status_code < 400:
+                    response = error_response(product.errors, error, request_id=request_id)
         elapsed = time.perf_counter() - started
         metrics.observe_request(
             tenant=tenant_id,

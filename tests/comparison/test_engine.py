@@ -196,3 +196,20 @@ def test_personal_data_inside_one_sided_items_is_masked() -> None:
 def test_overlap_jaccard() -> None:
     assert SetOverlap(2, 1, 1).jaccard == 0.5
     assert SetOverlap(0, 0, 0).jaccard == 1.0
+
+
+def test_comparisons_round_trip_through_json() -> None:
+    import orjson
+
+    from proxy.comparison.codec import comparison_from_json, comparison_to_json
+
+    pdt = answer(
+        score=60.0,
+        ratings=[{"relatedTo": "CPF_EMAIL", "value": "Medium"}],
+        insights=[{"code": "A1", "type": "Negative"}, {"code": "N9", "type": "Alert"}],
+        document="98765432100",
+    )
+    original = run(answer(document="12345678909"), pdt)
+    assert len(original.differences) >= 4
+    restored = comparison_from_json(orjson.loads(orjson.dumps(comparison_to_json(original))))
+    assert restored == original

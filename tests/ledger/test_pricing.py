@@ -264,3 +264,48 @@ def test_the_shipped_prices_bill_every_product_the_mappings_serve() -> None:
         for path in (project_root() / "mappings").glob("*/product.yaml")
     }
     assert served <= set(pricing.products)
+
+
+@pytest.mark.parametrize(
+    ("row", "billable", "included"),
+    [
+        (_row(1), 1, {}),
+        (
+            _row(1, operation="datatrust.token.send", status=201, modules=("email_token",)),
+            0,
+            {"email_token": 1},
+        ),
+        (_row(1, product="ffr", operation="ffr.score", modules=("scores", "insights")), 1, {}),
+        (
+            _row(
+                1,
+                product="mobile-trust",
+                operation="mobiletrust.transaction.create",
+                modules=("ratings", "insights", "sms_token"),
+            ),
+            1,
+            {"sms_token": 1},
+        ),
+    ],
+    ids=["datatrust", "datatrust-token", "ffr", "mobile-trust-with-sms"],
+)
+def test_the_shipped_prices_bill_each_legacy_answer_as_one_transaction(
+    row: UsageRow, billable: int, included: dict[str, int]
+) -> None:
+    (line,) = compute_bill(load_pricing(SHIPPED), "2026-02", [row]).lines
+    assert (line.billable_transactions, dict(line.included), line.modules, line.unpriced) == (
+        billable,
+        included,
+        {},
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["datatrust.transaction.get", "datatrust.token.validate", "mobiletrust.transaction.get"],
+)
+def test_the_shipped_rules_keep_reads_free(operation: str) -> None:
+    (line,) = compute_bill(load_pricing(SHIPPED), "2026-02", [_row(3, operation=operation, modules=())]).lines
+    assert dict(line.excluded) == {"free-read": 3}
+    assert line.amount == 0

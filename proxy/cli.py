@@ -4,6 +4,7 @@
     pdt-proxy lint [--mappings DIR]
     pdt-proxy import-table CSV --product P --table T [--column NAME=TITLE ...]
     pdt-proxy simulate pdt [--port N] [--latency-ms X] [--fault-rate R]
+    pdt-proxy simulate legacy [--port N] [--disagreement-rate X] [--latency-ms X] [--fault-rate R]
     pdt-proxy hash-password            (reads the password from standard input)
     pdt-proxy ledger export --month YYYY-MM [--tenant T] [--out FILE] [--format json|csv]
 
@@ -103,6 +104,8 @@ def _import_table(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.target == "legacy":
+        return _simulate_legacy(args)
     from proxy.config import SimulatorSettings
     from proxy.simulators.pdt import create_pdt_simulator
     from proxy.tenants import demo_tenants_file, load_tenants
@@ -123,6 +126,40 @@ def _simulate(args: argparse.Namespace) -> int:
     }
     app = create_pdt_simulator(
         simulator_settings, catalogue_path=settings.mappings_dir / "pdt" / "insights.csv", accounts=accounts
+    )
+    _run_uvicorn(app, args.host, args.port)
+    return 0
+
+
+def _simulate_legacy(args: argparse.Namespace) -> int:
+    from proxy.mapping.catalog import load_catalog
+    from proxy.simulators.legacy import (
+        LegacySimulatorSettings,
+        accounts_from_tenants,
+        create_legacy_simulator,
+    )
+    from proxy.tenants import demo_tenants_file, load_tenants
+
+    settings = _settings(args)
+    options = {
+        "latency_ms": args.latency_ms,
+        "latency_jitter_ms": args.jitter_ms,
+        "fault_rate": args.fault_rate,
+    }
+    if args.disagreement_rate is not None:
+        options["disagreement_rate"] = args.disagreement_rate
+    try:
+        legacy_settings = LegacySimulatorSettings.model_validate(options)
+    except ValueError as error:
+        raise SystemExit(f"pdt-proxy: simulate legacy: {error}") from None
+    tenants = load_tenants(
+        settings.tenants_file or demo_tenants_file(),
+        known_products=frozenset({"datatrust-v1", "ffr", "mobile-trust"}),
+        simulator_only=True,
+    )
+    accounts, grants = accounts_from_tenants(tenants)
+    app = create_legacy_simulator(
+        legacy_settings, catalog=load_catalog(settings.mappings_dir), accounts=accounts, grants=grants
     )
     _run_uvicorn(app, args.host, args.port)
     return 0
@@ -202,12 +239,15 @@ def _parser() -> argparse.ArgumentParser:
     importer.set_defaults(run=_import_table)
 
     simulate = commands.add_parser("simulate", help="run a simulator")
-    simulate.add_argument("target", choices=["pdt"])
+    simulate.add_argument("target", choices=["pdt", "legacy"])
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8090)
     simulate.add_argument("--latency-ms", type=float, default=0.0)
     simulate.add_argument("--jitter-ms", type=float, default=0.0)
     simulate.add_argument("--fault-rate", type=float, default=0.0)
+    simulate.add_argument(
+        "--disagreement-rate", type=float, help="legacy only: share of people whose answers differ from PDT"
+    )
     simulate.set_defaults(run=_simulate)
 
     hasher = commands.add_parser("hash-password", help="print the argon2id hash for a tenant file")

@@ -93,8 +93,12 @@ class Operation:
             return self.request_mapper(legacy, Trace())
         except MapperFailure as failure:
             # The contract schema let through a value a rule cannot convert: the
-            # caller still gets a field-level 400, and the rule id reaches the logs.
-            raise ValidationFailed({failure.field: [failure.reason]}) from failure
+            # caller still gets a field-level 400 in the family's own words (the
+            # rule's reason is internal wording), and the rule id reaches the logs.
+            message = failure.reason
+            if self.gate is not None:
+                message = self.gate.errors.message(SchemaViolation(failure.field, "default", {}))
+            raise ValidationFailed({failure.field: [message]}) from failure
 
     def modules_for(self, pdt_body: dict[str, Any]) -> tuple[str, ...]:
         return tuple(

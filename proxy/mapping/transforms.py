@@ -116,6 +116,9 @@ def _string(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
     def string(value: Any, trace: Trace) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise TransformError("expected a scalar")
+        if isinstance(value, float) and value.is_integer():
+            # JSON's 12.0 is the number 12: "12", as a .NET client's int would print.
+            value = int(value)
         try:
             return str(value)
         except ValueError:
@@ -195,7 +198,8 @@ def _boolean(argument: Any, tables: Mapping[str, CodeTable]) -> Transform:
         # bool is an int subclass: test it first so True/False keep their meaning.
         if isinstance(value, bool):
             return value
-        if isinstance(value, int) and value in (0, 1):
+        # JSON has one number type: 1.0 is the flag 1 (and JSON Schema calls it an integer).
+        if isinstance(value, int | float) and value in (0, 1):
             return value == 1
         if isinstance(value, str) and (value in _TRUE_WORDS or value in _FALSE_WORDS):
             return value in _TRUE_WORDS

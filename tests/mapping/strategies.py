@@ -4,6 +4,7 @@ hypothesis-jsonschema touches Hypothesis' storage, which it forbids at plugin lo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -93,4 +94,50 @@ cpf_strategy: SearchStrategy[str] = st.integers(min_value=1, max_value=10**9 - 1
 cnpj_strategy: SearchStrategy[str] = st.integers(min_value=1, max_value=10**12 - 1).map(
     lambda n: make_cnpj(f"{n:012d}")
 )
-_CUSTOM_FORMATS: dict[str, SearchStrategy[str]] = {"cpf": cpf_strategy, "cnpj": cnpj_strategy}
+
+_offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+
+
+@st.composite
+def pdt_timestamps(draw: st.DrawFn) -> str:
+    """What PDT's createdAt pattern allows and a .NET server writes: offsets, 0-7 fraction digits."""
+    moment = draw(st.datetimes(timezones=st.one_of(st.just(UTC), _offsets)))
+    text = moment.isoformat()
+    if moment.tzinfo is UTC or moment.utcoffset() == timedelta(0):
+        text = draw(st.sampled_from([text, text.replace("+00:00", "Z")]))
+    if moment.microsecond and draw(st.booleans()):
+        date_part, _, rest = text.partition(".")
+        text = f"{date_part}.{rest[:6]}{draw(st.integers(0, 9))}{rest[6:]}"
+    return text
+
+
+@st.composite
+def local_datetimes(draw: st.DrawFn) -> str:
+    """``local-date-time``: a timestamp without offset, 0-7 fraction digits (older ASP.NET)."""
+    moment: datetime = draw(st.datetimes())
+    digits = draw(st.integers(min_value=0, max_value=7))
+    fraction = f"{moment.microsecond:06d}{draw(st.integers(0, 9))}"[:digits]
+    return moment.isoformat(timespec="seconds") + (f".{fraction}" if digits else "")
+
+
+@st.composite
+def offset_datetimes(draw: st.DrawFn) -> str:
+    """A timestamp with ``Z`` or a whole-minute offset, 0-7 fraction digits."""
+    text: str = draw(local_datetimes())
+    offset: timezone = draw(st.one_of(st.just(UTC), _offsets))
+    suffix = datetime(2000, 1, 1, tzinfo=offset).isoformat()[19:]
+    return text + (draw(st.sampled_from(["Z", suffix])) if suffix == "+00:00" else suffix)
+
+
+# ``date-or-date-time``: what the older v1 family bound into a DateTime.
+date_or_datetime_strategy: SearchStrategy[str] = st.one_of(
+    st.dates().map(date.isoformat), local_datetimes(), offset_datetimes()
+)
+_CUSTOM_FORMATS: dict[str, SearchStrategy[str]] = {
+    "cpf": cpf_strategy,
+    "cnpj": cnpj_strategy,
+    "local-date-time": local_datetimes(),
+    "date-or-date-time": date_or_datetime_strategy,
+}

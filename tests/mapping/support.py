@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import yaml
 from stdnum.br import cnpj, cpf
 
 from proxy.mapping.catalog import MappingCatalog, load_catalog
@@ -15,10 +18,14 @@ from proxy.mapping.operation import Operation
 from proxy.mapping.schemas import CompiledSchema, load_schema
 from proxy.mapping.spec import FieldRule
 from proxy.mapping.tables import CodeTable, TableDeclaration, parse_table_csv
+from proxy.mapping.transforms import UnmappedCode
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPINGS = REPO / "mappings"
 DATATRUST = MAPPINGS / "datatrust-v1"
+FFR = MAPPINGS / "ffr"
+MOBILE_TRUST = MAPPINGS / "mobile-trust"
+V1_FAMILY = MAPPINGS / "v1-family"
 PRODUCT = "datatrust-v1"
 
 
@@ -28,11 +35,69 @@ def shipped_catalog() -> MappingCatalog:
 
 
 def operation(name: str) -> Operation:
-    """The shipped Data Trust v1 operation called ``name`` (``datatrust.transaction.create``)."""
-    for route in shipped_catalog().products[PRODUCT].routes:
-        if route.operation.name == name:
-            return route.operation
+    """The shipped operation called ``name`` (``datatrust.transaction.create``, ``ffr.score``)."""
+    for product in shipped_catalog().products.values():
+        for route in product.routes:
+            if route.operation.name == name:
+                return route.operation
     raise KeyError(name)
+
+
+def table_rows(product: str, table: str) -> list[tuple[str, dict[str, str]]]:
+    """The rows of a shipped code table, as (key, columns) pairs in file order."""
+    rows = shipped_catalog().products[product].tables[table].rows
+    return [(key, dict(row)) for key, row in rows.items()]
+
+
+# --- golden pairs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Golden:
+    """One golden pair: ``given`` maps to ``expected`` through ``operation``, exercising ``rules``."""
+
+    name: str
+    operation: str
+    direction: Literal["request", "response"]
+    given: Any
+    expected: Any
+    rules: frozenset[str]
+    unmapped: tuple[UnmappedCode, ...] = field(default=())
+
+
+def run_golden(case: Golden) -> tuple[Any, tuple[UnmappedCode, ...]]:
+    """Map a golden case's ``given``; a response must also be valid under the legacy schema."""
+    op = operation(case.operation)
+    if case.direction == "request":
+        return op.to_pdt(op.parse_request(case.given)), ()
+    legacy, trace = op.to_legacy(case.given)
+    assert op.legacy_response.is_valid(legacy), op.legacy_response.violations(legacy)
+    return legacy, tuple(trace.unmapped)
+
+
+def rule_ids(node: Any) -> Iterator[str]:
+    """Every rule id in a parsed operation file: top-level rules and nested each/pick fields.
+
+    A rule reused through a YAML anchor is yielded once per use; callers collect a set.
+    """
+    if isinstance(node, dict):
+        for key in ("rules", "fields"):
+            for rule in node.get(key, ()) or ():
+                if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+                    yield rule["id"]
+        for child in node.values():
+            yield from rule_ids(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from rule_ids(child)
+
+
+def rule_ids_in_operations(product_directory: Path) -> set[str]:
+    """The rule ids of every ``operations/*.yaml`` file of a product directory."""
+    found: set[str] = set()
+    for path in sorted((product_directory / "operations").glob("*.yaml")):
+        found.update(rule_ids(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return found
 
 
 def copy_mappings(destination: Path) -> Path:

@@ -7,17 +7,24 @@ case exercises.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-import yaml
 
 from proxy.errors import UpstreamMalformed, ValidationFailed
 from proxy.mapping.transforms import UnmappedCode
 
-from .support import DATATRUST, PRODUCT, make_cnpj, operation, punctuate_cnpj, shipped_catalog
+from .support import (
+    DATATRUST,
+    PRODUCT,
+    Golden,
+    make_cnpj,
+    operation,
+    punctuate_cnpj,
+    rule_ids_in_operations,
+    run_golden,
+    shipped_catalog,
+)
 
 CREATE = "datatrust.transaction.create"
 GET = "datatrust.transaction.get"
@@ -25,17 +32,6 @@ SEND = "datatrust.token.send"
 VALIDATE = "datatrust.token.validate"
 CNPJ = make_cnpj("112223330001")
 STAMP = "2026-11-22T10:00:00Z"
-
-
-@dataclass(frozen=True)
-class Golden:
-    name: str
-    operation: str
-    direction: Literal["request", "response"]
-    given: Any
-    expected: Any
-    rules: frozenset[str]
-    unmapped: tuple[UnmappedCode, ...] = field(default=())
 
 
 def transaction(**extra: Any) -> dict[str, Any]:
@@ -314,15 +310,6 @@ GOLDEN: tuple[Golden, ...] = (
 )
 
 
-def run_golden(case: Golden) -> tuple[Any, tuple[UnmappedCode, ...]]:
-    op = operation(case.operation)
-    if case.direction == "request":
-        return op.to_pdt(op.parse_request(case.given)), ()
-    legacy, trace = op.to_legacy(case.given)
-    assert op.legacy_response.is_valid(legacy), op.legacy_response.violations(legacy)
-    return legacy, tuple(trace.unmapped)
-
-
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda case: case.name)
 def test_golden(case: Golden) -> None:
     got, unmapped = run_golden(case)
@@ -460,28 +447,8 @@ def test_every_table_has_rows() -> None:
 # --- the registry ----------------------------------------------------------------------------
 
 
-def _rule_ids(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key in ("rules", "fields"):
-            for rule in node.get(key, ()) or ():
-                if isinstance(rule, dict) and isinstance(rule.get("id"), str):
-                    yield rule["id"]
-        for child in node.values():
-            yield from _rule_ids(child)
-    elif isinstance(node, list):
-        for child in node:
-            yield from _rule_ids(child)
-
-
-def _ids_in_operation_files() -> set[str]:
-    found: set[str] = set()
-    for path in sorted((DATATRUST / "operations").glob("*.yaml")):
-        found.update(_rule_ids(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    return found
-
-
 def test_every_rule_has_a_golden_pair() -> None:
-    in_files = _ids_in_operation_files()
+    in_files = rule_ids_in_operations(DATATRUST)
     exercised = set().union(*(case.rules for case in GOLDEN))
     assert len(in_files) >= 25
     assert in_files - exercised == set(), "rules without a golden pair"

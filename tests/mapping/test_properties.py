@@ -11,7 +11,6 @@ from __future__ import annotations
 import string
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import jsonschema
@@ -23,7 +22,7 @@ from proxy.errors import UpstreamMalformed, ValidationFailed
 from proxy.mapping.operation import Operation
 from proxy.mapping.schemas import CompiledSchema
 
-from .strategies import cnpj_strategy, cpf_strategy, schema_strategy
+from .strategies import cnpj_strategy, cpf_strategy, pdt_timestamps, schema_strategy
 from .support import DATATRUST, load_json, operation, punctuate_cnpj, punctuate_cpf, shipped_catalog
 
 CREATE = "datatrust.transaction.create"
@@ -215,24 +214,6 @@ def test_authentication_gate_parses_or_refuses_any_json() -> None:
 
 _INSIGHT_CODES = sorted(shipped_catalog().products["datatrust-v1"].tables["insights"].rows)
 _PAIR_NAMES = ["Document", "Phone", "Email", "ZipCode", "Card"]
-_offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59).map(
-    lambda minutes: timezone(timedelta(minutes=minutes))
-)
-
-
-@st.composite
-def pdt_timestamps(draw: st.DrawFn) -> str:
-    """What PDT's createdAt pattern allows and a .NET server writes: offsets, 0-7 fraction digits."""
-    moment = draw(st.datetimes(timezones=st.one_of(st.just(UTC), _offsets)))
-    text = moment.isoformat()
-    if moment.tzinfo is UTC or moment.utcoffset() == timedelta(0):
-        text = draw(st.sampled_from([text, text.replace("+00:00", "Z")]))
-    if moment.microsecond and draw(st.booleans()):
-        date_part, _, rest = text.partition(".")
-        text = f"{date_part}.{rest[:6]}{draw(st.integers(0, 9))}{rest[6:]}"
-    return text
-
-
 _RESPONSE_OVERRIDES = {
     # Values the rules know (so the mapping runs to the end) mixed with any the schema allows.
     "transaction.createdAt": pdt_timestamps(),

@@ -53,6 +53,8 @@ GOOD: list[Any] = [
     pytest.param("boolean", 1, True, id="boolean-one"),
     pytest.param("boolean", "0", False, id="boolean-zero-text"),
     pytest.param("boolean", False, False, id="boolean-false"),
+    pytest.param("boolean", 1.0, True, id="boolean-json-one-point-zero"),
+    pytest.param("string", 12.0, "12", id="string-integral-float"),
     pytest.param("utc_millis", "2026-11-22T10:00:00Z", "2026-11-22T10:00:00.000Z", id="utc-z"),
     pytest.param(
         "utc_millis",
@@ -125,7 +127,7 @@ BAD: list[Any] = [
     pytest.param({"clamp": [0, 1]}, "5", id="clamp-string"),
     pytest.param("boolean", 2, id="boolean-two"),
     pytest.param("boolean", "yes", id="boolean-yes"),
-    pytest.param("boolean", 1.0, id="boolean-float"),
+    pytest.param("boolean", 0.5, id="boolean-fraction"),
     pytest.param("utc_millis", "yesterday", id="utc-words"),
     pytest.param("utc_millis", 1700000000, id="utc-epoch-number"),
     pytest.param("utc_millis", "2026-13-01T00:00:00Z", id="utc-month-13"),

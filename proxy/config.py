@@ -26,6 +26,9 @@ __all__ = [
     "SIMULATOR",
     "Environment",
     "LedgerSettings",
+    "LegacyEnvironment",
+    "LegacySettings",
+    "LegacySimulatorSettings",
     "LoggingSettings",
     "PdtEnvironment",
     "PdtSettings",
@@ -33,6 +36,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "Settings",
+    "ShadowSettings",
     "SimulatorSettings",
     "TimeoutSettings",
     "load_settings",
@@ -134,6 +138,101 @@ class SimulatorSettings(_Frozen):
     token_ttl_s: int = Field(default=7200, ge=1)
 
 
+class LegacySimulatorSettings(_Frozen):
+    """The built-in legacy simulator (``proxy/simulators/legacy``)."""
+
+    # Share of people whose legacy answer differs a little from what PDT says about
+    # them. Two scoring engines never agree on everyone; one person in ten keeps the
+    # backtest report honest without drowning the agreement it is meant to show.
+    disagreement_rate: float = Field(default=0.1, ge=0, le=1)
+    # Key of the hash that picks who disagrees and how. Changing it picks other
+    # people; the same key always picks the same ones (no randomness per call).
+    disagreement_key: str = Field(default="pdt-proxy/simulator/legacy-disagreement/v1", min_length=1)
+    # How far a disagreeing score moves (whole points, either way): "a little".
+    max_score_shift: int = Field(default=5, ge=1, le=20)
+
+    # Zero latency and no faults by default, as the PDT simulator: a laptop run feels instant.
+    latency_ms: float = Field(default=0.0, ge=0)
+    latency_jitter_ms: float = Field(default=0.0, ge=0)
+    # Share of legacy calls answered with the family's 503 body.
+    fault_rate: float = Field(default=0.0, ge=0, le=1)
+    # Share of legacy calls held for ``timeout_ms`` and then answered with the
+    # family's 504 body: long enough for a caller's own timeout to fire first.
+    timeout_rate: float = Field(default=0.0, ge=0, le=1)
+    timeout_ms: float = Field(default=30_000.0, ge=0)
+    # Fixes the latency jitter and the fault draws, so a benchmark replays the same run.
+    seed: int | None = None
+
+    # Legacy clients reuse a token until it expires; one hour, as the legacy APIs.
+    token_ttl_s: int = Field(default=3600, ge=1)
+    # Lifetime of a Data Trust 2FA code and of Mobile Trust's SMS; five minutes is
+    # the usual for SMS codes (and the PDT simulator's).
+    code_ttl_s: float = Field(default=300.0, gt=0)
+    # When the end customer answers Mobile Trust's SMS, if they do at all.
+    sms_reply_after_s: float = Field(default=30.0, ge=0)
+    # Enough for a long benchmark's working set; a transaction costs about a KiB.
+    max_transactions: int = Field(default=100_000, ge=1)
+    # The proxy's own limits (proxy.config.ServerSettings): same 413 and 400 answers.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_json_depth: int = Field(default=16, ge=4)
+
+
+class LegacyEnvironment(_Frozen):
+    # ``simulator`` = the built-in legacy simulator in process (the embedded default);
+    # otherwise the legacy host of that environment, e.g. https://api.clearsale.com.br
+    # (PRD) or https://homologacao.clearsale.com.br (HML). The legacy path prefix is
+    # part of each forwarded path, exactly as the client sent it.
+    base_url: str = SIMULATOR
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_or_simulator(cls, value: str) -> str:
+        if value != SIMULATOR and not value.startswith(("http://", "https://")):
+            raise ValueError("must be 'simulator' or an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_simulator(self) -> bool:
+        return self.base_url == SIMULATOR
+
+
+def _legacy_simulators() -> dict[Environment, LegacyEnvironment]:
+    return {"prd": LegacyEnvironment(), "hml": LegacyEnvironment()}
+
+
+class LegacySettings(_Frozen):
+    """The legacy backends the legacy, shadow, canary and fallback stages call."""
+
+    environments: dict[Environment, LegacyEnvironment] = Field(default_factory=lambda: _legacy_simulators())
+    # The legacy APIs answered in hundreds of ms; the same bounds as PDT's.
+    timeouts: TimeoutSettings = TimeoutSettings()
+    token_refresh_margin_s: float = Field(default=60.0, ge=0)
+    simulator: LegacySimulatorSettings = LegacySimulatorSettings()
+
+    @property
+    def uses_simulator(self) -> bool:
+        return any(env.is_simulator for env in self.environments.values())
+
+
+class ShadowSettings(_Frozen):
+    """The shadow stage's PDT side: sampled, bounded, with its own deadline."""
+
+    # Every request by default: a backtest wants coverage. PDT calls cost money, so
+    # a large tenant's operator lowers this (0.1 = one request in ten).
+    sample_rate: float = Field(default=1.0, ge=0, le=1)
+    # Requests waiting for their PDT side; past this, samples are dropped (counted)
+    # rather than memory growing under a burst.
+    queue_size: int = Field(default=1000, ge=1)
+    # PDT calls in flight for the shadow at once, per worker.
+    workers: int = Field(default=8, ge=1, le=256)
+    # The shadow side's own deadline: a slow PDT never holds a worker for long.
+    timeout_s: float = Field(default=5.0, gt=0)
+    # At shutdown, how long queued samples may still run before they are dropped.
+    drain_s: float = Field(default=5.0, ge=0)
+    # Shadow results older than this are pruned (a backtest covers weeks, not years).
+    retention_days: int = Field(default=90, ge=1)
+
+
 class SecuritySettings(_Frozen):
     # Legacy clients reuse a token until it expires; one hour matches the legacy APIs.
     legacy_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
@@ -183,6 +282,8 @@ class Settings(_Frozen):
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
     ledger: LedgerSettings = LedgerSettings()
+    legacy: LegacySettings = LegacySettings()
+    shadow: ShadowSettings = ShadowSettings()
     # State (SQLite database, generated token key) lives here.
     data_dir: Path = Path("var")
     mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")
@@ -198,6 +299,8 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_MAPPINGS_DIR": ("mappings_dir",),
     "PROXY_PDT_PRD_URL": ("pdt", "environments", "prd", "base_url"),
     "PROXY_PDT_HML_URL": ("pdt", "environments", "hml", "base_url"),
+    "PROXY_LEGACY_PRD_URL": ("legacy", "environments", "prd", "base_url"),
+    "PROXY_LEGACY_HML_URL": ("legacy", "environments", "hml", "base_url"),
     "PROXY_LOG_LEVEL": ("logging", "level"),
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }

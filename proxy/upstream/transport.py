@@ -1,7 +1,7 @@
-"""The one transport every PDT call goes through, routed by origin.
+"""The one transport every upstream call goes through (PDT and the legacy backends), routed by origin.
 
-Each configured PDT environment maps its origin (scheme, host, port) to a transport:
-the in-process simulator app, or one shared pooled aiohttp session for real hosts.
+Each configured environment maps its origin (scheme, host, port) to a transport:
+an in-process simulator app, or one shared pooled aiohttp session for real hosts.
 A request for any other origin is refused before any network I/O: the proxy never
 calls a host that is not in its configuration, whatever URL a bug or a redirect
 produces.
@@ -15,22 +15,31 @@ from typing import Any, cast
 import httpx
 from starlette.types import ASGIApp
 
-from proxy.config import PdtEnvironment, PdtSettings
+from proxy.config import LegacyEnvironment, LegacySettings, PdtEnvironment, PdtSettings
 from proxy.errors import ConfigError
 from proxy.upstream._aiohttp import pooled_transport
 from proxy.upstream._errors import MAX_BODY_BYTES
 
-__all__ = ["SIMULATOR_BASE_URL", "HostRoutingTransport", "build_transport", "resolve_base_url"]
+__all__ = [
+    "LEGACY_SIMULATOR_BASE_URL",
+    "SIMULATOR_BASE_URL",
+    "HostRoutingTransport",
+    "build_transport",
+    "resolve_base_url",
+]
 
-# Never resolved: the routing transport hands this origin to the simulator app.
+# Never resolved: the routing transport hands these origins to the simulator apps.
 SIMULATOR_BASE_URL = "http://pdt-simulator.internal"
+LEGACY_SIMULATOR_BASE_URL = "http://legacy-simulator.internal"
 
 Origin = tuple[str, str, int | None]
 
 
-def resolve_base_url(environment: PdtEnvironment) -> str:
-    """The URL PDT calls for ``environment`` start with (no trailing slash)."""
-    return SIMULATOR_BASE_URL if environment.is_simulator else environment.base_url
+def resolve_base_url(environment: PdtEnvironment | LegacyEnvironment) -> str:
+    """The URL calls to ``environment`` start with (no trailing slash)."""
+    if not environment.is_simulator:
+        return environment.base_url
+    return LEGACY_SIMULATOR_BASE_URL if isinstance(environment, LegacyEnvironment) else SIMULATOR_BASE_URL
 
 
 def _origin(url: httpx.URL) -> Origin:
@@ -53,7 +62,7 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
             # user info a secret.
             scheme, host, port = _origin(request.url)
             origin = f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
-            raise httpx.ConnectError(f"refused: {origin} is not a configured PDT host", request=request)
+            raise httpx.ConnectError(f"refused: {origin} is not a configured upstream host", request=request)
         return await transport.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -61,26 +70,44 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def build_transport(settings: PdtSettings, *, simulator_app: ASGIApp | None = None) -> HostRoutingTransport:
-    """The routing transport for every configured PDT environment.
+def build_transport(
+    settings: PdtSettings,
+    *,
+    simulator_app: ASGIApp | None = None,
+    legacy: LegacySettings | None = None,
+    legacy_app: ASGIApp | None = None,
+) -> HostRoutingTransport:
+    """The routing transport for every configured PDT (and, when given, legacy) environment.
 
-    Raises ``ConfigError`` when an environment is the simulator and no app is given.
+    Raises ``ConfigError`` when an environment is a simulator and its app is not given.
     """
-    simulator: httpx.AsyncBaseTransport | None = None
-    network: httpx.AsyncBaseTransport | None = None
+    network: list[httpx.AsyncBaseTransport] = []
+
+    def pooled() -> httpx.AsyncBaseTransport:
+        # One pool for every real host: the connection cap is the process's, not a host's.
+        if not network:
+            network.append(pooled_transport(settings.pool, max_body_bytes=MAX_BODY_BYTES))
+        return network[0]
+
     routes: dict[Origin, httpx.AsyncBaseTransport] = {}
-    for name, environment in settings.environments.items():
-        transport: httpx.AsyncBaseTransport
-        if environment.is_simulator:
-            if simulator_app is None:
-                raise ConfigError(f"pdt.environments.{name} is the simulator but no simulator app was given")
-            if simulator is None:
-                # A crash inside the simulator must look like a remote 500, as a real
-                # host's would, not like a proxy bug.
-                simulator = httpx.ASGITransport(app=cast(Any, simulator_app), raise_app_exceptions=False)
-            transport = simulator
-        else:
-            network = network or pooled_transport(settings.pool, max_body_bytes=MAX_BODY_BYTES)
-            transport = network
-        routes[_origin(httpx.URL(resolve_base_url(environment)))] = transport
+    sections: list[tuple[str, Any, ASGIApp | None]] = [("pdt", settings.environments, simulator_app)]
+    if legacy is not None:
+        sections.append(("legacy", legacy.environments, legacy_app))
+    for section, environments, app in sections:
+        simulator: httpx.AsyncBaseTransport | None = None
+        for name, environment in environments.items():
+            transport: httpx.AsyncBaseTransport
+            if environment.is_simulator:
+                if app is None:
+                    raise ConfigError(
+                        f"{section}.environments.{name} is the simulator but no simulator app was given"
+                    )
+                if simulator is None:
+                    # A crash inside the simulator must look like a remote 500, as a
+                    # real host's would, not like a proxy bug.
+                    simulator = httpx.ASGITransport(app=cast(Any, app), raise_app_exceptions=False)
+                transport = simulator
+            else:
+                transport = pooled()
+            routes[_origin(httpx.URL(resolve_base_url(environment)))] = transport
     return HostRoutingTransport(routes)

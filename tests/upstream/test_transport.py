@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from proxy.config import PdtEnvironment, PdtSettings
+from proxy.config import LegacyEnvironment, LegacySettings, PdtEnvironment, PdtSettings
 from proxy.errors import ConfigError
 from proxy.upstream import SIMULATOR_BASE_URL, HostRoutingTransport, build_transport, resolve_base_url
+from proxy.upstream.transport import LEGACY_SIMULATOR_BASE_URL
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -61,7 +62,7 @@ async def test_a_request_to_an_unconfigured_origin_is_refused_without_io(url: st
     recorder = Recorder()
     routing = HostRoutingTransport({("https", "pdt.test", None): recorder})
     async with httpx.AsyncClient(transport=routing) as client:
-        with pytest.raises(httpx.ConnectError, match="not a configured PDT host") as caught:
+        with pytest.raises(httpx.ConnectError, match="not a configured upstream host") as caught:
             await client.get(url)
     assert recorder.seen == []
     message = str(caught.value)
@@ -96,7 +97,7 @@ async def test_the_simulator_origin_is_served_in_process_and_real_hosts_are_not(
     async with httpx.AsyncClient(transport=transport) as client:
         answer = await client.get(f"{SIMULATOR_BASE_URL}/v1/ping", headers={"authorization": "Bearer t"})
         assert answer.json() == {"pong": True, "auth": "Bearer t"}
-        with pytest.raises(httpx.ConnectError, match="not a configured PDT host"):
+        with pytest.raises(httpx.ConnectError, match="not a configured upstream host"):
             await client.get("https://pdt-prd.test/v1/ping")
 
 
@@ -114,3 +115,44 @@ def test_the_simulator_needs_an_app() -> None:
 async def test_a_transport_without_the_simulator_needs_no_app() -> None:
     transport = build_transport(settings_for("https://pdt.test", "https://pdt-hml.test"))
     await transport.aclose()
+
+
+LEGACY_SIMULATOR = Starlette(routes=[Route("/products/v1/ping", _ping)])
+
+
+def legacy_for(prd: str, hml: str) -> LegacySettings:
+    return LegacySettings(
+        environments={"prd": LegacyEnvironment(base_url=prd), "hml": LegacyEnvironment(base_url=hml)}
+    )
+
+
+async def test_legacy_backends_share_the_routing_and_the_refusal() -> None:
+    transport = build_transport(
+        settings_for("simulator", "simulator"),
+        simulator_app=SIMULATOR,
+        legacy=legacy_for("simulator", "https://homologacao.legacy.test"),
+        legacy_app=LEGACY_SIMULATOR,
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        legacy = await client.get(f"{LEGACY_SIMULATOR_BASE_URL}/products/v1/ping")
+        assert legacy.json()["pong"] is True
+        pdt = await client.get(f"{SIMULATOR_BASE_URL}/v1/ping")
+        assert pdt.json()["pong"] is True
+        # Each simulator answers only its own origin: the PDT app never sees legacy paths.
+        assert (await client.get(f"{SIMULATOR_BASE_URL}/products/v1/ping")).status_code == 404
+        with pytest.raises(httpx.ConnectError, match="not a configured upstream host"):
+            await client.get("https://api.clearsale.com.br/products/v1/ping")
+
+
+def test_the_legacy_simulator_needs_its_app() -> None:
+    with pytest.raises(ConfigError, match=r"legacy\.environments\.prd is the simulator"):
+        build_transport(
+            settings_for("simulator", "simulator"),
+            simulator_app=SIMULATOR,
+            legacy=legacy_for("simulator", "simulator"),
+        )
+
+
+def test_legacy_base_urls() -> None:
+    assert resolve_base_url(LegacyEnvironment()) == LEGACY_SIMULATOR_BASE_URL
+    assert resolve_base_url(LegacyEnvironment(base_url="https://api.test/")) == "https://api.test"

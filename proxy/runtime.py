@@ -10,6 +10,8 @@ seam) and a ledger store instead of patching anything.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 
 import httpx
@@ -24,11 +26,16 @@ from proxy.ledger.store import LedgerStore
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
+from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
 from proxy.simulators.pdt import create_pdt_simulator
+from proxy.stages.book import StageBook
+from proxy.stages.dispatch import Dispatcher
 from proxy.stages.pdt_path import PdtPath
+from proxy.stages.shadow import ShadowRunner
 from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
+from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
-from proxy.upstream.transport import build_transport
+from proxy.upstream.transport import build_transport, resolve_base_url
 
 __all__ = ["Runtime", "build_runtime"]
 
@@ -48,6 +55,11 @@ class Runtime:
     _transport: httpx.AsyncBaseTransport = field(repr=False)
     ledger: LedgerService
     pricing: Pricing
+    legacy: LegacyClient
+    dispatcher: Dispatcher
+    stages: StageBook
+    # Set when the shadow stage can store its comparisons (see build_runtime).
+    shadow: ShadowRunner | None = None
 
     async def aclose(self) -> None:
         # The ledger first: in-flight answers wait for their records (graceful
@@ -56,6 +68,7 @@ class Runtime:
             await self.ledger.aclose()
         finally:
             await self.pdt.aclose()
+            await self.legacy.aclose()
         await self._transport.aclose()
 
 
@@ -82,37 +95,68 @@ def build_runtime(
     # Before any connection is opened: a broken pricing file stops startup too.
     pricing = load_settings_pricing(settings)
     tenants = _load_tenants(settings, catalog)
-    tokens = LegacyTokens(
-        load_token_key(settings.security.token_key, settings.data_dir),
-        ttl_s=settings.security.legacy_token_ttl_s,
-    )
+    tokens_key = load_token_key(settings.security.token_key, settings.data_dir)
+    tokens = LegacyTokens(tokens_key, ttl_s=settings.security.legacy_token_ttl_s)
     if transport is None:
-        simulator = None
-        if settings.pdt.uses_simulator:
-            accounts = {
-                credential.username: credential.password
-                for tenant in tenants.tenants.values()
-                for environment, credential in tenant.credentials.items()
-                if settings.pdt.environments[environment].is_simulator
-            }
-            simulator = create_pdt_simulator(
-                settings.simulator,
-                catalogue_path=settings.mappings_dir / "pdt" / "insights.csv",
-                accounts=accounts,
-            )
-        transport = build_transport(settings.pdt, simulator_app=simulator)
+        transport = _transport(settings, catalog, tenants)
     pdt = PdtClient(transport, settings.pdt)
+    legacy = LegacyClient(
+        transport,
+        {name: resolve_base_url(environment) for name, environment in settings.legacy.environments.items()},
+        settings.legacy.timeouts,
+        token_refresh_margin_s=settings.legacy.token_refresh_margin_s,
+    )
+    pdt_path = PdtPath(pdt)
     metrics = Metrics()
+    dispatcher = Dispatcher(
+        pdt_path,
+        legacy,
+        deadline_s=settings.pdt.request_deadline_s,
+        max_json_depth=settings.server.max_json_depth,
+        # Its own key, derived: knowing canary buckets must not help forge tokens.
+        canary_key=hmac.new(tokens_key, b"pdt-proxy/canary/v1", hashlib.sha256).digest(),
+    )
     return Runtime(
         settings,
         catalog,
         tenants,
         tokens,
         pdt,
-        PdtPath(pdt),
+        pdt_path,
         metrics,
         UnmappedReporter(metrics),
         transport,
         ledger=build_ledger(settings, store=ledger_store),
         pricing=pricing,
+        legacy=legacy,
+        dispatcher=dispatcher,
+        stages=StageBook(tenants),
+    )
+
+
+def _transport(
+    settings: Settings, catalog: MappingCatalog, tenants: TenantDirectory
+) -> httpx.AsyncBaseTransport:
+    """The routing transport, with the built-in simulators mounted where configured."""
+    simulator = None
+    if settings.pdt.uses_simulator:
+        accounts = {
+            credential.username: credential.password
+            for tenant in tenants.tenants.values()
+            for environment, credential in tenant.credentials.items()
+            if settings.pdt.environments[environment].is_simulator
+        }
+        simulator = create_pdt_simulator(
+            settings.simulator,
+            catalogue_path=settings.mappings_dir / "pdt" / "insights.csv",
+            accounts=accounts,
+        )
+    legacy_simulator = None
+    if settings.legacy.uses_simulator:
+        legacy_accounts, grants = accounts_from_tenants(tenants)
+        legacy_simulator = create_legacy_simulator(
+            settings.legacy.simulator, catalog=catalog, accounts=legacy_accounts, grants=grants
+        )
+    return build_transport(
+        settings.pdt, simulator_app=simulator, legacy=settings.legacy, legacy_app=legacy_simulator
     )

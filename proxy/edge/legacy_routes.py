@@ -24,8 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from proxy.config import Environment
-from proxy.deadline import Deadline
-from proxy.edge.bodies import read_json
+from proxy.edge.bodies import read_body, read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, Unauthorized
 from proxy.ledger.record import LedgerRecord, utc_now
@@ -34,8 +33,8 @@ from proxy.mapping.catalog import Route as MappedRoute
 from proxy.mapping.spec import ExpirySpec
 from proxy.observability.logging import bind_request_id, get_logger, log_access
 from proxy.runtime import Runtime
-from proxy.stages.pdt_path import PdtAnswer
-from proxy.upstream.pdt import PdtCall
+from proxy.stages.dispatch import Answer, Exchange, LegacyRequest
+from proxy.stages.stage import Stage
 
 __all__ = ["build_legacy_routes", "request_id_of"]
 
@@ -111,13 +110,13 @@ def _operation_endpoint(
 ) -> Endpoint:
     operation = route.operation
     transaction_param = route.spec.transaction_id
-    settings = runtime.settings
-    limit, depth = settings.server.max_body_bytes, settings.server.max_json_depth
-    deadline_s = settings.pdt.request_deadline_s
-    takes_body = operation.gate is not None
+    limit = runtime.settings.server.max_body_bytes
+    takes_body = route.spec.method != "GET"
     metrics = runtime.metrics
     unmapped = runtime.unmapped
     ledger = runtime.ledger
+    stages = runtime.stages
+    dispatcher = runtime.dispatcher
     # The template, never the URL: a transaction id in a path is still not for logs.
     route_template = product.spec.prefixes[environment] + route.spec.path
 
@@ -125,7 +124,7 @@ def _operation_endpoint(
         started = time.perf_counter()
         request_id = request_id_of(request)
         tenant_id = "-"
-        answer: PdtAnswer | None = None
+        answer: Answer | None = None
         try:
             principal = runtime.tokens.verify(request.headers.get("authorization"), environment=environment)
             tenant = runtime.tenants.get(principal.tenant_id)
@@ -135,25 +134,38 @@ def _operation_endpoint(
                 raise Forbidden("the token was not issued for this product")
             tenant.require_product(product.name)
             tenant_id = tenant.id
-            legacy: dict[str, Any] = {}
-            if takes_body:
-                body = await read_json(request, limit=limit, max_depth=depth, errors=product.errors)
-                legacy = operation.parse_request(body)
-            transaction_id = request.path_params.get(transaction_param) if transaction_param else None
-            call = PdtCall(tenant.credential(environment), Deadline(deadline_s), request_id)
-            answer = await runtime.pdt_path.answer(operation, tenant, call, legacy, transaction_id)
-            if answer.trace.unmapped:
-                unmapped.report(tenant=tenant_id, operation=operation.name, codes=answer.trace.unmapped)
-            response = _json(answer.body, operation.status, request_id)
+            body = await read_body(request, limit=limit) if takes_body else b""
+            exchange = Exchange(
+                product,
+                operation,
+                tenant,
+                environment,
+                LegacyRequest(
+                    request.method,
+                    request.url.path,
+                    request.scope.get("query_string", b""),
+                    body,
+                    request.headers.get("content-type"),
+                ),
+                request.path_params.get(transaction_param) if transaction_param else None,
+                request_id,
+            )
+            stage = stages.stage_for(tenant, product.name)
+            answer = await dispatcher.answer(exchange, stage)
+            response = Response(
+                answer.body,
+                answer.status,
+                headers={"x-request-id": request_id},
+                media_type=answer.content_type,
+            )
+            _after_answer(runtime, exchange, stage, answer)
         except ProxyError as error:
             response = error_response(product.errors, error, request_id=request_id)
-            if response.status_code >= 500:
-                _log.warning(
-                    "upstream failure", request_id=request_id, error=type(error).__name__, detail=str(error)
-                )
         except Exception:
             _log.exception("operation failed unexpectedly", request_id=request_id, operation=operation.name)
             response = error_response(product.errors, RuntimeError(), request_id=request_id)
+        if answer is not None and answer.unmapped:
+            unmapped.report(tenant=tenant_id, operation=operation.name, codes=answer.unmapped)
         if tenant_id != "-":
             # Metering (proxy/ledger): the answer leaves only once its record is
             # durable. If it cannot be, a would-be success becomes the legacy 503;
@@ -165,8 +177,8 @@ def _operation_endpoint(
                         tenant=tenant_id,
                         product=product.name,
                         operation=operation.name,
-                        stage="pdt",
-                        side="pdt",
+                        stage=answer.stage if answer else "-",
+                        side=answer.side if answer else "-",
                         pdt_transaction_id=answer.transaction_id if answer else None,
                         modules=answer.modules if answer else (),
                         status=response.status_code,
@@ -182,8 +194,8 @@ def _operation_endpoint(
             tenant=tenant_id,
             product=product.name,
             operation=operation.name,
-            stage="pdt",
-            side="pdt",
+            stage=answer.stage if answer else "-",
+            side=answer.side if answer else "-",
             status=response.status_code,
             duration_s=elapsed,
         )
@@ -193,6 +205,26 @@ def _operation_endpoint(
         return response
 
     return handle
+
+
+def _after_answer(runtime: Runtime, exchange: Exchange, stage: Stage, answer: Answer) -> None:
+    """What an answer sets off besides itself: shadow sample, metrics, logs. Never awaits."""
+    tenant, product = exchange.tenant.id, exchange.product.name
+    if answer.side == "legacy" and answer.error is None:
+        # Per tenant: whether anything still reaches the legacy backend before it is switched off.
+        runtime.metrics.observe_legacy_call(tenant=tenant, product=product)
+    if answer.fallback is not None:
+        runtime.metrics.count_fallback(tenant=tenant, product=product, cause=answer.fallback)
+    if stage.name == "shadow" and answer.error is None and runtime.shadow is not None:
+        runtime.shadow.offer(exchange, answer)
+    if answer.status >= 500 and answer.error is not None:
+        _log.warning(
+            "upstream failure",
+            request_id=exchange.request_id,
+            side=answer.side,
+            error=type(answer.error).__name__,
+            detail=str(answer.error),
+        )
 
 
 def build_legacy_routes(runtime: Runtime) -> list[Route]:

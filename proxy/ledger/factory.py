@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from proxy.config import Settings
+from proxy.db.location import SQLITE_FILE, sqlite_path
 from proxy.ledger.ledger import DisabledLedger, Ledger, LedgerService
 from proxy.ledger.postgres import PostgresStore
 from proxy.ledger.pricing import Pricing, load_pricing
@@ -13,15 +14,13 @@ from proxy.ledger.store import LedgerStore
 
 __all__ = ["SQLITE_FILE", "build_ledger", "build_store", "load_settings_pricing", "pricing_path"]
 
-SQLITE_FILE = "ledger.sqlite3"
-
 
 def build_store(settings: Settings) -> LedgerStore:
     ledger = settings.ledger
     if ledger.dsn:
         return PostgresStore(ledger.dsn, connect_timeout_s=ledger.commit_timeout_s)
     return SqliteStore(
-        settings.data_dir / SQLITE_FILE,
+        sqlite_path(settings),
         synchronous=ledger.sqlite_synchronous,
         busy_timeout_ms=ledger.sqlite_busy_timeout_ms,
     )

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import psycopg
 
-from proxy.ledger.migrations import migrations
+from proxy.db.postgres import connect, migrate
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_modules
 
@@ -33,9 +33,6 @@ _COLUMNS: Final = (
 )
 _INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
 _GROUP: Final = "tenant, product, operation, stage, side, status, modules"
-# pg_advisory_xact_lock key for migrations: any constant shared by every replica
-# ("ledger" in ASCII).
-_MIGRATION_LOCK: Final = 0x6C6564676572
 
 
 def _row(record: LedgerRecord) -> tuple[Any, ...]:
@@ -66,16 +63,14 @@ class PostgresStore:
         return self._dsn
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(
-            self._dsn, autocommit=True, connect_timeout=max(1, round(self._connect_timeout_s))
-        )
+        return await connect(self._dsn, connect_timeout_s=self._connect_timeout_s)
 
     async def open(self) -> None:
         if self._writer is not None:
             return
         connection = await self._connect()
         try:
-            await _migrate(connection)
+            await migrate(connection)
         except BaseException:
             await connection.close()
             raise
@@ -142,26 +137,3 @@ def _month_filter(month: Month, tenant: str | None) -> tuple[str, tuple[Any, ...
     if tenant is None:
         return "at >= %s AND at < %s", (month.start, month.end)
     return "tenant = %s AND at >= %s AND at < %s", (tenant, month.start, month.end)
-
-
-async def _migrate(connection: psycopg.AsyncConnection[Any]) -> None:
-    async with connection.transaction():
-        # Replicas starting together queue here; the first applies, the others
-        # then see the new version and apply nothing.
-        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        await connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
-        cursor = await connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-        row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for migration in migrations("postgres"):
-            if migration.version <= current:
-                continue
-            # No parameters: psycopg sends the file as one simple query, statements and all.
-            await connection.execute(migration.sql.encode())
-            await connection.execute(
-                "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                (migration.version, migration.name),
-            )

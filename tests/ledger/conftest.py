@@ -3,7 +3,7 @@ and PostgreSQL in a fresh schema per test (skipped only when the server is unrea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -11,24 +11,12 @@ import pytest
 from proxy.ledger.postgres import PostgresStore
 from proxy.ledger.sqlite import SqliteStore
 from proxy.ledger.store import LedgerStore
-from tests.ledger.support import postgres_schema, postgres_unreachable
+from tests.db.fixtures import backend, pg_dsn
+
+# The shared fixtures are used by name: listed so that the import is not unused.
+__all__ = ["StoreFactory", "backend", "pg_dsn", "store", "store_factory"]
 
 StoreFactory = Callable[[], LedgerStore]
-BACKENDS = ["sqlite", "postgres"]
-
-
-@pytest.fixture
-def pg_dsn() -> Iterator[str]:
-    reason = postgres_unreachable()
-    if reason:
-        pytest.skip(reason)
-    with postgres_schema() as dsn:
-        yield dsn
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

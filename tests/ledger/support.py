@@ -1,25 +1,13 @@
-"""Helpers shared by the ledger tests: records, and the PostgreSQL test server."""
+"""Helpers shared by the ledger tests (the PostgreSQL test server is ``tests.db.postgres``)."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
-
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, utc_now
 from proxy.ledger.store import LedgerStore
-
-# CI runs PostgreSQL here (trust auth); PROXY_TEST_PG_DSN points elsewhere.
-PG_DSN = os.environ.get("PROXY_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 
 
 def make_record(**overrides: Any) -> LedgerRecord:
@@ -38,35 +26,6 @@ def make_record(**overrides: Any) -> LedgerRecord:
     }
     fields.update(overrides)
     return LedgerRecord(**fields)
-
-
-@cache
-def postgres_unreachable() -> str | None:
-    """Why the PostgreSQL tests cannot run, or None when the server listens.
-
-    Only "nothing listens there" skips: a server that refuses the login or lacks
-    the database is a broken CI setup, and its tests fail loudly instead.
-    """
-    params = conninfo_to_dict(PG_DSN)
-    host, port = str(params.get("host") or "127.0.0.1"), int(str(params.get("port") or 5432))
-    try:
-        with socket.create_connection((host, port), timeout=3):
-            return None
-    except OSError as error:
-        return f"no PostgreSQL server listens on {host}:{port} ({error})"
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A DSN whose search_path is a fresh schema, dropped (with the ledger) afterwards."""
-    schema = f"ledger_test_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_DSN, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield make_conninfo(PG_DSN, options=f"-c search_path={schema}")
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def recent_records(store: LedgerStore) -> list[LedgerRecord]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from proxy.ledger.migrations import migrations
+from proxy.db.migrations import migrations
 from proxy.ledger.month import Month
 from proxy.ledger.record import UsageRow
 from proxy.ledger.store import LedgerStore

@@ -1,10 +1,13 @@
 """Schema migrations: numbered SQL files per backend, applied in order at open.
 
-``migrations/<backend>/NNNN_name.sql``, numbered from 0001 without gaps. A store
-records each applied number in its ``schema_version`` table, inside the same
-transaction as the migration, so a migration is applied exactly once even when
-several workers open the ledger at the same moment (each store takes a lock
-first: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL).
+``migrations/<backend>/NNNN_name.sql``, numbered from 0001 without gaps, one
+sequence for the whole database (0001 the ledger, 0002 the runtime state): every
+store applies every pending migration, so a database is at one version whichever
+store opened it. The applied numbers are recorded in ``schema_version``, inside
+the same transaction as the migration, so a migration is applied exactly once
+even when several stores or workers open the database at the same moment (each
+takes a lock first: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL;
+see ``proxy.db.sqlite.migrate`` and ``proxy.db.postgres.migrate``).
 """
 
 from __future__ import annotations
@@ -38,5 +41,5 @@ def migrations(backend: Backend) -> tuple[Migration, ...]:
     if [migration.version for migration in found] != list(range(1, len(found) + 1)):
         # A gap or a duplicate number would apply migrations out of order on some
         # databases and not others: refuse to start instead.
-        raise RuntimeError(f"ledger migrations for {backend} are not numbered 0001..N without gaps")
+        raise RuntimeError(f"database migrations for {backend} are not numbered 0001..N without gaps")
     return tuple(found)

@@ -1,0 +1,192 @@
+"""SQLite plumbing shared by the stores: a connection on its own thread, WAL, migrations.
+
+``SqliteDatabase`` owns one connection and one dedicated thread that does all
+the work on it: sqlite3 connections are not meant to be shared across threads,
+and a blocking commit must never stall the event loop. Each store holds its own
+``SqliteDatabase`` on the same file (the ledger and the state store), so a slow
+ledger commit does not queue a stage change behind it on the same thread.
+
+Several connections (stores, and workers of ``serve --workers N``) share the
+file: WAL lets readers run beside the one writer, writers take the lock up front
+(``BEGIN IMMEDIATE``, so no reader-turned-writer deadlock) and wait for each
+other up to ``busy_timeout``.
+
+Times are stored as UTC text with microseconds and a ``Z`` (``to_text``), so
+text order is time order and time ranges are plain string comparisons that use
+an index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, Literal, TypeVar
+
+from proxy.db.migrations import migrations
+
+__all__ = [
+    "SqliteDatabase",
+    "enable_wal",
+    "from_text",
+    "migrate",
+    "split_statements",
+    "to_text",
+    "transaction",
+]
+
+_T = TypeVar("_T")
+_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def from_text(text: str) -> datetime:
+    return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+class SqliteDatabase:
+    """One connection to ``path``, used only from its own thread; opened (and
+    migrated) by ``open``, used through ``run``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        name: str = "sqlite",
+    ) -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._busy_timeout_ms = busy_timeout_ms
+        self._name = name
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-sqlite")
+        self._connection: sqlite3.Connection | None = None
+        self._closed = False
+
+    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work(connection)`` on the connection's thread."""
+
+        def call() -> _T:
+            if self._connection is None:
+                raise RuntimeError(f"the SQLite {self._name} store is not open")
+            return work(self._connection)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+    async def open(self) -> None:
+        """Connect, switch to WAL and migrate; a no-op when already open."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._open)
+
+    def _open(self) -> None:
+        if self._connection is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are spelled out (BEGIN IMMEDIATE).
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy_timeout_ms / 1000)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            enable_wal(connection, deadline=time.monotonic() + self._busy_timeout_ms / 1000)
+            connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+            migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    async def close(self) -> None:
+        """Idempotent (a store and whoever opened it may both close it); not reopened."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, shut)
+        self._thread.shutdown(wait=True)
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back when the body or the commit fails.
+
+    IMMEDIATE takes the write lock up front: two writers that both began reading
+    would otherwise deadlock when both try to write. A failed COMMIT (busy past the
+    timeout) leaves SQLite's transaction open; rolling it back keeps the connection
+    usable for the next caller.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+        connection.execute("COMMIT")
+    except BaseException:
+        # Guarded: a failed statement may already have ended the transaction, and a
+        # second error here would hide the first.
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+def enable_wal(connection: sqlite3.Connection, *, deadline: float) -> None:
+    """WAL mode, persistent in the file. Switching a fresh file takes an exclusive
+    lock, and SQLite answers "locked" at once, without its busy handler, when
+    another connection is switching it at the same moment: retry until the deadline."""
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"SQLite database: journal_mode is {mode!r}, WAL is required")
+        return
+
+
+def split_statements(script: str) -> list[str]:
+    """A migration file as single statements (``executescript`` would COMMIT the
+    migration's transaction before running it)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    leftover = [line for line in pending.splitlines() if line.strip() and not line.strip().startswith("--")]
+    if leftover:
+        raise RuntimeError("database migration ends with an incomplete SQL statement")
+    return statements
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Apply every pending migration, each recorded in ``schema_version``, in one
+    transaction. The write lock comes first: two connections opening a fresh file
+    at once must not both see version 0 and both create the tables."""
+    with transaction(connection):
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)"
+        )
+        current = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        for migration in migrations("sqlite"):
+            if migration.version <= current:
+                continue
+            for statement in split_statements(migration.sql):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_text(datetime.now(UTC))),
+            )

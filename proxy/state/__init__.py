@@ -1,0 +1,7 @@
+"""The proxy's runtime state, kept in the proxy's one database (``proxy.db``).
+
+records.py     a stage change (the audit row) and a stage override
+store.py       the store interface; sqlite.py and postgres.py implement it
+factory.py     settings -> store (the ledger's file or DSN: one database)
+sink.py        the store as the shadow runner's sink
+"""

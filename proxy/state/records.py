@@ -1,0 +1,68 @@
+"""What the state store holds about stages: the change (audit row) and the override it leaves.
+
+Stage labels are the tenant file's spelling (``pdt``, ``canary:10``; see
+``proxy.stages.stage.Stage.label``). ``product`` None is the tenant's default
+stage, for every product without an override of its own. ``actor`` is the admin
+identity the admin API names (``admin-token``, or a name from a header): never a
+secret, and the store takes it as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+__all__ = ["StageChange", "StageOverride", "as_utc"]
+
+
+def as_utc(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC; ValueError when it is naive."""
+    # A naive time has no defined instant, and the two backends would store it
+    # differently (SQLite as local text, PostgreSQL in the session's zone).
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} needs a timezone-aware time")
+    return moment.astimezone(UTC)
+
+
+def _product(product: str | None) -> str | None:
+    # '' is how the database spells "no product" (proxy/db/migrations/*/0002_state.sql):
+    # refused here so that it can never be confused with None.
+    if product == "":
+        raise ValueError("product is a name or None (the tenant's default), not ''")
+    return product
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    """One switch of a tenant's (or a tenant's product's) stage, as audited."""
+
+    at: datetime
+    actor: str
+    tenant: str
+    product: str | None
+    from_stage: str
+    to_stage: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at, "a stage change"))
+        _product(self.product)
+
+    @property
+    def override(self) -> StageOverride:
+        """The override this change leaves in force."""
+        return StageOverride(self.tenant, self.product, self.to_stage, self.at, self.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class StageOverride:
+    """The stage in force for ``(tenant, product)``, over the tenant file's, since ``at``."""
+
+    tenant: str
+    product: str | None
+    stage: str
+    at: datetime
+    actor: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at, "a stage override"))
+        _product(self.product)

@@ -1,0 +1,161 @@
+"""The SQLite state store: the ledger's file, its own connection and thread.
+
+Its own ``SqliteDatabase`` (not the ledger's): a stage change or a shadow batch
+never waits in line behind the ledger's group commits on one thread; the two
+connections share the file like any two workers do (WAL, ``BEGIN IMMEDIATE``,
+``busy_timeout``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Final, Literal
+
+from proxy.db.sqlite import SqliteDatabase, from_text, to_text, transaction
+from proxy.stages.shadow import ShadowResult
+from proxy.state.records import StageChange, StageOverride, as_utc
+from proxy.state.rows import (
+    SHADOW_READ,
+    SHADOW_WRITE,
+    check_change,
+    check_limit,
+    product_column,
+    product_value,
+    shadow_from_row,
+    shadow_row,
+)
+
+__all__ = ["SqliteStateStore"]
+
+_UPSERT_OVERRIDE: Final = (
+    "INSERT INTO stage_override (tenant, product, stage, at, actor) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (tenant, product) DO UPDATE "
+    "SET stage = excluded.stage, at = excluded.at, actor = excluded.actor"
+)
+_INSERT_AUDIT: Final = (
+    "INSERT INTO stage_audit (at, actor, tenant, product, from_stage, to_stage) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SHADOW: Final = (
+    f"INSERT INTO shadow_result ({SHADOW_WRITE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+)
+_AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
+_PRUNE: Final = "DELETE FROM shadow_result WHERE id IN (SELECT id FROM shadow_result WHERE at < ? LIMIT ?)"
+
+
+class SqliteStateStore:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        prune_batch_rows: int = 5000,
+    ) -> None:
+        self.path = path
+        self._prune_batch_rows = max(1, prune_batch_rows)
+        self._database = SqliteDatabase(
+            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="state"
+        )
+
+    async def open(self) -> None:
+        await self._database.open()
+
+    async def close(self) -> None:
+        await self._database.close()
+
+    async def stage_overrides(self) -> list[StageOverride]:
+        def read(connection: sqlite3.Connection) -> list[StageOverride]:
+            rows = connection.execute(
+                "SELECT tenant, product, stage, at, actor FROM stage_override ORDER BY tenant, product"
+            )
+            return [
+                StageOverride(tenant, product_value(product), stage, from_text(at), actor)
+                for tenant, product, stage, at, actor in rows
+            ]
+
+        return await self._database.run(read)
+
+    async def set_stage(self, change: StageChange) -> None:
+        check_change(change)
+        at, product = to_text(change.at), product_column(change.product)
+
+        def write(connection: sqlite3.Connection) -> None:
+            with transaction(connection):
+                connection.execute(
+                    _UPSERT_OVERRIDE, (change.tenant, product, change.to_stage, at, change.actor)
+                )
+                connection.execute(
+                    _INSERT_AUDIT,
+                    (at, change.actor, change.tenant, product, change.from_stage, change.to_stage),
+                )
+
+        await self._database.run(write)
+
+    async def stage_audit(self, *, tenant: str | None = None, limit: int = 1000) -> list[StageChange]:
+        where, parameters = ("", ()) if tenant is None else ("WHERE tenant = ?", (tenant,))
+        query = f"SELECT {_AUDIT_COLUMNS} FROM stage_audit {where} ORDER BY at DESC, id DESC LIMIT ?"  # noqa: S608
+
+        def read(connection: sqlite3.Connection) -> list[StageChange]:
+            return [
+                StageChange(from_text(at), actor, t, product_value(p), from_stage, to_stage)
+                for at, actor, t, p, from_stage, to_stage in connection.execute(
+                    query, (*parameters, check_limit(limit))
+                )
+            ]
+
+        return await self._database.run(read)
+
+    async def save_shadow(self, results: Sequence[ShadowResult]) -> None:
+        rows = []
+        for result in results:
+            at, *rest = shadow_row(result)
+            rows.append((to_text(at), *rest))
+
+        def write(connection: sqlite3.Connection) -> None:
+            with transaction(connection):
+                connection.executemany(_INSERT_SHADOW, rows)
+
+        if rows:
+            await self._database.run(write)
+
+    async def shadow_results(
+        self, tenant: str, *, since: datetime, until: datetime, product: str | None = None
+    ) -> list[ShadowResult]:
+        where = "tenant = ? AND at >= ? AND at < ?"
+        parameters: tuple[str, ...] = (
+            tenant,
+            to_text(as_utc(since, "since")),
+            to_text(as_utc(until, "until")),
+        )
+        if product is not None:
+            where, parameters = f"{where} AND product = ?", (*parameters, product)
+        query = f"SELECT {SHADOW_READ.format('comparison')} FROM shadow_result WHERE {where} ORDER BY at, id"  # noqa: S608
+
+        def read(connection: sqlite3.Connection) -> list[ShadowResult]:
+            return [
+                shadow_from_row((from_text(row[0]), *row[1:]))
+                for row in connection.execute(query, parameters)
+            ]
+
+        return await self._database.run(read)
+
+    async def prune_shadow(self, before: datetime) -> int:
+        cutoff = to_text(as_utc(before, "before"))
+        batch = self._prune_batch_rows
+
+        def delete(connection: sqlite3.Connection) -> int:
+            # In batches, one transaction each: the write lock is the whole file's, and
+            # the ledger's commits (legacy answers wait on them) must not queue behind
+            # one long delete past their busy timeout.
+            deleted = 0
+            while True:
+                with transaction(connection):
+                    count = connection.execute(_PRUNE, (cutoff, batch)).rowcount
+                deleted += count
+                if count < batch:
+                    return deleted
+
+        return await self._database.run(delete)

@@ -7,6 +7,11 @@
     pdt-proxy simulate legacy [--port N] [--disagreement-rate X] [--latency-ms X] [--fault-rate R]
     pdt-proxy hash-password            (reads the password from standard input)
     pdt-proxy ledger export --month YYYY-MM [--tenant T] [--out FILE] [--format json|csv]
+    pdt-proxy backtest TENANT [--from ISO] [--to ISO] [--days N] [--product P] [--html FILE] [--json FILE]
+    pdt-proxy replay CORPUS [--target simulator|URL] [--max-mismatch-rate X] [--min-compared N]
+                     [--tenant T] [--html FILE] [--json FILE]   (exit 3 when the replay fails)
+    pdt-proxy record export --tenant T --out FILE [--since ISO] [--until ISO]
+    pdt-proxy record sample [--out FILE]
 
 Exit status: 0 on success, 1 when a configuration or mapping is invalid (the
 message names the file, the rule and the reason), 2 on bad usage.
@@ -74,12 +79,16 @@ def _run_uvicorn(app: Any, host: str, port: int, *, workers: int = 1, factory: b
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from proxy.comparison.rules import load_compare_rules
     from proxy.mapping.catalog import load_catalog
     from proxy.mapping.lint import coverage_report, format_report
 
     directory = Path(args.mappings) if args.mappings else _settings(args).mappings_dir
     catalog = load_catalog(directory)
+    # The shadow and replay comparison rules are mappings too: startup refuses a broken file.
+    rules = load_compare_rules(catalog)
     print(format_report(catalog, coverage_report(catalog)))
+    print(f"compare.yaml: rules for {len(rules.operations)} operations: OK")
     return 0
 
 
@@ -211,6 +220,72 @@ def _ledger_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    import orjson
+
+    from proxy.backtest.html import render_html
+    from proxy.backtest.report import build_backtest
+    from proxy.comparison.rules import load_compare_rules
+    from proxy.mapping.catalog import load_catalog
+    from proxy.state.factory import build_state_store
+
+    def moment(text: str | None, default: datetime, name: str) -> datetime:
+        if text is None:
+            return default
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise SystemExit(f"pdt-proxy: {name}: not an ISO-8601 date or time") from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+    settings = _settings(args)
+    until = moment(args.to, datetime.now(UTC), "--to")
+    since = moment(args.since, until - timedelta(days=args.days), "--from")
+    rules = load_compare_rules(load_catalog(settings.mappings_dir))
+
+    async def read() -> list[Any]:
+        # The database the serving proxy writes: readable beside running workers.
+        store = build_state_store(settings)
+        await store.open()
+        try:
+            return list(
+                await store.shadow_results(args.tenant, since=since, until=until, product=args.product)
+            )
+        finally:
+            await store.close()
+
+    report = build_backtest(args.tenant, asyncio.run(read()), rules, window_from=since, window_to=until)
+    if args.html:
+        Path(args.html).write_text(render_html(report), encoding="utf-8")
+    data = orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2)
+    if args.json:
+        Path(args.json).write_bytes(data)
+    if not args.html and not args.json:
+        sys.stdout.buffer.write(data + b"\n")
+    verdict = "ready" if report.ready else "not ready"
+    failing = ", ".join(check.name for check in report.checks if not check.passed)
+    print(
+        f"{args.tenant}: {report.samples} samples, {verdict}" + (f" ({failing})" if failing else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from proxy.replay.commands import replay
+
+    return replay(args, _settings(args))
+
+
+def _record(args: argparse.Namespace) -> int:
+    from proxy.replay.commands import record
+
+    return record(args, _settings(args))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pdt-proxy", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -261,6 +336,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="write to FILE (format from its extension: .csv or .json)")
     export.add_argument("--format", choices=["json", "csv"], help="default: from --out, else json")
     export.set_defaults(run=_ledger_export)
+
+    backtest = commands.add_parser("backtest", help="a tenant's shadow backtest, as JSON and/or an HTML page")
+    backtest.add_argument("tenant")
+    backtest.add_argument("--from", dest="since", help="window start, ISO-8601 (default: --days before --to)")
+    backtest.add_argument("--to", help="window end, ISO-8601 (default: now)")
+    backtest.add_argument("--days", type=int, default=7, help="window length when --from is not given")
+    backtest.add_argument("--product", help="one product only")
+    backtest.add_argument("--html", help="write the self-contained HTML page here")
+    backtest.add_argument("--json", help="write the JSON report here (default: standard output)")
+    backtest.set_defaults(run=_backtest)
+
+    from proxy.replay.commands import add_record_parser, add_replay_parser
+
+    add_replay_parser(commands).set_defaults(run=_replay)
+    add_record_parser(commands).set_defaults(run=_record)
     return parser
 
 

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proxy.errors import ConfigError
+from proxy.replay.settings import RecorderSettings
 
 __all__ = [
     "SIMULATOR",
@@ -284,6 +285,8 @@ class Settings(_Frozen):
     ledger: LedgerSettings = LedgerSettings()
     legacy: LegacySettings = LegacySettings()
     shadow: ShadowSettings = ShadowSettings()
+    # Sampled, masked recording of legacy-answered exchanges for replay (off by default).
+    recorder: RecorderSettings = RecorderSettings()
     # State (SQLite database, generated token key) lives here.
     data_dir: Path = Path("var")
     mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")

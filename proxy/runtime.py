@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import Settings
 from proxy.edge.tokens import LegacyTokens, load_token_key
 from proxy.edge.unmapped import UnmappedReporter
@@ -26,12 +27,17 @@ from proxy.ledger.store import LedgerStore
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
+from proxy.replay.recorder import Recorder
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
 from proxy.simulators.pdt import create_pdt_simulator
 from proxy.stages.book import StageBook
+from proxy.stages.control import StageControl
 from proxy.stages.dispatch import Dispatcher
 from proxy.stages.pdt_path import PdtPath
 from proxy.stages.shadow import ShadowRunner
+from proxy.state.factory import build_state_store
+from proxy.state.sink import StoreShadowSink
+from proxy.state.store import StateStore
 from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
 from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
@@ -58,15 +64,31 @@ class Runtime:
     legacy: LegacyClient
     dispatcher: Dispatcher
     stages: StageBook
-    # Set when the shadow stage can store its comparisons (see build_runtime).
-    shadow: ShadowRunner | None = None
+    state: StateStore
+    stage_control: StageControl
+    compare_rules: CompareRules
+    shadow: ShadowRunner | None
+    recorder: Recorder
+
+    async def start(self) -> None:
+        """Open the databases (migrations included) before listening: a database that
+        cannot be reached stops startup instead of failing every answer."""
+        await self.ledger.start()
+        await self.state.open()
+        await self.stage_control.start()
 
     async def aclose(self) -> None:
-        # The ledger first: in-flight answers wait for their records (graceful
+        # Queued shadow samples may still run (they need PDT and the state store);
+        # then the ledger: in-flight answers wait for their records (graceful
         # shutdown flushes), and nothing after this depends on it.
         try:
+            if self.shadow is not None:
+                await self.shadow.drain(self.settings.shadow.drain_s)
+            await self.recorder.aclose()
+            await self.stage_control.aclose()
             await self.ledger.aclose()
         finally:
+            await self.state.close()
             await self.pdt.aclose()
             await self.legacy.aclose()
         await self._transport.aclose()
@@ -90,6 +112,7 @@ def build_runtime(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
+    state_store: StateStore | None = None,
 ) -> Runtime:
     catalog = load_catalog(settings.mappings_dir)
     # Before any connection is opened: a broken pricing file stops startup too.
@@ -116,6 +139,19 @@ def build_runtime(
         # Its own key, derived: knowing canary buckets must not help forge tokens.
         canary_key=hmac.new(tokens_key, b"pdt-proxy/canary/v1", hashlib.sha256).digest(),
     )
+    compare_rules = load_compare_rules(catalog)
+    state = state_store or build_state_store(settings)
+    stages = StageBook(tenants)
+    shadow = ShadowRunner(
+        dispatcher.pdt_side,
+        compare_rules,
+        StoreShadowSink(state),
+        metrics,
+        sample_rate=settings.shadow.sample_rate,
+        queue_size=settings.shadow.queue_size,
+        workers=settings.shadow.workers,
+        timeout_s=settings.shadow.timeout_s,
+    )
     return Runtime(
         settings,
         catalog,
@@ -130,7 +166,12 @@ def build_runtime(
         pricing=pricing,
         legacy=legacy,
         dispatcher=dispatcher,
-        stages=StageBook(tenants),
+        stages=stages,
+        state=state,
+        stage_control=StageControl(stages, state),
+        compare_rules=compare_rules,
+        shadow=shadow,
+        recorder=Recorder.from_settings(settings.recorder, settings.data_dir),
     )
 
 

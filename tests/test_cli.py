@@ -101,8 +101,11 @@ def test_simulate_pdt_serves_the_pdt_api(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_to_start_on_a_broken_mapping(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # serve exports PROXY_CONFIG for its workers; the monkeypatch puts the variable
+    # back as it was, so later tests do not load this broken configuration.
+    monkeypatch.setenv("PROXY_CONFIG", "")
     mappings = tmp_path / "mappings"
     source = Path(__file__).resolve().parent.parent / "mappings"
     subprocess.run(["cp", "-r", str(source), str(mappings)], check=True)  # noqa: S603, S607
@@ -127,3 +130,36 @@ def test_hash_password_reads_standard_input(
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret\n"))
     assert main(["hash-password"]) == 0
     assert capsys.readouterr().out.startswith("$argon2id$")
+
+
+def test_backtest_command_writes_the_report_and_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    import orjson
+
+    from proxy.cli import main
+    from tests.admin.test_tenant_routes import ADMIN, dt_headers, person, proxy_app
+    from tests.conftest import make_settings
+
+    async def shadow_traffic() -> None:
+        async with proxy_app(make_settings(tmp_path)) as (client, runtime):
+            await client.put("/admin/tenants/demo-dt/stage", json={"stage": "shadow"}, headers=ADMIN)
+            headers = await dt_headers(client)
+            for n in range(3):
+                await client.post("/products/v1/datatrust", json=person(n), headers=headers)
+            assert runtime.shadow is not None
+            await runtime.shadow.drain(10.0)
+
+    # The command runs its own event loop, as it does from a shell.
+    asyncio.run(shadow_traffic())
+    monkeypatch.setenv("PROXY_DATA_DIR", str(tmp_path / "data"))
+    page, report = tmp_path / "backtest.html", tmp_path / "backtest.json"
+    code = main(["backtest", "demo-dt", "--html", str(page), "--json", str(report)])
+    assert code == 0, capsys.readouterr().err
+    assert orjson.loads(report.read_bytes())["samples"] == 3
+    assert "Not ready for cut-over yet" in page.read_text(encoding="utf-8")
+    assert "demo-dt: 3 samples, not ready" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--from: not an ISO-8601"):
+        main(["backtest", "demo-dt", "--from", "last week"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from proxy.admin.ledger_routes import ledger_routes
+from proxy.admin.tenant_routes import tenant_routes
 from proxy.runtime import Runtime
 
 __all__ = ["admin_routes"]
 
 
 def admin_routes(runtime: Runtime) -> list[Route]:
-    return [*ledger_routes(runtime)]
+    return [*ledger_routes(runtime), *tenant_routes(runtime)]

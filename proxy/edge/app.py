@@ -77,9 +77,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            # Opening the ledger (migrations included) before listening: a database
-            # that cannot be reached stops startup instead of failing every answer.
-            await runtime.ledger.start()
+            await runtime.start()
             yield
         finally:
             await runtime.aclose()

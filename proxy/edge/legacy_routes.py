@@ -217,6 +217,9 @@ def _after_answer(runtime: Runtime, exchange: Exchange, stage: Stage, answer: An
         runtime.metrics.count_fallback(tenant=tenant, product=product, cause=answer.fallback)
     if stage.name == "shadow" and answer.error is None and runtime.shadow is not None:
         runtime.shadow.offer(exchange, answer)
+    if answer.side == "legacy":
+        # Sampled, masked, for replaying mapping changes against real traffic shapes.
+        runtime.recorder.offer(exchange, answer)
     if answer.status >= 500 and answer.error is not None:
         _log.warning(
             "upstream failure",

@@ -79,6 +79,8 @@ class Stage:
             unknown = set(value) - {"stage", "percent"}
             if unknown or not isinstance(value.get("stage"), str):
                 raise ValueError('a stage is {"stage": NAME} or {"stage": "canary", "percent": N}')
+            if value["stage"] == "canary" and "percent" not in value:
+                raise ValueError('a canary stage needs its percent: {"stage": "canary", "percent": N}')
             return cls(value["stage"], value.get("percent", 0))
         raise ValueError(f"a stage is a name or an object, not {type(value).__name__}")
 

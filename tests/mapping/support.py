@@ -294,4 +294,6 @@ routes:
         "code,description\nL1,one\nL2,two\nL3,three\n", encoding="utf-8"
     )
     (product / "catalogue" / "pdt-codes.csv").write_text("code\nP1\nP2\nP3\nP4\nP5\n\n", encoding="utf-8")
+    # Shadow/replay comparison rules are part of a mappings directory too.
+    (mappings / "compare.yaml").write_text("operations:\n  mini.get: {}\n", encoding="utf-8")
     return mappings

@@ -43,6 +43,7 @@ def test_parse(value: Any, stage: Stage) -> None:
         ({"stage": "pdt", "percent": 5}, "only the canary stage"),
         ({"stage": "pdt", "extra": 1}, "a stage is"),
         ({"percent": 5}, "a stage is"),
+        ({"stage": "canary"}, "needs its percent"),
         (5, "not int"),
         (None, "not NoneType"),
     ],

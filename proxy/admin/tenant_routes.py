@@ -1,0 +1,164 @@
+"""Tenants, their migration stages and their backtests, for the account team and operators.
+
+``GET  /admin/tenants``                          every tenant with its stage per product
+``PUT  /admin/tenants/{tenant}/stage``           ``{"stage": "shadow"}``, ``{"stage": "canary",
+                                                 "percent": 10}``, optional ``"product"``
+``GET  /admin/tenants/{tenant}/stage/audit``     who changed what, when, from what
+``GET  /admin/tenants/{tenant}/backtest``        ``?from=ISO&to=ISO[&product=P][&format=html]``
+
+Every request carries the admin bearer token. The audit names the actor from the
+``X-Admin-Actor`` header (a person's name or a ticket; sanitised) or "admin".
+A malformed request is a 400 naming what is wrong; a database that cannot be
+reached is a 503; never a 500 with a trace.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from proxy.admin.auth import admin_token, check_admin
+from proxy.backtest.html import render_html
+from proxy.backtest.report import build_backtest
+from proxy.observability.logging import get_logger
+from proxy.runtime import Runtime
+from proxy.stages.book import StageRefused
+from proxy.stages.stage import Stage
+
+__all__ = ["tenant_routes"]
+
+_log = get_logger(__name__)
+_ACTOR = re.compile(r"[^A-Za-z0-9 ._@:-]")
+_DEFAULT_WINDOW = timedelta(days=7)
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return JSONResponse({"message": message}, status)
+
+
+def _actor(request: Request) -> str:
+    raw = request.headers.get("x-admin-actor", "").strip()
+    cleaned = _ACTOR.sub("_", raw)[:64]
+    return cleaned or "admin"
+
+
+def _moment(text: str | None, default: datetime, name: str) -> datetime:
+    if text is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{name}: not an ISO-8601 date or time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _change_json(change: Any) -> dict[str, Any]:
+    return {
+        "tenant": change.tenant,
+        "product": change.product,
+        "from": change.from_stage,
+        "to": change.to_stage,
+        "at": change.at.isoformat(),
+        "actor": change.actor,
+    }
+
+
+class _TenantAdmin:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.expected = admin_token(runtime.settings)
+        self.control = runtime.stage_control
+
+    async def tenants(self, request: Request) -> Response:
+        refused = check_admin(request, self.expected)
+        if refused is not None:
+            return refused
+        return JSONResponse({"tenants": self.runtime.stages.describe()})
+
+    async def set_stage(self, request: Request) -> Response:
+        refused = check_admin(request, self.expected)
+        if refused is not None:
+            return refused
+        tenant = request.path_params["tenant"]
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error("body: not JSON")
+        if not isinstance(body, dict):
+            return _error('body: an object such as {"stage": "shadow"}')
+        product = body.pop("product", None)
+        if product is not None and not isinstance(product, str):
+            return _error("product: a product name")
+        try:
+            stage = Stage.parse(body)
+        except ValueError as error:
+            return _error(f"stage: {error}")
+        try:
+            change = await self.control.change(tenant, product, stage, _actor(request))
+        except StageRefused as error:
+            status = 404 if str(error).startswith("unknown tenant") else 409
+            return _error(str(error), status)
+        except Exception:
+            _log.exception("stage change not stored", tenant=tenant)
+            return _error("the stage change could not be stored; nothing changed", 503)
+        return JSONResponse(_change_json(change))
+
+    def _known(self, request: Request) -> tuple[str, Response | None]:
+        refused = check_admin(request, self.expected)
+        tenant = request.path_params["tenant"]
+        if refused is None and self.runtime.tenants.get(tenant) is None:
+            refused = _error(f"unknown tenant {tenant!r}", 404)
+        return tenant, refused
+
+    async def audit(self, request: Request) -> Response:
+        tenant, refused = self._known(request)
+        if refused is not None:
+            return refused
+        try:
+            changes = await self.control.store.stage_audit(tenant=tenant)
+        except Exception:
+            _log.exception("stage audit not read", tenant=tenant)
+            return _error("the audit log could not be read", 503)
+        return JSONResponse({"tenant": tenant, "changes": [_change_json(change) for change in changes]})
+
+    async def backtest(self, request: Request) -> Response:
+        tenant, refused = self._known(request)
+        if refused is not None:
+            return refused
+        query = request.query_params
+        try:
+            until = _moment(query.get("to"), datetime.now(UTC), "to")
+            since = _moment(query.get("from"), until - _DEFAULT_WINDOW, "from")
+        except ValueError as error:
+            return _error(str(error))
+        if since >= until:
+            return _error("from must be before to")
+        try:
+            results = await self.control.store.shadow_results(
+                tenant, since=since, until=until, product=query.get("product")
+            )
+        except Exception:
+            _log.exception("shadow results not read", tenant=tenant)
+            return _error("the shadow results could not be read", 503)
+        report = build_backtest(
+            tenant, results, self.runtime.compare_rules, window_from=since, window_to=until
+        )
+        if query.get("format") == "html":
+            return HTMLResponse(render_html(report))
+        return Response(orjson.dumps(report.to_json()), media_type="application/json")
+
+
+def tenant_routes(runtime: Runtime) -> list[Route]:
+    admin = _TenantAdmin(runtime)
+    return [
+        Route("/admin/tenants", admin.tenants, methods=["GET"]),
+        Route("/admin/tenants/{tenant}/stage", admin.set_stage, methods=["PUT"]),
+        Route("/admin/tenants/{tenant}/stage/audit", admin.audit, methods=["GET"]),
+        Route("/admin/tenants/{tenant}/backtest", admin.backtest, methods=["GET"]),
+    ]

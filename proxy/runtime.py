@@ -27,12 +27,13 @@ from proxy.ledger.store import LedgerStore
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
+from proxy.replay.reanswer import Reanswerer
 from proxy.replay.recorder import Recorder
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
 from proxy.simulators.pdt import create_pdt_simulator
 from proxy.stages.book import StageBook
 from proxy.stages.control import StageControl
-from proxy.stages.dispatch import Dispatcher
+from proxy.stages.dispatch import Answer, Dispatcher, Exchange
 from proxy.stages.pdt_path import PdtPath
 from proxy.stages.shadow import ShadowRunner
 from proxy.state.factory import build_state_store
@@ -171,8 +172,21 @@ def build_runtime(
         stage_control=StageControl(stages, state),
         compare_rules=compare_rules,
         shadow=shadow,
-        recorder=Recorder.from_settings(settings.recorder, settings.data_dir),
+        recorder=Recorder.from_settings(
+            settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
+        ),
     )
+
+
+def _reanswerer(settings: Settings, dispatcher: Dispatcher) -> Reanswerer | None:
+    """Re-ask the built-in legacy simulator for masked requests (never a real backend)."""
+    if not all(environment.is_simulator for environment in settings.legacy.environments.values()):
+        return None
+
+    async def ask(exchange: Exchange) -> Answer:
+        return await dispatcher.legacy_side(exchange, "record")
+
+    return Reanswerer(ask)
 
 
 def _transport(

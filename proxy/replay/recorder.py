@@ -26,6 +26,7 @@ from proxy.replay.capture import entry_from_exchange, recordable
 from proxy.replay.corpus import entry_to_line
 from proxy.replay.files import CorpusFiles
 from proxy.replay.key import load_corpus_key
+from proxy.replay.reanswer import Reanswerer
 from proxy.replay.settings import RecorderSettings
 from proxy.stages.dispatch import Answer, Exchange
 
@@ -63,8 +64,11 @@ class Recorder:
         stem: str | None = None,
         sample: Callable[[], float] = random.random,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reanswer: Reanswerer | None = None,
     ) -> None:
         self.settings = settings
+        # Set when the legacy backend is the built-in simulator (proxy.replay.reanswer).
+        self._reanswer = reanswer
         self.stats = RecorderStats()
         self._key = key
         self._files = CorpusFiles(
@@ -78,11 +82,17 @@ class Recorder:
 
     @classmethod
     def from_settings(
-        cls, settings: RecorderSettings, data_dir: Path, environ: Mapping[str, str] | None = None
+        cls,
+        settings: RecorderSettings,
+        data_dir: Path,
+        environ: Mapping[str, str] | None = None,
+        *,
+        reanswer: Reanswerer | None = None,
     ) -> Recorder:
         """The recorder of a proxy whose state lives in ``data_dir``; the key is loaded here."""
         directory = data_dir / settings.directory
-        return cls(settings, directory=directory, key=load_corpus_key(settings.key, directory, environ))
+        key = load_corpus_key(settings.key, directory, environ) if settings.enabled else b""
+        return cls(settings, directory=directory, key=key, reanswer=reanswer)
 
     @property
     def directory(self) -> Path:
@@ -122,9 +132,10 @@ class Recorder:
         lines: list[bytes] = []
         for job in jobs:
             try:
-                lines.append(
-                    entry_to_line(entry_from_exchange(job.exchange, job.answer, key=self._key, now=job.at))
-                )
+                entry = entry_from_exchange(job.exchange, job.answer, key=self._key, now=job.at)
+                if self._reanswer is not None:
+                    entry = await self._reanswer.entry_for(job.exchange, job.answer, entry)
+                lines.append(entry_to_line(entry))
             except Exception:
                 # One odd exchange is lost, the recorder is not.
                 self.stats.failed += 1

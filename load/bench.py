@@ -14,6 +14,15 @@ CPU 1. For each target it prints:
   stub's own latency at the same rate;
 - the proxy's ratio to each reference.
 
+The shadow stage: two more tenants on the same proxy, one in ``legacy`` stage (the
+answer comes from the legacy backend, here the stub standing in for Data Trust
+v1's) and one in ``shadow`` stage (the same legacy answer, and PDT's pack plus the
+comparison and its stored result beside it, on the same core). Their added
+latency subtracts the stub's legacy route; the shadow's own cost is the p50 gap
+between the two at the same arrival rate (the bar: ≤ 0.5 ms), and their
+throughput ratio is what running the PDT side costs at saturation, where the
+shadow queue also sheds samples (counted in the samples line).
+
 The proxy (pack) is measured again with the usage ledger off (``ledger.enabled:
 false``): the ratio is the cost of metering with group commit, and the writer's
 batch sizes (``GET /admin/ledger/stats``) show how many records each commit carried.
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -36,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +54,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import closed_loop, open_loop
+from loadgen import closed_loop, open_loop, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = Path(__file__).resolve().parent
@@ -56,6 +66,10 @@ BODY: dict[str, object] = {
     "ZipCode": "06454-050",
 }
 PATH = "/products/v1/datatrust"
+# The PDT call behind the pack strategy: the stub's own latency, subtracted from each target's.
+PDT_PATH = "/v1/packs/datatrust"
+# The legacy backend's route behind the legacy and shadow stages (the stub answers it too).
+LEGACY_PATH = PATH
 
 
 @dataclass
@@ -135,29 +149,53 @@ def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
         + f"    users: [{{username: bench-{strategy}, password_hash: '{digest}'}}]\n"
         "    pdt:\n      prd: {username: bench, password: {env: BENCH_PDT_PASSWORD}}\n"
         for strategy in ("pack", "modules")
-    )
+    ) + "".join(_staged_tenant(stage, digest) for stage in ("legacy", "shadow"))
     (directory / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
     config = directory / ("proxy.yaml" if ledger else "proxy-no-ledger.yaml")
     config.write_text(
         f"tenants_file: {directory / 'tenants.yaml'}\ndata_dir: {directory / 'data'}\n"
         "logging: {level: WARNING}\n"
         f"ledger: {{enabled: {'true' if ledger else 'false'}}}\n"
-        f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n",
+        f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n"
+        # The stub is the legacy backend too: the legacy and shadow stages then pay for
+        # the proxy's forwarding, not for the built-in legacy simulator's work.
+        f"legacy:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n"
+        f"    hml: {{base_url: '{upstream}'}}\n",
         encoding="utf-8",
     )
     return config
 
 
+def _staged_tenant(stage: str, digest: str) -> str:
+    """A pack tenant in ``stage``, logging in to the legacy backend with its own account."""
+    return (
+        f"  - id: bench-{stage}\n    name: Benchmark ({stage} stage)\n    products: [datatrust-v1]\n"
+        f"    strategy: pack\n    pack: datatrust\n    stage: {stage}\n"
+        f"    users: [{{username: bench-{stage}, password_hash: '{digest}'}}]\n"
+        "    pdt:\n      prd: {username: bench, password: {env: BENCH_PDT_PASSWORD}}\n"
+        "    legacy:\n      prd: {username: bench-legacy, password: {env: BENCH_LEGACY_PASSWORD}}\n"
+    )
+
+
 def _measure(
-    name: str, url: str, authorization: str, pid: int, args: argparse.Namespace, upstream: str
+    name: str,
+    url: str,
+    authorization: str,
+    pid: int,
+    args: argparse.Namespace,
+    upstream: str,
+    direct_path: str = PDT_PATH,
+    settle: Callable[[], None] | None = None,
 ) -> Measured:
     closed_loop(url, BODY, authorization, seconds=2, connections=args.connections)  # warm-up
     before = _tree_cpu_seconds(pid)
     result = closed_loop(url, BODY, authorization, seconds=args.seconds, connections=args.connections)
     cpu = _tree_cpu_seconds(pid) - before
+    if settle is not None:
+        settle()  # work the closed loop left queued finishes before latency is measured
     rate = max(result.rate / 2, 1.0)
     proxied = open_loop(url, BODY, authorization, rate=rate, seconds=args.seconds / 2)
-    direct = open_loop(upstream + "/v1/packs/datatrust", {}, "Bearer x", rate=rate, seconds=args.seconds / 2)
+    direct = open_loop(upstream + direct_path, {}, "Bearer x", rate=rate, seconds=args.seconds / 2)
     return Measured(
         name,
         result.rate,
@@ -175,6 +213,63 @@ def _ledger_batches(base: str, admin_token: str) -> str:
         f"ledger group commit (SQLite): {seen['records']:,} records in {seen['batches']:,} commits, "
         f"mean {mean:.1f} per commit, largest {seen['largest_batch']}"
     )
+
+
+def _shadow_added(base: str, tokens: dict[str, str], rate: float, seconds: float) -> str:
+    """p50 of the legacy and the shadow stage at one arrival rate: what the shadow adds to the answer.
+
+    Both run at the same rate (the lower stage's half saturation) so the gap is the
+    shadow's own cost, not a difference in load; the two stages alternate in two
+    rounds so a drift of the shared machine falls on both.
+    """
+    _shadow_drained(base)
+    latencies: dict[str, list[float]] = {"legacy": [], "shadow": []}
+    for _ in range(2):
+        for stage, found in latencies.items():
+            run = open_loop(base + PATH, BODY, tokens[stage], rate=rate, seconds=seconds / 4)
+            found.extend(run.latencies_s)
+    legacy, shadow = (percentile(latencies[stage], 50) * 1000 for stage in ("legacy", "shadow"))
+    return (
+        f"shadow vs legacy stage, both at {rate:,.0f} req/s: p50 {legacy:.2f} -> {shadow:.2f} ms, "
+        f"shadow adds {shadow - legacy:+.2f} ms p50 (bar: <= 0.5 ms)"
+    )
+
+
+def _shadow_counts(base: str) -> dict[str, float]:
+    """The bench-shadow tenant's samples by outcome or drop reason, from the proxy's /metrics."""
+    labels = {"pdt_proxy_shadow_comparisons_total{": "outcome", "pdt_proxy_shadow_dropped_total{": "reason"}
+    counts: dict[str, float] = {}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        label = next((labels[name] for name in labels if line.startswith(name)), None)
+        if label is None or 'tenant="bench-shadow"' not in line:
+            continue
+        series, _, value = line.rpartition(" ")
+        key = series.split(f'{label}="', 1)[1].split('"', 1)[0]
+        counts[key] = counts.get(key, 0.0) + float(value)
+    return counts
+
+
+def _shadow_drained(base: str) -> None:
+    """Wait until the shadow queue a closed loop filled is empty (its counters stop moving).
+
+    Its backlog competes for the core; an open loop started before it drains
+    measures the backlog, not the stage.
+    """
+    deadline = time.monotonic() + 30
+    seen = -1.0
+    while time.monotonic() < deadline:
+        now = sum(_shadow_counts(base).values())
+        if now == seen:
+            return
+        seen = now
+        time.sleep(0.3)
+
+
+def _shadow_samples(base: str) -> str:
+    """How many shadow samples were compared and how many shed."""
+    counts = _shadow_counts(base)
+    shown = ", ".join(f"{key} {value:,.0f}" for key, value in sorted(counts.items())) or "none"
+    return f"shadow samples (bench-shadow, sample rate 1.0): {shown}"
 
 
 def _token(base: str, user: str) -> str:
@@ -195,6 +290,7 @@ def main() -> None:
     env = {
         **os.environ,
         "BENCH_PDT_PASSWORD": secrets.token_hex(8),
+        "BENCH_LEGACY_PASSWORD": secrets.token_hex(8),
         "PYTHONPATH": str(ROOT),
         "PROXY_ADMIN_TOKEN": secrets.token_hex(16),
     }
@@ -217,6 +313,24 @@ def main() -> None:
             for strategy in ("pack", "modules"):
                 token = _token(base, f"bench-{strategy}")
                 results.append(_measure(f"proxy ({strategy})", base + PATH, token, proxy.pid, args, upstream))
+            tokens = {stage: _token(base, f"bench-{stage}") for stage in ("legacy", "shadow")}
+            drained = functools.partial(_shadow_drained, base)
+            for stage, token in tokens.items():
+                results.append(
+                    _measure(
+                        f"proxy ({stage} stage)",
+                        base + PATH,
+                        token,
+                        proxy.pid,
+                        args,
+                        upstream,
+                        LEGACY_PATH,
+                        drained,
+                    )
+                )
+            staged = min(item.rate for item in results[-2:]) / 2
+            extra.append(_shadow_added(base, tokens, staged, args.seconds))
+            extra.append(_shadow_samples(base))
             extra.append(f"proxy worker RSS after the runs: {_rss_mb(proxy.pid):.0f} MB")
             extra.append(_ledger_batches(base, env["PROXY_ADMIN_TOKEN"]))
         env["PROXY_CONFIG"] = str(_setup(Path(scratch), upstream, ledger=False))
@@ -276,6 +390,8 @@ def _print(results: list[Measured], extra: list[str], args: argparse.Namespace) 
     print(f"\nproxy (pack) / naive FastAPI+httpx:    {pack.rate / naive.rate:.2f}x throughput")
     print(f"proxy (pack) / minimal ASGI+aiohttp:   {pack.rate / minimal.rate:.2f}x throughput")
     print(f"modules / pack throughput:             {modules.rate / pack.rate:.2f}")
+    legacy, shadow = by_name["proxy (legacy stage)"], by_name["proxy (shadow stage)"]
+    print(f"shadow / legacy stage throughput:      {shadow.rate / legacy.rate:.2f}")
     unmetered = by_name["proxy (pack) unmetered"]
     cpu, p50 = pack.cpu_us - unmetered.cpu_us, pack.p50_ms - unmetered.p50_ms
     print(

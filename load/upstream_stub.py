@@ -4,7 +4,9 @@ The benchmark must measure the proxies, not the upstream, so this server does th
 least possible work per request (no JSON parsing, no validation): it reads one
 HTTP/1.1 request, picks a canned answer by method and path, and writes it. It
 answers the PDT calls the Data Trust v1 mappings make, with bodies that satisfy
-PDT's schemas, so every proxy under test does its full translation work.
+PDT's schemas, so every proxy under test does its full translation work; and, as
+the Data Trust v1 legacy backend, its login and ``POST /products/v1/datatrust``
+with a fixed legacy-shaped answer (the legacy and shadow stages' upstream).
 
     python load/upstream_stub.py --port 18091
 """
@@ -73,10 +75,39 @@ def _response(status: int, body: object) -> bytes:
     ) + payload
 
 
+# The Data Trust v1 legacy backend, for the legacy and shadow stages: its answer is
+# what the proxy makes of _PACK but one rating and one insight, so a shadow
+# comparison walks every field and finds a difference or two, as in real traffic.
+_LEGACY_DATATRUST: Final = {
+    "transactionId": "7d2f0c1e-5b8a-4f39-9c61-2a4e8b7d9f10",
+    "identifierId": "bench",
+    "createdAt": _CREATED,
+    "score": 43.5,
+    "ratings": [
+        {"relatedTo": relation, "value": value}
+        for relation, value in [
+            ("CPF_EMAIL", "High"),
+            ("CPF_PHONE", "Medium"),
+            ("CPF_CEP", "Low"),
+            ("PHONE_EMAIL", "Medium"),
+            ("PHONE_CEP", "Low"),
+            ("EMAIL_CEP", "Low"),
+        ]
+    ],
+    "insights": [
+        {"code": "DT1104", "description": "E-mail linked to the document", "type": "Positive"},
+        {"code": "DT2100", "description": "Document irregular at the Federal Revenue", "type": "Alert"},
+    ],
+}
+
 ANSWERS: Final = {
     (b"POST", b"/v1/authentication"): _response(200, {"token": "bench-token", "expiresInSeconds": 7200}),
     (b"POST", b"/v1/transaction"): _response(201, _TRANSACTION),
     (b"POST", b"/v1/packs/datatrust"): _response(201, _PACK),
+    (b"POST", b"/products/v1/authentication"): _response(
+        200, {"token": "bench-legacy-token", "expiresInSeconds": 3600}
+    ),
+    (b"POST", b"/products/v1/datatrust"): _response(200, _LEGACY_DATATRUST),
 }
 _MODULE_ANSWERS: Final = {
     b"scores": _response(201, _SCORES),

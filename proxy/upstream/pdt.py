@@ -101,6 +101,7 @@ class PdtClient:
             self._endpoints[name] = _Endpoints(
                 base, httpx.URL(f"{base}/v1/authentication"), httpx.URL(f"{base}/v1/transaction")
             )
+        self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
             self._authenticate, refresh_margin_s=settings.token_refresh_margin_s, clock=clock
         )
@@ -133,7 +134,12 @@ class PdtClient:
         return {name: task.result() for name, task in tasks.items()}
 
     async def create_pack(self, call: PdtCall, pack_name: str, body: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self._endpoints_for(call).base}/v1/packs/{safe_segment(pack_name, 'pack')}"
+        base = self._endpoints_for(call).base
+        url = self._pack_urls.get((base, pack_name))
+        if url is None:
+            # Pack names come from the tenant file: few, fixed, parsed once.
+            url = httpx.URL(f"{base}/v1/packs/{safe_segment(pack_name, 'pack')}")
+            self._pack_urls[(base, pack_name)] = url
         result: dict[str, Any] = await self._call(call, "pack", "POST", url, dict, body=body)
         return result
 

@@ -38,6 +38,11 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, between, task
 
+from proxy.mapping.examples import load_example
+
+_FFR_EXAMPLE = load_example("ffr", "score.request")
+_MT_EXAMPLE = load_example("mobile-trust", "transaction.request")
+
 __all__ = ["DataTrustUser", "FfrUser", "MobileTrustUser", "cpf", "with_wrong_check_digit"]
 
 _HML = os.environ.get("LOAD_ENVIRONMENT", "prd").lower() == "hml"
@@ -238,33 +243,8 @@ class FfrUser(_LegacyUser):
 
 
 def _ffr_body(document: str) -> dict[str, Any]:
-    """The public example of the FFR page (shared/spec/ffr.md), with this order's Cpf and id."""
-    return {
-        "OrderID": f"FINTECH_{uuid.uuid4().hex[:12]}",
-        "OrderDate": "2017-12-28T13:20:24",
-        "SessionID": "cd161347af40806c",
-        "ReferenceDate": None,
-        "BirthDate": None,
-        "Email": "teste@teste.com",
-        "Cpf": document,
-        "ValidatedTokenEmail": 1,
-        "ValidatedTokenSMS": 1,
-        "Name": "Teste",
-        "Addresses": [
-            {
-                "Street": "Rua teste",
-                "Number": "12355",
-                "Complement": "Esquina 3",
-                "District": "B13",
-                "City": "São Paulo",
-                "State": "SP",
-                "Country": "Brasil",
-                "ZipCode": "00000000",
-                "TypeID": 1,
-            }
-        ],
-        "Phones": [{"TypeID": 1, "DDI": "55", "DDD": "11", "Number": "999999999"}],
-    }
+    """The public example of the FFR page (mappings/ffr/examples), with this order's Cpf and id."""
+    return {**_FFR_EXAMPLE, "OrderID": f"FINTECH_{uuid.uuid4().hex[:12]}", "Cpf": document}
 
 
 class MobileTrustUser(_LegacyUser):
@@ -297,23 +277,8 @@ class MobileTrustUser(_LegacyUser):
 
 
 def _mt_body(document: str) -> dict[str, Any]:
-    """The client-code example (shared/spec/mobile-trust.md) with SMS sending blocked.
+    """The client-code example (mappings/mobile-trust/examples) with SMS sending blocked.
 
     Blocked, so a load test never asks PDT (or a real phone network) to send an SMS.
     """
-    return {
-        "Document": document,
-        "DocumentType": "CPF",
-        "AreaCode": "11",
-        "Phone": "988056887",
-        "BlockSmsSending": True,
-        "ZipCode": "06454050",
-        "Email": "cliente@example.com",
-        "AdditionalInformation": {
-            "Transaction": "123456789",
-            "Item": "Teste",
-            "Price": "1080.60",
-            "CustomerName": "Nome do Cliente",
-            "Other": None,
-        },
-    }
+    return {**_MT_EXAMPLE, "Document": document, "BlockSmsSending": True}

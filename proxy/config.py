@@ -91,8 +91,8 @@ class PoolSettings(_Frozen):
     keepalive_expiry_s: float = Field(default=30.0, gt=0)
 
 
-class PdtEnvironment(_Frozen):
-    # ``simulator`` = the built-in PDT simulator in process; otherwise an http(s) URL.
+class _UpstreamEnvironment(_Frozen):
+    # ``simulator`` = the built-in simulator in process; otherwise an http(s) URL.
     base_url: str = SIMULATOR
 
     @field_validator("base_url")
@@ -105,6 +105,10 @@ class PdtEnvironment(_Frozen):
     @property
     def is_simulator(self) -> bool:
         return self.base_url == SIMULATOR
+
+
+class PdtEnvironment(_UpstreamEnvironment):
+    """One PDT environment (PRD or HML): the built-in PDT simulator or a PDT host."""
 
 
 def _simulator_environments() -> dict[Environment, PdtEnvironment]:
@@ -178,23 +182,11 @@ class LegacySimulatorSettings(_Frozen):
     max_json_depth: int = Field(default=16, ge=4)
 
 
-class LegacyEnvironment(_Frozen):
-    # ``simulator`` = the built-in legacy simulator in process (the embedded default);
-    # otherwise the legacy host of that environment, e.g. https://api.clearsale.com.br
-    # (PRD) or https://homologacao.clearsale.com.br (HML). The legacy path prefix is
-    # part of each forwarded path, exactly as the client sent it.
-    base_url: str = SIMULATOR
-
-    @field_validator("base_url")
-    @classmethod
-    def _url_or_simulator(cls, value: str) -> str:
-        if value != SIMULATOR and not value.startswith(("http://", "https://")):
-            raise ValueError("must be 'simulator' or an http(s) URL")
-        return value.rstrip("/")
-
-    @property
-    def is_simulator(self) -> bool:
-        return self.base_url == SIMULATOR
+class LegacyEnvironment(_UpstreamEnvironment):
+    """One legacy environment: the built-in legacy simulator, or the legacy host of that
+    environment, e.g. https://api.clearsale.com.br (PRD) or
+    https://homologacao.clearsale.com.br (HML). The legacy path prefix is part of each
+    forwarded path, exactly as the client sent it."""
 
 
 def _legacy_simulators() -> dict[Environment, LegacyEnvironment]:

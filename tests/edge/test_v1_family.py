@@ -22,6 +22,7 @@ import pytest
 from proxy.config import PdtEnvironment, PdtSettings, Settings, project_root
 from proxy.deadline import Deadline
 from proxy.edge.app import create_app
+from proxy.mapping.examples import load_example
 from proxy.runtime import Runtime
 from proxy.simulators.otp import token_code
 from proxy.tenants import hash_password
@@ -33,50 +34,10 @@ PREFIXES = ["/v1", "/api/v1"]
 DENIED = {"Message": "Authorization has been denied for this request."}
 
 # spec/ffr.md, "Send a proposal": the documented example, verbatim.
-FFR_EXAMPLE: dict[str, Any] = {
-    "OrderID": "FINTECH_20171205",
-    "OrderDate": "2017-12-28T13:20:24",
-    "SessionID": "cd161347af40806c",
-    "ReferenceDate": None,
-    "BirthDate": None,
-    "Email": "teste@teste.com",
-    "Cpf": "01234567890",
-    "ValidatedTokenEmail": 1,
-    "ValidatedTokenSMS": 1,
-    "Name": "Teste",
-    "Addresses": [
-        {
-            "Street": "Rua teste",
-            "Number": "12355",
-            "Complement": "Esquina 3",
-            "District": "B13",
-            "City": "São Paulo",
-            "State": "SP",
-            "Country": "Brasil",
-            "ZipCode": "00000000",
-            "TypeID": 1,
-        }
-    ],
-    "Phones": [{"TypeID": 1, "DDI": "55", "DDD": "11", "Number": "999999999"}],
-}
+FFR_EXAMPLE: dict[str, Any] = load_example("ffr", "score.request")
 
 # spec/mobile-trust.md, "Request": the public client's body, verbatim.
-MT_EXAMPLE: dict[str, Any] = {
-    "Document": "19678335832",
-    "DocumentType": "CPF",
-    "AreaCode": "11",
-    "Phone": "988056887",
-    "BlockSmsSending": True,
-    "ZipCode": "06454050",
-    "Email": "cliente@example.com",
-    "AdditionalInformation": {
-        "Transaction": "123456789",
-        "Item": "Teste",
-        "Price": "1080.60",
-        "CustomerName": "Nome do Cliente",
-        "Other": None,
-    },
-}
+MT_EXAMPLE: dict[str, Any] = load_example("mobile-trust", "transaction.request")
 
 
 def _lower_keys(value: Any) -> Any:

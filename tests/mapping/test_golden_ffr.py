@@ -21,6 +21,7 @@ import yaml
 
 from proxy.errors import UpstreamMalformed, ValidationFailed
 from proxy.mapping.catalog import load_catalog
+from proxy.mapping.examples import load_example
 from proxy.mapping.transforms import UnmappedCode
 
 from .support import (
@@ -43,32 +44,7 @@ SECTIONS = {"Negative": 7, "Positive": 3, "AttackAlert": 3}
 
 
 # The documented example of spec/ffr.md, verbatim.
-SPEC_EXAMPLE: dict[str, Any] = {
-    "OrderID": "FINTECH_20171205",
-    "OrderDate": "2017-12-28T13:20:24",
-    "SessionID": "cd161347af40806c",
-    "ReferenceDate": None,
-    "BirthDate": None,
-    "Email": "teste@teste.com",
-    "Cpf": "01234567890",
-    "ValidatedTokenEmail": 1,
-    "ValidatedTokenSMS": 1,
-    "Name": "Teste",
-    "Addresses": [
-        {
-            "Street": "Rua teste",
-            "Number": "12355",
-            "Complement": "Esquina 3",
-            "District": "B13",
-            "City": "São Paulo",
-            "State": "SP",
-            "Country": "Brasil",
-            "ZipCode": "00000000",
-            "TypeID": 1,
-        }
-    ],
-    "Phones": [{"TypeID": 1, "DDI": "55", "DDD": "11", "Number": "999999999"}],
-}
+SPEC_EXAMPLE: dict[str, Any] = load_example("ffr", "score.request")
 # Brasília kept summer time (UTC-2) on 28 Dec 2017: 13:20:24 local is 15:20:24 UTC.
 SPEC_EXAMPLE_PDT: dict[str, Any] = {
     "identifierId": "FINTECH_20171205",

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from proxy.errors import UpstreamMalformed, ValidationFailed
+from proxy.mapping.examples import load_example
 from proxy.mapping.operation import FollowUp
 from proxy.mapping.transforms import UnmappedCode
 
@@ -39,22 +40,7 @@ STAMP = "2026-11-22T10:00:00Z"
 TRANSACTION_ID = "2b0c6a0e-0000-4000-8000-0000000000aa"
 
 # The request of spec/mobile-trust.md (public client code), verbatim.
-CLIENT_EXAMPLE: dict[str, Any] = {
-    "Document": "19678335832",
-    "DocumentType": "CPF",
-    "AreaCode": "11",
-    "Phone": "988056887",
-    "BlockSmsSending": True,
-    "ZipCode": "06454050",
-    "Email": "cliente@example.com",
-    "AdditionalInformation": {
-        "Transaction": "123456789",
-        "Item": "Teste",
-        "Price": "1080.60",
-        "CustomerName": "Nome do Cliente",
-        "Other": None,
-    },
-}
+CLIENT_EXAMPLE: dict[str, Any] = load_example("mobile-trust", "transaction.request")
 CLIENT_EXAMPLE_PDT: dict[str, Any] = {
     "documentType": "CPF",
     "document": "19678335832",

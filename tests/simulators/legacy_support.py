@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from proxy.config import project_root
 from proxy.mapping.catalog import MappingCatalog, Product, load_catalog
+from proxy.mapping.examples import load_example
 from proxy.mapping.operation import Operation
 from proxy.simulators.catalogue import Entity
 from proxy.simulators.legacy import LegacySimulatorSettings, create_legacy_simulator
@@ -55,49 +56,9 @@ DT_EXAMPLE: Final[dict[str, Any]] = {
     "ZipCode": "06454-050",
 }
 # spec/ffr.md, the public example, verbatim.
-FFR_EXAMPLE: Final[dict[str, Any]] = {
-    "OrderID": "FINTECH_20171205",
-    "OrderDate": "2017-12-28T13:20:24",
-    "SessionID": "cd161347af40806c",
-    "ReferenceDate": None,
-    "BirthDate": None,
-    "Email": "teste@teste.com",
-    "Cpf": "01234567890",
-    "ValidatedTokenEmail": 1,
-    "ValidatedTokenSMS": 1,
-    "Name": "Teste",
-    "Addresses": [
-        {
-            "Street": "Rua teste",
-            "Number": "12355",
-            "Complement": "Esquina 3",
-            "District": "B13",
-            "City": "São Paulo",
-            "State": "SP",
-            "Country": "Brasil",
-            "ZipCode": "00000000",
-            "TypeID": 1,
-        }
-    ],
-    "Phones": [{"TypeID": 1, "DDI": "55", "DDD": "11", "Number": "999999999"}],
-}
+FFR_EXAMPLE: Final[dict[str, Any]] = load_example("ffr", "score.request")
 # spec/mobile-trust.md, the client code's body, verbatim.
-MT_EXAMPLE: Final[dict[str, Any]] = {
-    "Document": "19678335832",
-    "DocumentType": "CPF",
-    "AreaCode": "11",
-    "Phone": "988056887",
-    "BlockSmsSending": True,
-    "ZipCode": "06454050",
-    "Email": "cliente@example.com",
-    "AdditionalInformation": {
-        "Transaction": "123456789",
-        "Item": "Teste",
-        "Price": "1080.60",
-        "CustomerName": "Nome do Cliente",
-        "Other": None,
-    },
-}
+MT_EXAMPLE: Final[dict[str, Any]] = load_example("mobile-trust", "transaction.request")
 # What each answer carries that is not about the person.
 VOLATILE: Final = frozenset({"transactionId", "createdAt", "TransactionID"})
 

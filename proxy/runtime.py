@@ -34,6 +34,7 @@ from proxy.simulators.pdt import create_pdt_simulator
 from proxy.stages.book import StageBook
 from proxy.stages.control import StageControl
 from proxy.stages.dispatch import Answer, Dispatcher, Exchange
+from proxy.stages.legacy_traffic import LegacyTraffic
 from proxy.stages.pdt_path import PdtPath
 from proxy.stages.shadow import ShadowRunner
 from proxy.state.factory import build_state_store
@@ -70,6 +71,7 @@ class Runtime:
     compare_rules: CompareRules
     shadow: ShadowRunner | None
     recorder: Recorder
+    legacy_traffic: LegacyTraffic
 
     async def start(self) -> None:
         """Open the databases (migrations included) before listening: a database that
@@ -172,6 +174,7 @@ def build_runtime(
         stage_control=StageControl(stages, state),
         compare_rules=compare_rules,
         shadow=shadow,
+        legacy_traffic=LegacyTraffic(),
         recorder=Recorder.from_settings(
             settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
         ),

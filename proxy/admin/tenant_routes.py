@@ -26,6 +26,7 @@ from starlette.routing import Route
 from proxy.admin.auth import admin_token, check_admin
 from proxy.backtest.html import render_html
 from proxy.backtest.report import build_backtest
+from proxy.ledger.month import Month
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
 from proxy.stages.book import StageRefused
@@ -79,7 +80,26 @@ class _TenantAdmin:
         refused = check_admin(request, self.expected)
         if refused is not None:
             return refused
-        return JSONResponse({"tenants": self.runtime.stages.describe()})
+        described = self.runtime.stages.describe()
+        month = Month.of(datetime.now(UTC))
+        try:
+            # Every worker's legacy answers this month, from the shared ledger.
+            rows = await self.runtime.ledger.usage(month)
+        except Exception:
+            _log.warning("ledger not readable for the legacy traffic figures", exc_info=True)
+            rows = []
+        for entry in described:
+            tenant = entry["tenant"]
+            this_month: dict[str, int] = {}
+            for row in rows:
+                if row.tenant == tenant and row.side == "legacy":
+                    this_month[row.product] = this_month.get(row.product, 0) + row.count
+            entry["legacy_calls"] = {
+                "month": str(month),
+                "this_month": this_month,
+                "this_process": self.runtime.legacy_traffic.of(tenant),
+            }
+        return JSONResponse({"tenants": described})
 
     async def set_stage(self, request: Request) -> Response:
         refused = check_admin(request, self.expected)

@@ -142,6 +142,11 @@ def render_html(backtest: Backtest, *, title: str | None = None) -> str:
         for item in backtest.top_differences
     )
     notes = "".join(f"<li>{escape(note)}</li>" for note in backtest.notes)
+    agreement = "".join(
+        f'<tr><td class="l">{escape(row.field)}</td><td class="l">{escape(row.rule or "-")}</td>'
+        f"<td>{row.compared}</td><td>{_percent(row.agreement)}</td></tr>"
+        for row in backtest.field_agreement
+    )
     heading = escape(title or f"Backtest: {backtest.tenant}")
     window = f"{backtest.window_from:%Y-%m-%d %H:%M} to {backtest.window_to:%Y-%m-%d %H:%M} UTC"
     return f"""<!doctype html>
@@ -178,6 +183,11 @@ mean absolute gap {_number(backtest.score_mean_abs_delta, 2)} points.</p>
 <h2>Latency</h2>
 {_latency_rows(backtest.legacy_latency, backtest.pdt_latency)}
 <p>PDT failed where the legacy backend answered in {_percent(backtest.pdt_error_rate)} of requests.</p>
+<h2>Agreement per field</h2>
+<p>Each field of the legacy answer, how often it was compared and how often the two
+answers agreed on it, with the DE-PARA rule that produces it.</p>
+<table><tr><th class="l">field</th><th class="l">mapping rule</th><th>compared</th><th>agreed</th></tr>
+{agreement}</table>
 <h2>Where the answers differ</h2>
 <p>The fields that differed most often, with the DE-PARA rule that produced each.</p>
 <table><tr><th class="l">field</th><th class="l">mapping rule</th><th class="l">kind</th><th>count</th></tr>

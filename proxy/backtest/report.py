@@ -45,6 +45,17 @@ class FieldDifferences:
 
 
 @dataclass(frozen=True)
+class FieldAgreement:
+    """How often one legacy field agreed, over every comparison that covered it."""
+
+    field: str
+    rule: str | None
+    compared: int
+    differed: int
+    agreement: float
+
+
+@dataclass(frozen=True)
 class Backtest:
     tenant: str
     window_from: datetime
@@ -67,6 +78,7 @@ class Backtest:
     pdt_latency: LatencySummary
     pdt_error_rate: float | None
     top_differences: list[FieldDifferences]
+    field_agreement: list[FieldAgreement]
     checks: list[Check]
     ready: bool
     notes: list[str] = field(default_factory=list)
@@ -129,6 +141,22 @@ def _checks(backtest: dict[str, Any], readiness: Readiness) -> list[Check]:
     return checks
 
 
+def _field_agreement(
+    compared: Counter[str], differed: Counter[str], rule_of: dict[str, str | None], rules: CompareRules
+) -> list[FieldAgreement]:
+    """Every compared field, least agreeing first, with the mapping rule behind it."""
+    provenance: dict[str, str] = {}
+    for operation in rules.operations.values():
+        provenance.update(operation.provenance)
+    rows = []
+    for path, times in compared.items():
+        # A one-sided set member also counts under its list ("insights[]"): never below 0.
+        failed = min(differed.get(path, 0), times)
+        rule = rule_of.get(path) or provenance.get(path) or provenance.get(path.removesuffix("[]"))
+        rows.append(FieldAgreement(path, rule, times, failed, round(1 - failed / times, 4)))
+    return sorted(rows, key=lambda row: (row.agreement, row.field))
+
+
 def build_backtest(
     tenant: str,
     results: Iterable[ShadowResult],
@@ -150,6 +178,9 @@ def build_backtest(
     legacy_ms: list[float] = []
     pdt_ms: list[float] = []
     differences: Counter[tuple[str, str | None, str]] = Counter()
+    field_compared: Counter[str] = Counter()
+    field_differed: Counter[str] = Counter()
+    field_rule: dict[str, str | None] = {}
     for result in results:
         samples += 1
         comparison = result.comparison
@@ -176,8 +207,11 @@ def build_backtest(
             for overlap in comparison.sets.values()
             if overlap.both or overlap.legacy_only or overlap.pdt_only
         )
+        field_compared.update(comparison.fields)
         for difference in comparison.differences:
             differences[(difference.field, difference.rule, difference.kind)] += 1
+            field_differed[difference.field] += 1
+            field_rule.setdefault(difference.field, difference.rule)
     rating_total = sum(sum(row.values()) for row in matrix.values())
     rating_same = sum(row.get(label, 0) for label, row in matrix.items())
     figures: dict[str, Any] = {
@@ -224,6 +258,7 @@ def build_backtest(
             FieldDifferences(path, rule, kind, count)
             for (path, rule, kind), count in differences.most_common(top)
         ],
+        field_agreement=_field_agreement(field_compared, field_differed, field_rule, rules),
         checks=checks,
         ready=all(check.passed for check in checks),
         notes=notes,

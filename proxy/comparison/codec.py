@@ -36,6 +36,7 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
             for path, overlap in comparison.sets.items()
         },
         "pairs": {path: [list(pair) for pair in pairs] for path, pairs in comparison.pairs.items()},
+        "fields": dict(comparison.fields),
     }
 
 
@@ -60,4 +61,6 @@ def comparison_from_json(data: dict[str, Any]) -> Comparison:
         sets={path: SetOverlap(int(a), int(b), int(c)) for path, (a, b, c) in data["sets"].items()},
         pairs={path: [(str(a), str(b)) for a, b in pairs] for path, pairs in data["pairs"].items()},
         min_compared=int(data["min_compared"]),
+        # Results stored before per-field counts existed have none.
+        fields={str(path): int(count) for path, count in data.get("fields", {}).items()},
     )

@@ -64,6 +64,8 @@ class Comparison:
     # Declared matrix fields: (legacy, pdt) label pairs, for rating agreement.
     pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     min_compared: int = 1
+    # How many times each field path was compared (its differences are in ``differences``).
+    fields: dict[str, int] = field(default_factory=dict)
 
     @property
     def matched(self) -> bool:
@@ -94,6 +96,11 @@ class _Walk:
         self.numeric: dict[str, tuple[float, float]] = {}
         self.sets: dict[str, SetOverlap] = {}
         self.pairs: dict[str, list[tuple[str, str]]] = {}
+        self.fields: dict[str, int] = {}
+
+    def count(self, path: str) -> None:
+        self.compared += 1
+        self.fields[path] = self.fields.get(path, 0) + 1
 
     def rule_for(self, path: str) -> str | None:
         provenance = self.rules.provenance
@@ -115,7 +122,7 @@ class _Walk:
         )
 
     def one_sided(self, path: str, legacy: Any, pdt: Any, *, item: str | None = None) -> None:
-        self.compared += 1
+        self.count(path)
         kind: DifferenceKind = "missing" if pdt is _ABSENT else "extra"
         self.differ(
             path,
@@ -139,7 +146,7 @@ class _Walk:
 
     def compare_object(self, path: str, legacy: dict[str, Any], pdt: dict[str, Any]) -> None:
         if not legacy and not pdt:
-            self.compared += 1
+            self.count(path)
             return
         for key in {**legacy, **pdt}:
             child = f"{path}.{key}" if path else key
@@ -152,7 +159,7 @@ class _Walk:
 
     def compare_list(self, path: str, legacy: list[Any], pdt: list[Any]) -> None:
         if not legacy and not pdt:
-            self.compared += 1
+            self.count(path)
             return
         child = f"{path}[]"
         for position in range(max(len(legacy), len(pdt))):
@@ -171,7 +178,7 @@ class _Walk:
         both = [member for member in left if member in right]
         self.sets[path] = SetOverlap(len(both), len(left) - len(both), len(right) - len(both))
         if not left and not right:
-            self.compared += 1
+            self.count(path)
             return
         for member, item in left.items():
             if member not in right:
@@ -180,7 +187,7 @@ class _Walk:
             if member not in left:
                 self.one_sided(child, _ABSENT, item, item=str(_masked(key, member)))
         for member in both:
-            self.compared += 1  # membership itself agreed
+            self.count(child)  # membership itself agreed
             first_new = len(self.differences)
             rest_left = {name: value for name, value in left[member].items() if name != key}
             rest_right = {name: value for name, value in right[member].items() if name != key}
@@ -199,7 +206,7 @@ class _Walk:
             ]
 
     def compare_scalar(self, path: str, legacy: Any, pdt: Any) -> None:
-        self.compared += 1
+        self.count(path)
         tolerance = self.rules.tolerances.get(path)
         if tolerance is not None and _is_number(legacy) and _is_number(pdt):
             self.numeric[path] = (float(legacy), float(pdt))
@@ -252,11 +259,11 @@ def compare_answers(
     legacy_ok, pdt_ok = 200 <= legacy_status < 300, 200 <= pdt_status < 300
     if legacy_ok and pdt_ok:
         if legacy_status != pdt_status:
-            walk.compared += 1
+            walk.count(STATUS_FIELD)
             walk.differ(STATUS_FIELD, "status", legacy_status, pdt_status)
         walk.walk("", legacy_body, pdt_body)
     else:
-        walk.compared += 1
+        walk.count(STATUS_FIELD)
         if legacy_status != pdt_status:
             walk.differ(STATUS_FIELD, "status", legacy_status, pdt_status)
     return Comparison(
@@ -267,4 +274,5 @@ def compare_answers(
         walk.sets,
         walk.pairs,
         rules.min_compared,
+        walk.fields,
     )

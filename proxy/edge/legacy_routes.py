@@ -213,6 +213,7 @@ def _after_answer(runtime: Runtime, exchange: Exchange, stage: Stage, answer: An
     if answer.side == "legacy" and answer.error is None:
         # Per tenant: whether anything still reaches the legacy backend before it is switched off.
         runtime.metrics.observe_legacy_call(tenant=tenant, product=product)
+        runtime.legacy_traffic.record(tenant, product)
     if answer.fallback is not None:
         runtime.metrics.count_fallback(tenant=tenant, product=product, cause=answer.fallback)
     if stage.name == "shadow" and answer.error is None and runtime.shadow is not None:

@@ -27,6 +27,7 @@ def test_a_tenant_not_ready_names_the_failing_criteria() -> None:
     assert "Not ready for cut-over yet" in html
     assert "failing: samples, match rate" in html
     assert "dt.resp.score" in html
+    assert "Agreement per field" in html
 
 
 def test_the_page_is_self_contained_and_escaped() -> None:

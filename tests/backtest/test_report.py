@@ -102,3 +102,19 @@ def test_json_form_is_plain_data() -> None:
     data = backtest([result()]).to_json()
     assert orjson.loads(orjson.dumps(data))["tenant"] == "acme"
     assert data["window_from"] == AT.isoformat()
+
+
+def test_agreement_per_field_names_the_rule_and_puts_the_worst_first() -> None:
+    results = [
+        result(dt_answer(40.0), dt_answer(60.0)),
+        result(dt_answer(40.0), dt_answer(41.0)),
+        result(dt_answer(40.0, rating="High"), dt_answer(40.0, rating="Low")),
+        result(),
+    ]
+    rows = {row.field: row for row in backtest(results).field_agreement}
+    assert (rows["score"].compared, rows["score"].differed, rows["score"].agreement) == (4, 1, 0.75)
+    assert rows["score"].rule == "dt.resp.score"
+    assert (rows["ratings[].value"].differed, rows["ratings[].value"].rule) == (1, "dt.resp.rating.value")
+    assert rows["insights[].type"].agreement == 1.0
+    ordered = [row.agreement for row in backtest(results).field_agreement]
+    assert ordered == sorted(ordered)

@@ -38,6 +38,7 @@ from proxy.stages.legacy_traffic import LegacyTraffic
 from proxy.stages.pdt_path import PdtPath
 from proxy.stages.shadow import ShadowRunner
 from proxy.state.factory import build_state_store
+from proxy.state.retention import ShadowRetention
 from proxy.state.sink import StoreShadowSink
 from proxy.state.store import StateStore
 from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
@@ -72,6 +73,7 @@ class Runtime:
     shadow: ShadowRunner | None
     recorder: Recorder
     legacy_traffic: LegacyTraffic
+    retention: ShadowRetention
 
     async def start(self) -> None:
         """Open the databases (migrations included) before listening: a database that
@@ -79,6 +81,7 @@ class Runtime:
         await self.ledger.start()
         await self.state.open()
         await self.stage_control.start()
+        self.retention.start()
 
     async def aclose(self) -> None:
         # Queued shadow samples may still run (they need PDT and the state store);
@@ -89,6 +92,7 @@ class Runtime:
                 await self.shadow.drain(self.settings.shadow.drain_s)
             await self.recorder.aclose()
             await self.stage_control.aclose()
+            await self.retention.aclose()
             await self.ledger.aclose()
         finally:
             await self.state.close()
@@ -175,6 +179,7 @@ def build_runtime(
         compare_rules=compare_rules,
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
+        retention=ShadowRetention(state, keep_days=settings.shadow.retention_days),
         recorder=Recorder.from_settings(
             settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
         ),

@@ -197,14 +197,32 @@ class LegacySettings(_Frozen):
     """The legacy backends the legacy, shadow, canary and fallback stages call."""
 
     environments: dict[Environment, LegacyEnvironment] = Field(default_factory=lambda: _legacy_simulators())
+    # A product served from another host than its environment's (the legacy APIs
+    # shared api.clearsale.com.br, but a bank's FFR may sit elsewhere):
+    # ``products: {ffr: {prd: {base_url: ...}}}`` wins over ``environments``.
+    products: dict[str, dict[Environment, LegacyEnvironment]] = Field(default_factory=dict)
     # The legacy APIs answered in hundreds of ms; the same bounds as PDT's.
     timeouts: TimeoutSettings = TimeoutSettings()
     token_refresh_margin_s: float = Field(default=60.0, ge=0)
     simulator: LegacySimulatorSettings = LegacySimulatorSettings()
 
+    def environment_for(self, product: str, environment: Environment) -> LegacyEnvironment | None:
+        return self.products.get(product, {}).get(environment) or self.environments.get(environment)
+
+    def all_environments(self) -> list[tuple[str, LegacyEnvironment]]:
+        """Every configured backend with a name for messages: what the transport must route."""
+        found = [(f"environments.{name}", env) for name, env in self.environments.items()]
+        for product, environments in self.products.items():
+            found.extend((f"products.{product}.{name}", env) for name, env in environments.items())
+        return found
+
     @property
     def uses_simulator(self) -> bool:
-        return any(env.is_simulator for env in self.environments.values())
+        return any(env.is_simulator for _, env in self.all_environments())
+
+    @property
+    def all_simulator(self) -> bool:
+        return all(env.is_simulator for _, env in self.all_environments())
 
 
 class ShadowSettings(_Frozen):

@@ -134,6 +134,11 @@ def build_runtime(
         transport,
         {name: resolve_base_url(environment) for name, environment in settings.legacy.environments.items()},
         settings.legacy.timeouts,
+        product_base_urls={
+            (product, name): resolve_base_url(environment)
+            for product, environments in settings.legacy.products.items()
+            for name, environment in environments.items()
+        },
         token_refresh_margin_s=settings.legacy.token_refresh_margin_s,
     )
     pdt_path = PdtPath(pdt)
@@ -188,7 +193,7 @@ def build_runtime(
 
 def _reanswerer(settings: Settings, dispatcher: Dispatcher) -> Reanswerer | None:
     """Re-ask the built-in legacy simulator for masked requests (never a real backend)."""
-    if not all(environment.is_simulator for environment in settings.legacy.environments.values()):
+    if not settings.legacy.all_simulator:
         return None
 
     async def ask(exchange: Exchange) -> Answer:

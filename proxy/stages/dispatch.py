@@ -223,7 +223,9 @@ class Dispatcher:
             credential = LegacyCredential(
                 exchange.environment, login.path, account.username, account.password
             )
-            call = LegacyCall(credential, login, Deadline(self._deadline_s), exchange.request_id)
+            call = LegacyCall(
+                credential, login, Deadline(self._deadline_s), exchange.request_id, exchange.product.name
+            )
             got = await self._legacy.forward(
                 call,
                 request.method,

@@ -71,6 +71,8 @@ class LegacyCall:
     login: LegacyLogin
     deadline: Deadline
     request_id: str | None = None
+    # The product called: a product may have its own backend host (legacy.products).
+    product: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +93,14 @@ class LegacyClient:
         base_urls: Mapping[Environment, str],
         timeouts: TimeoutSettings,
         *,
+        product_base_urls: Mapping[tuple[str, Environment], str] | None = None,
         token_refresh_margin_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._transport = transport
         self._base_urls = {environment: url.rstrip("/") for environment, url in base_urls.items()}
+        self._product_base_urls = {key: url.rstrip("/") for key, url in (product_base_urls or {}).items()}
         self._extensions = {
             "timeout": httpx.Timeout(
                 connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
@@ -105,6 +109,7 @@ class LegacyClient:
         self._call_timeout_s = timeouts.read_s
         self._wall_clock = wall_clock
         self._logins: dict[LegacyCredential, LegacyLogin] = {}
+        self._login_products: dict[LegacyCredential, str | None] = {}
         self._tokens: TokenCache[LegacyCredential] = TokenCache(
             self._authenticate, refresh_margin_s=token_refresh_margin_s, clock=clock
         )
@@ -125,9 +130,10 @@ class LegacyClient:
             raise UpstreamTimeout(
                 'legacy call="forward" not sent: the request deadline has passed', call="forward"
             )
-        url = self._url(call.credential.environment, path, query)
+        url = self._url(call.credential.environment, path, query, call.product)
         credential = call.credential
         self._logins.setdefault(credential, call.login)
+        self._login_products.setdefault(credential, call.product)
         with translated("forward", upstream=_UPSTREAM):
             async with asyncio.timeout(budget_s):
                 token = await self._tokens.get(credential)
@@ -151,8 +157,9 @@ class LegacyClient:
     async def aclose(self) -> None:
         await self._tokens.aclose()
 
-    def _url(self, environment: Environment, path: str, query: bytes) -> str:
-        base = self._base_urls.get(environment)
+    def _url(self, environment: Environment, path: str, query: bytes, product: str | None = None) -> str:
+        base = self._product_base_urls.get((product, environment)) if product else None
+        base = base or self._base_urls.get(environment)
         if base is None:
             raise ConfigError(f"no legacy backend configured for environment {environment!r}")
         return f"{base}{path}?{query.decode('latin-1')}" if query else f"{base}{path}"
@@ -172,7 +179,7 @@ class LegacyClient:
         login = self._logins[credential]
         spec = login.spec
         payload = orjson.dumps({spec.username: credential.username, spec.password: credential.password})
-        url = self._url(credential.environment, login.path, b"")
+        url = self._url(credential.environment, login.path, b"", self._login_products.get(credential))
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         with translated("authentication", upstream=_UPSTREAM):
             async with asyncio.timeout(self._call_timeout_s):

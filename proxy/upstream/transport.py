@@ -55,6 +55,14 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
         # One transport may serve several origins; close each once.
         self._transports = list({id(t): t for t in self._routes.values()}.values())
 
+    @property
+    def origins(self) -> frozenset[str]:
+        """Every origin this transport will call, as ``scheme://host[:port]``: the allowlist."""
+        return frozenset(
+            f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+            for scheme, host, port in self._routes
+        )
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         transport = self._routes.get(_origin(request.url))
         if transport is None:
@@ -90,18 +98,18 @@ def build_transport(
         return network[0]
 
     routes: dict[Origin, httpx.AsyncBaseTransport] = {}
-    sections: list[tuple[str, Any, ASGIApp | None]] = [("pdt", settings.environments, simulator_app)]
+    sections: list[tuple[str, Any, ASGIApp | None]] = [
+        ("pdt", [(f"environments.{name}", env) for name, env in settings.environments.items()], simulator_app)
+    ]
     if legacy is not None:
-        sections.append(("legacy", legacy.environments, legacy_app))
+        sections.append(("legacy", legacy.all_environments(), legacy_app))
     for section, environments, app in sections:
         simulator: httpx.AsyncBaseTransport | None = None
-        for name, environment in environments.items():
+        for name, environment in environments:
             transport: httpx.AsyncBaseTransport
             if environment.is_simulator:
                 if app is None:
-                    raise ConfigError(
-                        f"{section}.environments.{name} is the simulator but no simulator app was given"
-                    )
+                    raise ConfigError(f"{section}.{name} is the simulator but no simulator app was given")
                 if simulator is None:
                     # A crash inside the simulator must look like a remote 500, as a
                     # real host's would, not like a proxy bug.

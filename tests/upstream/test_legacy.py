@@ -240,3 +240,21 @@ async def test_an_environment_without_a_backend_is_a_configuration_error() -> No
 def test_the_password_never_shows_in_reprs() -> None:
     assert "legacy-Secret-1" not in repr(credential())
     assert "legacy-Secret-1" not in repr(a_call())
+
+
+async def test_a_product_with_its_own_host_is_forwarded_there() -> None:
+    router = respx.Router(assert_all_called=False)
+    router.post("https://ffr.bank.test/v1/authenticate", name="login").mock(
+        return_value=httpx.Response(200, json={"Token": "t", "ExpirationDate": "2099-01-01T00:00:00"})
+    )
+    route = router.post("https://ffr.bank.test/v1/fintech/fraud/score").mock(return_value=httpx.Response(200))
+    legacy = LegacyClient(
+        httpx.MockTransport(router.handler),
+        {"prd": BASE},
+        TimeoutSettings(),
+        product_base_urls={("ffr", "prd"): "https://ffr.bank.test/"},
+    )
+    call = LegacyCall(credential(V1_LOGIN), V1_LOGIN, Deadline(5.0), None, "ffr")
+    assert (await legacy.forward(call, "POST", "/v1/fintech/fraud/score", body=b"{}")).status == 200
+    assert route.call_count == 1
+    assert router["login"].call_count == 1

@@ -156,3 +156,27 @@ def test_the_legacy_simulator_needs_its_app() -> None:
 def test_legacy_base_urls() -> None:
     assert resolve_base_url(LegacyEnvironment()) == LEGACY_SIMULATOR_BASE_URL
     assert resolve_base_url(LegacyEnvironment(base_url="https://api.test/")) == "https://api.test"
+
+
+async def test_a_product_may_have_its_own_legacy_host() -> None:
+    legacy = LegacySettings(
+        environments={"prd": LegacyEnvironment(base_url="https://api.legacy.test")},
+        products={"ffr": {"prd": LegacyEnvironment(base_url="https://ffr.bank.test")}},
+    )
+    assert legacy.environment_for("ffr", "prd") == LegacyEnvironment(base_url="https://ffr.bank.test")
+    assert legacy.environment_for("mobile-trust", "prd") == LegacyEnvironment(
+        base_url="https://api.legacy.test"
+    )
+    assert legacy.environment_for("ffr", "hml") is None
+    transport = build_transport(
+        settings_for("simulator", "simulator"), simulator_app=SIMULATOR, legacy=legacy
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        # Both hosts are routed (to the network pool); anything else is refused before I/O.
+        with pytest.raises(httpx.ConnectError, match="not a configured upstream host"):
+            await client.get("https://elsewhere.test/v1/x")
+    assert transport.origins == {
+        SIMULATOR_BASE_URL,
+        "https://api.legacy.test",
+        "https://ffr.bank.test",
+    }

@@ -154,8 +154,13 @@ def build_runtime(
     compare_rules = load_compare_rules(catalog)
     state = state_store or build_state_store(settings)
     stages = StageBook(tenants)
+
+    async def shadow_pdt_side(exchange: Exchange, stage: str) -> Answer:
+        # Nothing the end customer would notice twice (a second SMS): legacy sent its own.
+        return await dispatcher.pdt_side(exchange, stage, side_effects=False)
+
     shadow = ShadowRunner(
-        dispatcher.pdt_side,
+        shadow_pdt_side,
         compare_rules,
         StoreShadowSink(state),
         metrics,

@@ -54,9 +54,9 @@ def _moment(text: str | None, default: datetime, name: str) -> datetime:
         return default
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{name}: not an ISO-8601 date or time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name}: not an ISO-8601 date or time within years 1-9999") from None
 
 
 def _change_json(change: Any) -> dict[str, Any]:
@@ -157,6 +157,8 @@ class _TenantAdmin:
             since = _moment(query.get("from"), until - _DEFAULT_WINDOW, "from")
         except ValueError as error:
             return _error(str(error))
+        except OverflowError:
+            return _error("from/to: a date within years 1-9999 once in UTC")
         if since >= until:
             return _error("from must be before to")
         try:

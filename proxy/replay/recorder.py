@@ -146,6 +146,12 @@ class Recorder:
             self.stats.failed += len(lines)
             _log.error("corpus write failed", directory=str(self._files.directory), error=error.strerror)
             return
+        except Exception:
+            # Anything else loses these lines, never the writer: it must keep draining
+            # the queue, or shutdown would wait on it forever.
+            self.stats.failed += len(lines)
+            _log.exception("corpus write failed", directory=str(self._files.directory))
+            return
         self.stats.written += len(lines)
 
     async def aclose(self) -> None:

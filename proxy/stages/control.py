@@ -39,15 +39,37 @@ class StageControl:
         self._refresh_every_s = refresh_every_s
         self._now = now
         self._refresher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     async def change(self, tenant: str, product: str | None, stage: Stage, actor: str) -> StageChange:
-        """Switch ``tenant`` (or one of its products) to ``stage``; StageRefused if it cannot apply."""
+        """Switch ``tenant`` (or one of its products) to ``stage``; StageRefused if it cannot apply.
+
+        A tenant-wide change moves every product: products switched on their own
+        before are switched too (each change audited), or a rollback of the tenant
+        would leave them behind.
+        """
         self.book.check(tenant, product, stage)
-        change = StageChange(
-            self._now(), actor, tenant, product, self.book.current(tenant, product).label, stage.label
-        )
-        await self.store.set_stage(change)
-        self.book.apply(tenant, product, stage)
+        # One change or refresh at a time: a refresh that read the database before this
+        # change committed must not land after it and undo it in this process.
+        async with self._lock:
+            change = StageChange(
+                self._now(), actor, tenant, product, self.book.current(tenant, product).label, stage.label
+            )
+            await self.store.set_stage(change)
+            self.book.apply(tenant, product, stage)
+            if product is None:
+                for owner, other in list(self.book.overrides):
+                    if owner == tenant and other is not None and self.book.current(tenant, other) != stage:
+                        follow = StageChange(
+                            change.at,
+                            actor,
+                            tenant,
+                            other,
+                            self.book.current(tenant, other).label,
+                            stage.label,
+                        )
+                        await self.store.set_stage(follow)
+                        self.book.apply(tenant, other, stage)
         _log.info(
             "stage changed",
             tenant=tenant,
@@ -59,6 +81,10 @@ class StageControl:
 
     async def refresh(self) -> None:
         """Take the database's overrides as this process's (another worker's changes included)."""
+        async with self._lock:
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         overrides = await self.store.stage_overrides()
         parsed = []
         for override in overrides:

@@ -89,6 +89,15 @@ class Answer:
     fallback: str | None = None
 
 
+# The share of a request's deadline PDT may use when the legacy backend stands behind
+# it (pdt-fallback, canary reads): the rest is left for the legacy answer.
+_PDT_SHARE_WITH_FALLBACK = 0.6
+
+
+def _pdt_share(deadline: Deadline) -> Deadline:
+    return Deadline(max(0.0, deadline.remaining() * _PDT_SHARE_WITH_FALLBACK))
+
+
 def fallback_cause(answer: Answer) -> str | None:
     """Why a PDT-side answer must give way to the legacy backend's, or None if it stands.
 
@@ -141,43 +150,62 @@ class Dispatcher:
         self._logins: dict[tuple[str, Environment], LegacyLogin] = {}
 
     async def answer(self, exchange: Exchange, stage: Stage) -> Answer:
+        # One deadline per legacy request, whichever sides it takes.
+        deadline = Deadline(self._deadline_s)
         label = stage.label
         if stage.name == "pdt":
-            return await self.pdt_side(exchange, label)
+            return await self.pdt_side(exchange, label, deadline=deadline)
         if stage.name in ("legacy", "shadow"):
             # The shadow's PDT side is the caller's to schedule: it must not delay this.
-            return await self.legacy_side(exchange, label)
+            return await self.legacy_side(exchange, label, deadline=deadline)
         if stage.name == "pdt-fallback":
-            answer = await self.pdt_side(exchange, label)
-            cause = fallback_cause(answer)
-            if cause is None:
-                return answer
-            if cause != "not_found":
-                _log.warning(
-                    "falling back to the legacy backend", request_id=exchange.request_id, cause=cause
-                )
-            return await self.legacy_side(exchange, label, fallback=cause)
-        return await self._canary(exchange, stage)
+            return await self._with_fallback(exchange, label, deadline)
+        return await self._canary(exchange, stage, deadline)
 
-    async def _canary(self, exchange: Exchange, stage: Stage) -> Answer:
+    async def _with_fallback(self, exchange: Exchange, label: str, deadline: Deadline) -> Answer:
+        # PDT gets a share of the deadline, so a PDT that hangs still leaves the legacy
+        # backend time to answer within the client's patience.
+        answer = await self.pdt_side(exchange, label, deadline=_pdt_share(deadline))
+        cause = fallback_cause(answer)
+        if cause is None:
+            return answer
+        if cause != "not_found":
+            _log.warning("falling back to the legacy backend", request_id=exchange.request_id, cause=cause)
+        return await self.legacy_side(exchange, label, fallback=cause, deadline=deadline)
+
+    async def _canary(self, exchange: Exchange, stage: Stage, deadline: Deadline) -> Answer:
         label = stage.label
         if exchange.transaction_id is not None:
-            answer = await self.pdt_side(exchange, label)
-            if isinstance(answer.error, NotFound):
-                return await self.legacy_side(exchange, label)
+            # A legacy-created id is unknown to PDT, and legacy customers' reads must not
+            # depend on PDT being up: whatever PDT could not answer, legacy tries.
+            answer = await self.pdt_side(exchange, label, deadline=_pdt_share(deadline))
+            if fallback_cause(answer) is not None:
+                return await self.legacy_side(exchange, label, deadline=deadline)
             return answer
         parsed = self._parse(exchange)
         if parsed.legacy is None:
             # The legacy backend is the authority on what its contract refuses.
-            return await self.legacy_side(exchange, label)
+            return await self.legacy_side(exchange, label, deadline=deadline)
         document = exchange.operation.to_pdt(parsed.legacy).get("document")
         customer = document if isinstance(document, str) else exchange.request_id
         if canary_bucket(self._canary_key, exchange.tenant.id, customer) < stage.percent:
-            return await self.pdt_side(exchange, label, parsed)
-        return await self.legacy_side(exchange, label)
+            return await self.pdt_side(exchange, label, parsed, deadline=deadline)
+        return await self.legacy_side(exchange, label, deadline=deadline)
 
-    async def pdt_side(self, exchange: Exchange, stage: str, parsed: _Parsed | None = None) -> Answer:
-        """The proxy's translated answer, or the legacy error it renders for a failure."""
+    async def pdt_side(
+        self,
+        exchange: Exchange,
+        stage: str,
+        parsed: _Parsed | None = None,
+        *,
+        deadline: Deadline | None = None,
+        side_effects: bool = True,
+    ) -> Answer:
+        """The proxy's translated answer, or the legacy error it renders for a failure.
+
+        ``side_effects=False`` (the shadow stage) skips follow-ups the end customer would
+        notice twice, such as a second SMS.
+        """
         started = self._clock()
         parsed = parsed or self._parse(exchange)
         try:
@@ -186,11 +214,16 @@ class Dispatcher:
             legacy = parsed.legacy if parsed.legacy is not None else {}
             call = PdtCall(
                 exchange.tenant.credential(exchange.environment),
-                Deadline(self._deadline_s),
+                deadline or Deadline(self._deadline_s),
                 exchange.request_id,
             )
             result = await self._pdt_path.answer(
-                exchange.operation, exchange.tenant, call, legacy, exchange.transaction_id
+                exchange.operation,
+                exchange.tenant,
+                call,
+                legacy,
+                exchange.transaction_id,
+                side_effects=side_effects,
             )
         except ProxyError as error:
             return self._error(exchange, error, "pdt", stage, started)
@@ -213,7 +246,9 @@ class Dispatcher:
             tuple(result.trace.unmapped),
         )
 
-    async def legacy_side(self, exchange: Exchange, stage: str, *, fallback: str | None = None) -> Answer:
+    async def legacy_side(
+        self, exchange: Exchange, stage: str, *, fallback: str | None = None, deadline: Deadline | None = None
+    ) -> Answer:
         """The legacy backend's answer as it came, or the family's error when there is none."""
         started = self._clock()
         request = exchange.request
@@ -221,10 +256,14 @@ class Dispatcher:
             account = exchange.tenant.legacy_account(exchange.environment)
             login = self._login(exchange.product, exchange.environment)
             credential = LegacyCredential(
-                exchange.environment, login.path, account.username, account.password
+                exchange.environment, login.path, account.username, account.password, exchange.product.name
             )
             call = LegacyCall(
-                credential, login, Deadline(self._deadline_s), exchange.request_id, exchange.product.name
+                credential,
+                login,
+                deadline or Deadline(self._deadline_s),
+                exchange.request_id,
+                exchange.product.name,
             )
             got = await self._legacy.forward(
                 call,

@@ -40,11 +40,15 @@ class PdtPath:
         call: PdtCall,
         legacy: dict[str, Any],
         transaction_id: str | None,
+        *,
+        side_effects: bool = True,
     ) -> PdtAnswer:
+        """``side_effects=False`` (the shadow stage) skips follow-up calls the end customer
+        would notice, such as a second SMS: the legacy backend already sent its own."""
         kind = operation.spec.pdt_call
         modules: tuple[str, ...] = ()
         if kind == "transaction":
-            view, modules = await self._transaction(operation, tenant, call, legacy)
+            view, modules = await self._transaction(operation, tenant, call, legacy, side_effects)
         elif kind == "get_all":
             view = await self._client.get_all(call, _required(transaction_id))
         elif kind == "send_token":
@@ -66,7 +70,7 @@ class PdtPath:
         return PdtAnswer(body, trace, answered_id, modules)
 
     async def _transaction(
-        self, operation: Operation, tenant: Tenant, call: PdtCall, legacy: dict[str, Any]
+        self, operation: Operation, tenant: Tenant, call: PdtCall, legacy: dict[str, Any], side_effects: bool
     ) -> tuple[Any, tuple[str, ...]]:
         request = operation.to_pdt(legacy)
         modules = operation.modules_for(request)
@@ -81,7 +85,7 @@ class PdtPath:
                 return view_from_modules(transaction, {}), ()
             results = await self._client.request_modules(call, transaction["id"], modules)
             view, called = view_from_modules(transaction, results), modules
-        follow_ups = operation.follow_ups_for(legacy)
+        follow_ups = operation.follow_ups_for(legacy) if side_effects else ()
         transaction_id = _transaction_id(view.get("transaction")) if isinstance(view, dict) else None
         if follow_ups and isinstance(transaction_id, str):
             for follow_up in follow_ups:

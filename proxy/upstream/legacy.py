@@ -57,12 +57,17 @@ class LegacyLogin:
 
 @dataclass(frozen=True, slots=True)
 class LegacyCredential:
-    """A tenant's legacy account for one login endpoint; also the token cache key."""
+    """A tenant's legacy account for one login endpoint; also the token cache key.
+
+    The product is part of the key: products sharing a login path (FFR and Mobile
+    Trust) may live on different hosts (``legacy.products``), each with its tokens.
+    """
 
     environment: Environment
     login_path: str
     username: str
     password: str = field(repr=False)
+    product: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,6 @@ class LegacyClient:
         self._call_timeout_s = timeouts.read_s
         self._wall_clock = wall_clock
         self._logins: dict[LegacyCredential, LegacyLogin] = {}
-        self._login_products: dict[LegacyCredential, str | None] = {}
         self._tokens: TokenCache[LegacyCredential] = TokenCache(
             self._authenticate, refresh_margin_s=token_refresh_margin_s, clock=clock
         )
@@ -133,7 +137,6 @@ class LegacyClient:
         url = self._url(call.credential.environment, path, query, call.product)
         credential = call.credential
         self._logins.setdefault(credential, call.login)
-        self._login_products.setdefault(credential, call.product)
         with translated("forward", upstream=_UPSTREAM):
             async with asyncio.timeout(budget_s):
                 token = await self._tokens.get(credential)
@@ -179,7 +182,7 @@ class LegacyClient:
         login = self._logins[credential]
         spec = login.spec
         payload = orjson.dumps({spec.username: credential.username, spec.password: credential.password})
-        url = self._url(credential.environment, login.path, b"", self._login_products.get(credential))
+        url = self._url(credential.environment, login.path, b"", credential.product)
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         with translated("authentication", upstream=_UPSTREAM):
             async with asyncio.timeout(self._call_timeout_s):

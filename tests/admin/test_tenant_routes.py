@@ -224,6 +224,8 @@ async def test_a_failing_pdt_never_touches_the_shadowed_answer(tmp_path: Path) -
         ("from=yesterday", 400),
         ("to=2026-13-01", 400),
         ("from=2026-11-20&to=2026-11-19", 400),
+        ("to=0001-01-02", 400),
+        ("from=0001-01-01T00:00:00%2B14:00", 400),
         ("from=2026-11-01&to=2026-11-30T23:59:59Z", 200),
     ],
 )

@@ -119,3 +119,44 @@ async def test_shadow_with_a_pdt_that_never_answers_still_answers_every_client(t
     }
     assert outcomes <= {"timeout"}
     assert "timeout" in outcomes
+
+
+async def test_the_shadow_never_sends_the_customer_a_second_sms(tmp_path: Path) -> None:
+    from proxy.mapping.examples import load_example
+
+    async with proxy_app(make_settings(tmp_path)) as (client, runtime):
+        sent: list[str] = []
+        original = runtime.pdt.send_token
+
+        async def spy(call: object, transaction_id: str, channel: str) -> dict[str, object]:
+            sent.append(channel)
+            return await original(call, transaction_id, channel)  # type: ignore[arg-type]
+
+        runtime.pdt.send_token = spy  # type: ignore[method-assign]
+        await client.put("/admin/tenants/demo-mt/stage", json={"stage": "shadow"}, headers=ADMIN)
+        login = await client.post("/v1/authenticate", data={"name": "demo-mt", "password": "demo-mt-secret"})
+        headers = {"authorization": f"Bearer {login.json()['Token']}"}
+        body = {**load_example("mobile-trust", "transaction.request"), "BlockSmsSending": False}
+        answer = await client.post("/v1/mobiletrust/transaction", json=body, headers=headers)
+        assert runtime.shadow is not None
+        await runtime.shadow.drain(10.0)
+        report = (await client.get("/admin/tenants/demo-mt/backtest", headers=ADMIN)).json()
+    assert answer.json()["Sms"] == {"Status": "Sent"}  # the legacy backend's SMS
+    assert sent == []
+    assert report["samples"] == 1
+
+
+async def test_a_tenant_wide_change_moves_products_switched_on_their_own(tmp_path: Path) -> None:
+    async with proxy_app(make_settings(tmp_path)) as (client, runtime):
+        await client.put(
+            "/admin/tenants/demo-dt/stage", json={"stage": "legacy", "product": "datatrust-v1"}, headers=ADMIN
+        )
+        await client.put("/admin/tenants/demo-dt/stage", json={"stage": "pdt"}, headers=ADMIN)
+        tenant = runtime.tenants.tenants["demo-dt"]
+        assert runtime.stages.stage_for(tenant, "datatrust-v1").label == "pdt"
+        audit = (await client.get("/admin/tenants/demo-dt/stage/audit", headers=ADMIN)).json()["changes"]
+    assert [(c["product"], c["from"], c["to"]) for c in audit] == [
+        ("datatrust-v1", "legacy", "pdt"),
+        (None, "pdt", "pdt"),
+        ("datatrust-v1", "pdt", "legacy"),
+    ]

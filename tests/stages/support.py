@@ -72,7 +72,13 @@ def pdt_router() -> respx.Router:
         return_value=httpx.Response(201, json=[])
     )
     router.get(f"/v1/transaction/{TX}/all", name="all").mock(
-        return_value=httpx.Response(200, json={"transaction": pdt_transaction(), "scores": []})
+        return_value=httpx.Response(
+            200,
+            json={
+                "transaction": pdt_transaction(),
+                "scores": [{"value": 40.0, "reason": "Initial", "createdAt": STAMP}],
+            },
+        )
     )
     return router
 

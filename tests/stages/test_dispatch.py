@@ -192,3 +192,29 @@ def test_fallback_causes_are_declared_for_upstream_failures_only() -> None:
     assert cause(ProxyError()) == "internal"
     assert cause(ValidationFailed({"x": ["y"]})) is None
     assert cause(Forbidden("f")) is None
+
+
+async def test_canary_reads_go_to_legacy_when_pdt_is_down() -> None:
+    rig = Rig()
+    rig.pdt.get(url__regex=r"/v1/transaction/L-1/all").mock(return_value=httpx.Response(503))
+    answer = await rig.dispatcher().answer(
+        exchange("datatrust.transaction.get", transaction_id="L-1"), Stage("canary", 0)
+    )
+    assert (answer.side, answer.status) == ("legacy", 200)
+
+
+async def test_one_deadline_covers_both_sides_of_a_fallback() -> None:
+    rig = Rig(deadline_s=0.5)
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    rig.pdt["create"].mock(side_effect=hang)
+    rig.legacy["create"].mock(side_effect=hang)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answer = await rig.dispatcher().answer(exchange(), Stage("pdt-fallback"))
+    # PDT had its share (0.3 s) and legacy the rest: the client waited one deadline, not two.
+    assert answer.status == 504
+    assert loop.time() - started < 1.0

@@ -254,7 +254,8 @@ async def test_a_product_with_its_own_host_is_forwarded_there() -> None:
         TimeoutSettings(),
         product_base_urls={("ffr", "prd"): "https://ffr.bank.test/"},
     )
-    call = LegacyCall(credential(V1_LOGIN), V1_LOGIN, Deadline(5.0), None, "ffr")
+    account = LegacyCredential("prd", V1_LOGIN.path, "acme-legacy", "legacy-Secret-1", "ffr")
+    call = LegacyCall(account, V1_LOGIN, Deadline(5.0), None, "ffr")
     assert (await legacy.forward(call, "POST", "/v1/fintech/fraud/score", body=b"{}")).status == 200
     assert route.call_count == 1
     assert router["login"].call_count == 1

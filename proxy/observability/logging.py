@@ -82,7 +82,8 @@ def bind_request_id(candidate: str | None = None) -> str:
 
     ``candidate`` (an incoming ``X-Request-Id``) is kept when well-formed, else a
     new id is made. Each ASGI request runs in its own context, and tasks spawned
-    from it (shadow calls) copy it, so every line they log carries the id.
+    from it copy it, so every line they log carries the id; long-lived workers
+    (the shadow runner) bind the id of the request each job belongs to.
     """
     if candidate and _REQUEST_ID_SHAPE.fullmatch(candidate) and privacy.mask_text(candidate) == candidate:
         rid = candidate

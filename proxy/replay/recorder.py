@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -115,7 +116,10 @@ class Recorder:
             self.stats.dropped += 1
             return
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._write_loop())
+            # A fresh context: the writer outlives the request that started it.
+            self._task = asyncio.get_running_loop().create_task(
+                self._write_loop(), context=contextvars.Context()
+            )
 
     async def _write_loop(self) -> None:
         while True:

@@ -15,6 +15,7 @@ legacy backend's, which PDT has never seen (counted as ``by_id``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import orjson
 
 from proxy.comparison.engine import Comparison, compare_answers
 from proxy.comparison.rules import CompareRules
-from proxy.observability.logging import get_logger
+from proxy.observability.logging import bind_request_id, get_logger
 from proxy.observability.metrics import Metrics
 from proxy.stages.dispatch import Answer, Exchange
 
@@ -121,11 +122,18 @@ class ShadowRunner:
     def _start_workers(self) -> None:
         if not self._workers:
             loop = asyncio.get_running_loop()
-            self._workers = [loop.create_task(self._work()) for _ in range(self._worker_count)]
+            # A fresh context: started inside the first sampled request, the workers must
+            # not carry its request id; each job binds its own (see _work).
+            self._workers = [
+                loop.create_task(self._work(), context=contextvars.Context())
+                for _ in range(self._worker_count)
+            ]
 
     async def _work(self) -> None:
         while True:
             job = await self._queue.get()
+            # Every line this sample logs (PDT calls included) names its own request.
+            bind_request_id(job.exchange.request_id)
             try:
                 await self._one(job)
             except Exception:

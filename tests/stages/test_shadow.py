@@ -187,3 +187,21 @@ async def test_after_drain_nothing_is_accepted() -> None:
     await shadow.drain(1.0)
     assert not shadow.offer(exchange(), legacy_answer())
     assert 'reason="stopping"' in counted(metrics, "pdt_proxy_shadow_dropped_total")
+
+
+async def test_each_sample_logs_under_its_own_request_id() -> None:
+    from proxy.observability.logging import bind_request_id, current_request_id
+
+    seen: list[str | None] = []
+
+    class Peek(FakePdt):
+        async def __call__(self, exchange: Exchange, stage: str) -> Answer:
+            seen.append(current_request_id())
+            return await super().__call__(exchange, stage)
+
+    # The workers start inside this "request"; the sample belongs to request "req-1".
+    bind_request_id("first-request-id")
+    shadow = runner(Peek(pdt_body(41.0)), Sink(), Metrics())
+    shadow.offer(exchange(), legacy_answer())
+    await shadow.drain(5.0)
+    assert seen == ["req-1"]

@@ -25,6 +25,7 @@ from proxy.replay.settings import RecorderSettings
 
 __all__ = [
     "SIMULATOR",
+    "BreakerSettings",
     "Environment",
     "LedgerSettings",
     "LegacyEnvironment",
@@ -34,6 +35,9 @@ __all__ = [
     "PdtEnvironment",
     "PdtSettings",
     "PoolSettings",
+    "RateLimitSettings",
+    "ResilienceSettings",
+    "RetrySettings",
     "SecuritySettings",
     "ServerSettings",
     "Settings",
@@ -62,6 +66,62 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class BreakerSettings(_Frozen):
+    """A circuit breaker per upstream host (``proxy.upstream.breaker``)."""
+
+    # Ten seconds of traffic judge a host: long enough to smooth a burst of bad luck,
+    # short enough that an outage is noticed before the clients' own retries pile up.
+    window_s: float = Field(default=10.0, gt=0)
+    # Below this many calls in the window a ratio means little (a quiet tenant's two
+    # failures are not an outage)...
+    min_calls: int = Field(default=20, ge=1)
+    # ...above it, half the calls failing opens the circuit. The chaos run's 30 %
+    # injected errors stay below it on purpose: degraded is not down.
+    failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    # A dead host fails every call: this many in a row open it whatever the ratio.
+    consecutive_failures: int = Field(default=10, ge=1)
+    # How long an open circuit refuses calls before probing the host again.
+    open_s: float = Field(default=5.0, gt=0)
+    # Calls let through at once to probe a host that may be back.
+    half_open_probes: int = Field(default=2, ge=1)
+
+
+class RetrySettings(_Frozen):
+    """Retries of calls that are safe to repeat (``proxy.upstream.retry``)."""
+
+    # One retry: a second failure in a row is an outage, not noise.
+    max_retries: int = Field(default=1, ge=0, le=5)
+    # Full-jitter backoff between 0 and min(max, base * 2**attempt).
+    base_backoff_ms: float = Field(default=25.0, ge=0)
+    max_backoff_ms: float = Field(default=250.0, ge=0)
+    # Retries may add at most a fifth to a host's traffic, plus a small floor per
+    # second so a quiet host can still retry a lone failure.
+    budget_ratio: float = Field(default=0.2, ge=0, le=1)
+    budget_min_per_s: float = Field(default=5.0, ge=0)
+    # A 429 asking for a longer wait than this is answered at once (legacy 503):
+    # the legacy client's own patience is a few seconds.
+    max_retry_after_s: float = Field(default=1.0, ge=0)
+    # No retry is started with less than this left of the request's deadline.
+    min_attempt_s: float = Field(default=0.2, ge=0)
+
+
+class ResilienceSettings(_Frozen):
+    """The same rules for every upstream host, PDT and legacy alike."""
+
+    breaker: BreakerSettings = BreakerSettings()
+    retry: RetrySettings = RetrySettings()
+
+
+class RateLimitSettings(_Frozen):
+    """Requests per second one tenant may send, per worker (a token bucket)."""
+
+    # Generous by default: the largest legacy account sends tens per second at peak;
+    # the limit is there so one tenant's runaway loop cannot starve the others.
+    requests_per_s: float = Field(default=200.0, gt=0)
+    # Short bursts above the rate (a batch of onboarding checks) pass.
+    burst: int = Field(default=400, ge=1)
+
+
 class ServerSettings(_Frozen):
     # Loopback by default: a fresh install must not expose bank traffic to the network.
     host: str = "127.0.0.1"
@@ -72,6 +132,13 @@ class ServerSettings(_Frozen):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # JSON nesting deeper than any legacy contract (3 levels) plus margin.
     max_json_depth: int = Field(default=16, ge=4)
+    # Legacy requests being answered at once, per worker; past this the family's 503
+    # answers at once instead of every request queueing behind a saturated loop.
+    max_in_flight: int = Field(default=1024, ge=1)
+    # Per tenant, per worker; a tenant entry's ``rate_limit`` overrides it.
+    tenant_rate_limit: RateLimitSettings = RateLimitSettings()
+    # How long SIGTERM waits for in-flight requests before closing them.
+    graceful_shutdown_s: float = Field(default=10.0, gt=0)
 
 
 class TimeoutSettings(_Frozen):
@@ -295,6 +362,7 @@ class Settings(_Frozen):
     ledger: LedgerSettings = LedgerSettings()
     legacy: LegacySettings = LegacySettings()
     shadow: ShadowSettings = ShadowSettings()
+    resilience: ResilienceSettings = ResilienceSettings()
     # Sampled, masked recording of legacy-answered exchanges for replay (off by default).
     recorder: RecorderSettings = RecorderSettings()
     # State (SQLite database, generated token key) lives here.

@@ -15,7 +15,9 @@ error table under ``mappings/<product>/errors.yaml``.
     │   ├── ValidationFailed         body does not satisfy the legacy contract
     │   ├── NotFound                 unknown transaction id (or another tenant's)
     │   ├── PayloadTooLarge          body over the configured limit
-    │   └── UnsupportedMediaType     body in a content type the route does not take
+    │   ├── UnsupportedMediaType     body in a content type the route does not take
+    │   └── RateLimited              the tenant is over its request rate
+    ├── Overloaded                   the proxy itself is saturated (in-flight bound)
     ├── UpstreamError                PDT (or a legacy backend) did not give a usable answer
     │   ├── UpstreamTimeout          the per-request deadline or a call timeout elapsed
     │   ├── UpstreamUnavailable      connection refused/reset, 5xx, 429, open breaker
@@ -41,8 +43,10 @@ __all__ = [
     "Forbidden",
     "MappingError",
     "NotFound",
+    "Overloaded",
     "PayloadTooLarge",
     "ProxyError",
+    "RateLimited",
     "Unauthorized",
     "UnsupportedMediaType",
     "UpstreamError",
@@ -86,6 +90,22 @@ class PayloadTooLarge(ClientError):
 
 class UnsupportedMediaType(ClientError):
     kind = "unsupported_media_type"
+
+
+class RateLimited(ClientError):
+    """Over the tenant's rate; ``retry_after_s`` is when a token is next available."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Overloaded(ProxyError):
+    """Too many requests in flight in this worker: refused before any work is done."""
+
+    kind = "overloaded"
 
 
 class ValidationFailed(ClientError):

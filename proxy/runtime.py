@@ -18,6 +18,7 @@ import httpx
 
 from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import Settings
+from proxy.edge.rate_limit import TenantRateLimiter
 from proxy.edge.tokens import LegacyTokens, load_token_key
 from proxy.edge.unmapped import UnmappedReporter
 from proxy.ledger.factory import build_ledger, load_settings_pricing
@@ -44,6 +45,7 @@ from proxy.state.store import StateStore
 from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
 from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
+from proxy.upstream.resilience import Resilience
 from proxy.upstream.transport import build_transport, resolve_base_url
 
 __all__ = ["Runtime", "build_runtime"]
@@ -74,6 +76,8 @@ class Runtime:
     recorder: Recorder
     legacy_traffic: LegacyTraffic
     retention: ShadowRetention
+    resilience: Resilience
+    rate_limiter: TenantRateLimiter
 
     async def start(self) -> None:
         """Open the databases (migrations included) before listening: a database that
@@ -129,7 +133,10 @@ def build_runtime(
     tokens = LegacyTokens(tokens_key, ttl_s=settings.security.legacy_token_ttl_s)
     if transport is None:
         transport = _transport(settings, catalog, tenants)
-    pdt = PdtClient(transport, settings.pdt)
+    metrics = Metrics()
+    # One guard per process for every upstream host: breakers and retry budgets.
+    resilience = Resilience(settings.resilience, metrics)
+    pdt = PdtClient(transport, settings.pdt, resilience=resilience)
     legacy = LegacyClient(
         transport,
         {name: resolve_base_url(environment) for name, environment in settings.legacy.environments.items()},
@@ -140,9 +147,9 @@ def build_runtime(
             for name, environment in environments.items()
         },
         token_refresh_margin_s=settings.legacy.token_refresh_margin_s,
+        resilience=resilience,
     )
     pdt_path = PdtPath(pdt)
-    metrics = Metrics()
     dispatcher = Dispatcher(
         pdt_path,
         legacy,
@@ -190,6 +197,8 @@ def build_runtime(
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
         retention=ShadowRetention(state, keep_days=settings.shadow.retention_days),
+        resilience=resilience,
+        rate_limiter=TenantRateLimiter(settings.server.tenant_rate_limit),
         recorder=Recorder.from_settings(
             settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
         ),

@@ -24,7 +24,7 @@ import argon2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from proxy.config import Environment, project_root
+from proxy.config import Environment, RateLimitSettings, project_root
 from proxy.errors import BadCredentials, ConfigError, Forbidden
 from proxy.stages.stage import Stage
 from proxy.upstream.pdt import PdtCredential
@@ -91,6 +91,8 @@ class _TenantSpec(BaseModel):
     # The tenant's own account on the legacy backends, per environment: what the
     # legacy, shadow, canary and fallback stages log in with.
     legacy: dict[Environment, _PdtAccount] = Field(default_factory=dict)
+    # This tenant's request rate, per worker; None = server.tenant_rate_limit.
+    rate_limit: RateLimitSettings | None = None
 
 
 class _TenantFile(BaseModel):
@@ -119,6 +121,7 @@ class Tenant:
     stage: Stage = _PDT
     product_stages: Mapping[str, Stage] = field(default_factory=dict)
     legacy_accounts: Mapping[Environment, LegacyAccount] = field(default_factory=dict, repr=False)
+    rate_limit: RateLimitSettings | None = None
 
     def stage_for(self, product: str) -> Stage:
         """The stage the tenant file sets for ``product`` (runtime overrides live in the StageBook)."""
@@ -229,6 +232,7 @@ def _tenant(entry: _TenantSpec, where: str, *, base: Path) -> Tenant:
         stage,
         product_stages,
         legacy_accounts,
+        entry.rate_limit,
     )
 
 

@@ -7,6 +7,7 @@ stops the process before it listens; the lifespan only closes what was opened.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,14 +20,17 @@ from starlette.routing import Route
 
 from proxy.admin.routes import admin_routes
 from proxy.config import Settings, load_settings
+from proxy.edge.admission import AdmissionControl
 from proxy.edge.errors import JSON_MEDIA_TYPE
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
 from proxy.ledger.store import LedgerStore
-from proxy.observability.logging import configure_logging
+from proxy.observability.logging import configure_logging, get_logger
 from proxy.runtime import Runtime, build_runtime
 
 __all__ = ["create_app", "create_app_from_environment"]
+
+_log = get_logger(__name__)
 
 
 def _operations_routes(runtime: Runtime) -> list[Route]:
@@ -34,9 +38,23 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        # Mappings and tenants were compiled before the app existed; what can
-        # still go wrong at run time is reported here as later stages add it.
-        return JSONResponse({"status": "ready", "products": sorted(runtime.catalog.products)})
+        # Mappings and tenants were compiled before the app existed (a broken file
+        # stops startup), so "config" is ok by construction; what can go wrong at run
+        # time is the database and PDT. 503 takes the replica out of rotation.
+        checks = {"config": "ok", "database": await _database_check(runtime)}
+        open_hosts = [
+            host for host, state in runtime.resilience.states().get("pdt", {}).items() if state == "open"
+        ]
+        checks["pdt_breaker"] = "open" if open_hosts else "closed"
+        ready = checks["database"] == "ok" and not open_hosts
+        return JSONResponse(
+            {
+                "status": "ready" if ready else "not_ready",
+                "checks": checks,
+                "products": sorted(runtime.catalog.products),
+            },
+            200 if ready else 503,
+        )
 
     async def metrics(request: Request) -> Response:
         body, content_type = runtime.metrics.render()
@@ -47,6 +65,22 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+
+
+# A readiness probe is polled every few seconds: a database that takes longer than
+# this to answer one small read is as good as unreachable for the answers it backs.
+_READINESS_DB_TIMEOUT_S = 1.0
+
+
+async def _database_check(runtime: Runtime) -> str:
+    """One small read on the proxy's database (stage overrides; the ledger shares it)."""
+    try:
+        async with asyncio.timeout(_READINESS_DB_TIMEOUT_S):
+            await runtime.state.stage_overrides()
+    except Exception:
+        _log.warning("readiness: the proxy's database did not answer")
+        return "unreachable"
+    return "ok"
 
 
 def _http_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
@@ -100,6 +134,17 @@ def create_app(
     app.router.routes.extend(_operations_routes(runtime))
     app.router.routes.extend(admin_routes(runtime))
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
+    # Outermost: a refused request must not pay for routing.
+    app.add_middleware(
+        AdmissionControl,
+        max_in_flight=settings.server.max_in_flight,
+        families=[
+            (prefix, product.errors)
+            for product in runtime.catalog.products.values()
+            for prefix in product.spec.prefixes.values()
+        ],
+        metrics=runtime.metrics,
+    )
     handler = _http_error_handler(runtime)
     app.add_exception_handler(HTTPException, handler)
     return app

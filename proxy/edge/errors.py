@@ -8,11 +8,12 @@ so no stack trace, upstream body or internal name ever reaches a legacy client.
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 from starlette.responses import Response
 
-from proxy.errors import ProxyError, ValidationFailed
+from proxy.errors import ProxyError, RateLimited, ValidationFailed
 from proxy.mapping.error_table import ErrorTable
 
 __all__ = ["JSON_MEDIA_TYPE", "error_response"]
@@ -24,4 +25,8 @@ def error_response(table: ErrorTable, error: BaseException, *, request_id: str) 
     kind = error.kind if isinstance(error, ProxyError) else ProxyError.kind
     field_errors = error.field_errors if isinstance(error, ValidationFailed) else None
     status, body = table.render(kind, trace_id=request_id, field_errors=field_errors)
-    return Response(body, status, headers={"x-request-id": request_id}, media_type=JSON_MEDIA_TYPE)
+    headers = {"x-request-id": request_id}
+    if isinstance(error, RateLimited):
+        # Whole seconds, rounded up: a client that waits exactly this long gets a token.
+        headers["retry-after"] = str(max(1, math.ceil(error.retry_after_s)))
+    return Response(body, status, headers=headers, media_type=JSON_MEDIA_TYPE)

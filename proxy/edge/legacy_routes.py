@@ -26,7 +26,7 @@ from starlette.routing import Route
 from proxy.config import Environment
 from proxy.edge.bodies import read_body, read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
-from proxy.errors import BadCredentials, Forbidden, ProxyError, Unauthorized
+from proxy.errors import BadCredentials, Forbidden, ProxyError, RateLimited, Unauthorized
 from proxy.ledger.record import LedgerRecord, utc_now
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
@@ -117,6 +117,7 @@ def _operation_endpoint(
     ledger = runtime.ledger
     stages = runtime.stages
     dispatcher = runtime.dispatcher
+    rate_limiter = runtime.rate_limiter
     # The template, never the URL: a transaction id in a path is still not for logs.
     route_template = product.spec.prefixes[environment] + route.spec.path
 
@@ -134,6 +135,9 @@ def _operation_endpoint(
                 raise Forbidden("the token was not issued for this product")
             tenant.require_product(product.name)
             tenant_id = tenant.id
+            # After authentication, before any work: the 429 costs the tenant nothing
+            # billable and the proxy almost nothing.
+            rate_limiter.check(tenant_id, tenant.rate_limit)
             body = await read_body(request, limit=limit) if takes_body else b""
             exchange = Exchange(
                 product,
@@ -159,6 +163,9 @@ def _operation_endpoint(
                 media_type=answer.content_type,
             )
             _after_answer(runtime, exchange, stage, answer)
+        except RateLimited as error:
+            metrics.count_shed(tenant=tenant_id, product=product.name, reason="rate_limited")
+            response = error_response(product.errors, error, request_id=request_id)
         except ProxyError as error:
             response = error_response(product.errors, error, request_id=request_id)
         except Exception:

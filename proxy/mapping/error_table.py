@@ -33,6 +33,8 @@ REQUIRED_KINDS: Final = frozenset(
             errors.NotFound,
             errors.PayloadTooLarge,
             errors.UnsupportedMediaType,
+            errors.RateLimited,
+            errors.Overloaded,
             errors.UpstreamTimeout,
             errors.UpstreamUnavailable,
             errors.UpstreamRejected,

@@ -41,6 +41,8 @@ EMPTY: Final = "none"
 DURATION_BUCKETS_S: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _DEFAULT_MAX_SERIES: Final = 2000
 
+_BREAKER_LEVELS: Final = {"closed": 0, "half_open": 1, "open": 2}
+
 _LABEL_FORBIDDEN = re.compile(r"[^A-Za-z0-9_.:-]")
 
 _M = TypeVar("_M", Counter, Gauge, Histogram)
@@ -190,6 +192,42 @@ class Metrics:
             ),
             "legacy_backend_last_call",
         )
+        self._retries = family(
+            Counter(
+                "pdt_proxy_upstream_retries_total",
+                "Upstream calls sent again (safe calls only), by what the failed attempt met.",
+                ["upstream", "call", "reason"],
+                registry=registry,
+            ),
+            "upstream_retries",
+        )
+        self._breaker_state = family(
+            Gauge(
+                "pdt_proxy_circuit_breaker_state",
+                "Circuit breaker of each upstream host: 0 closed, 1 half-open, 2 open.",
+                ["host"],
+                registry=registry,
+            ),
+            "circuit_breaker_state",
+        )
+        self._breaker_moves = family(
+            Counter(
+                "pdt_proxy_circuit_breaker_transitions_total",
+                "Circuit breaker state changes, by host and the state entered.",
+                ["host", "state"],
+                registry=registry,
+            ),
+            "circuit_breaker_transitions",
+        )
+        self._shed = family(
+            Counter(
+                "pdt_proxy_requests_shed_total",
+                "Legacy requests refused before any work: tenant over its rate, or worker saturated.",
+                ["tenant", "product", "reason"],
+                registry=registry,
+            ),
+            "requests_shed",
+        )
         self._in_flight = Gauge(
             "pdt_proxy_requests_in_flight",
             "Legacy requests being answered now.",
@@ -232,6 +270,16 @@ class Metrics:
         """A legacy backend call; ``at`` (Unix seconds) defaults to now."""
         self._legacy_calls.child(tenant, product).inc()
         self._legacy_last_call.child(tenant, product).set(time.time() if at is None else at)
+
+    def count_retry(self, *, upstream: str, call: str, reason: str) -> None:
+        self._retries.child(upstream, call, reason).inc()
+
+    def breaker_moved(self, *, host: str, state: str) -> None:
+        self._breaker_state.child(host).set(_BREAKER_LEVELS.get(state, 0))
+        self._breaker_moves.child(host, state).inc()
+
+    def count_shed(self, *, tenant: str, product: str, reason: str) -> None:
+        self._shed.child(tenant, product, reason).inc()
 
     def request_started(self) -> None:
         self._in_flight.inc()

@@ -12,6 +12,11 @@ Everything else passes through untouched: the method, the path (with its PRD or 
 prefix), the query, the body bytes and content type; the answer's status, content
 type and body bytes, errors included. Only a failure to get an answer at all
 becomes a proxy error (the legacy family's 503/504).
+
+Each backend host has its breaker and retry budget (``proxy.upstream.resilience``):
+logins and GETs are repeated after a transient failure, POSTs only when the
+connection failed before they were sent. A 5xx the backend answered is still
+passed on as it came (it is the backend's answer), but counts against its host.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import orjson
 
-from proxy.config import Environment, TimeoutSettings
+from proxy.config import Environment, ResilienceSettings, TimeoutSettings
 from proxy.deadline import Deadline
 from proxy.errors import (
     ConfigError,
@@ -38,6 +43,7 @@ from proxy.errors import (
 )
 from proxy.mapping.spec import AuthenticationSpec
 from proxy.upstream._errors import MAX_BODY_BYTES, parse_json, read_limited, translated
+from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
 
 __all__ = ["LegacyAnswer", "LegacyCall", "LegacyClient", "LegacyCredential", "LegacyLogin"]
@@ -100,10 +106,13 @@ class LegacyClient:
         *,
         product_base_urls: Mapping[tuple[str, Environment], str] | None = None,
         token_refresh_margin_s: float = 60.0,
+        resilience: Resilience | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._transport = transport
+        self._resilience = resilience or Resilience(ResilienceSettings())
+        self._clock = clock
         self._base_urls = {environment: url.rstrip("/") for environment, url in base_urls.items()}
         self._product_base_urls = {key: url.rstrip("/") for key, url in (product_base_urls or {}).items()}
         self._extensions = {
@@ -114,6 +123,7 @@ class LegacyClient:
         self._call_timeout_s = timeouts.read_s
         self._wall_clock = wall_clock
         self._logins: dict[LegacyCredential, LegacyLogin] = {}
+        self._targets: dict[str, UpstreamTarget] = {}
         self._tokens: TokenCache[LegacyCredential] = TokenCache(
             self._authenticate, refresh_margin_s=token_refresh_margin_s, clock=clock
         )
@@ -129,26 +139,29 @@ class LegacyClient:
         content_type: str | None = None,
     ) -> LegacyAnswer:
         """Send the legacy request as the client sent it; the answer as the backend gave it."""
-        budget_s = call.deadline.cap(self._call_timeout_s)
-        if budget_s <= 0:
+        deadline = call.deadline
+        remaining_s = deadline.remaining()
+        if remaining_s <= 0:
             raise UpstreamTimeout(
                 'legacy call="forward" not sent: the request deadline has passed', call="forward"
             )
-        url = self._url(call.credential.environment, path, query, call.product)
+        base, target = self._base(call.credential.environment, call.product)
+        url = f"{base}{path}?{query.decode('latin-1')}" if query else f"{base}{path}"
         credential = call.credential
         self._logins.setdefault(credential, call.login)
+        safe = method == "GET"
         with translated("forward", upstream=_UPSTREAM):
-            async with asyncio.timeout(budget_s):
+            async with asyncio.timeout(remaining_s):
                 token = await self._tokens.get(credential)
-                answer = await self._send(method, url, _headers(token, content_type, call.request_id), body)
+                headers = _headers(token, content_type, call.request_id)
+                answer = await self._send(target, "forward", method, url, headers, body, safe, deadline)
                 if answer.status == 401:
                     # The backend refused the proxy's own token (expired early, revoked):
                     # nothing was done, so one retry with a fresh login is safe.
                     self._tokens.invalidate(credential, token)
                     token = await self._tokens.get(credential)
-                    answer = await self._send(
-                        method, url, _headers(token, content_type, call.request_id), body
-                    )
+                    headers = _headers(token, content_type, call.request_id)
+                    answer = await self._send(target, "forward", method, url, headers, body, safe, deadline)
         if answer.status == 401:
             # A fresh login refused too: the tenant's legacy credentials are wrong. That
             # is the proxy's configuration, not the client's fault.
@@ -160,33 +173,63 @@ class LegacyClient:
     async def aclose(self) -> None:
         await self._tokens.aclose()
 
-    def _url(self, environment: Environment, path: str, query: bytes, product: str | None = None) -> str:
+    def _base(self, environment: Environment, product: str | None) -> tuple[str, UpstreamTarget]:
+        """The base URL a product's calls go to in ``environment``, and its host's guard."""
         base = self._product_base_urls.get((product, environment)) if product else None
         base = base or self._base_urls.get(environment)
         if base is None:
             raise ConfigError(f"no legacy backend configured for environment {environment!r}")
-        return f"{base}{path}?{query.decode('latin-1')}" if query else f"{base}{path}"
+        target = self._targets.get(base)
+        if target is None:
+            target = self._resilience.target(_UPSTREAM, base)
+            self._targets[base] = target
+        return base, target
 
-    async def _send(self, method: str, url: str, headers: dict[str, str], body: bytes) -> LegacyAnswer:
+    async def _send(
+        self,
+        target: UpstreamTarget,
+        name: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        safe: bool,
+        deadline: Deadline,
+    ) -> LegacyAnswer:
         request = httpx.Request(
             method, url, headers=headers, content=body or None, extensions=self._extensions
         )
-        response = await self._transport.handle_async_request(request)
-        try:
-            content = await read_limited(response, "forward", MAX_BODY_BYTES, upstream=_UPSTREAM)
-            return LegacyAnswer(response.status_code, response.headers.get("content-type"), content)
-        finally:
-            await response.aclose()
+
+        async def attempt() -> Reply:
+            response = await self._transport.handle_async_request(request)
+            try:
+                content = await read_limited(response, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
+                headers = response.headers
+                return Reply(
+                    response.status_code, content, headers.get("content-type"), headers.get("retry-after")
+                )
+            finally:
+                await response.aclose()
+
+        reply = await self._resilience.send(
+            target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=deadline.remaining
+        )
+        return LegacyAnswer(reply.status, reply.content_type, reply.body)
 
     async def _authenticate(self, credential: LegacyCredential) -> IssuedToken:
         login = self._logins[credential]
         spec = login.spec
         payload = orjson.dumps({spec.username: credential.username, spec.password: credential.password})
-        url = self._url(credential.environment, login.path, b"", credential.product)
+        base, target = self._base(credential.environment, credential.product)
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        # Shared by every waiter on this credential: bounded by the call timeout alone.
+        budget = Deadline(self._call_timeout_s, clock=self._clock)
         with translated("authentication", upstream=_UPSTREAM):
             async with asyncio.timeout(self._call_timeout_s):
-                answer = await self._send("POST", url, headers, payload)
+                # A login changes nothing at the backend: repeated like a read.
+                answer = await self._send(
+                    target, "authentication", "POST", f"{base}{login.path}", headers, payload, True, budget
+                )
         if answer.status in (400, 401, 403):
             raise UpstreamRejected(
                 f'legacy call="authentication" answered {answer.status}',

@@ -1,7 +1,10 @@
 """The PDT client: one instance per process, one method per PDT call the proxy makes.
 
 Every call authenticates through the shared token cache, is bounded by the legacy
-request's deadline, and fails only with the proxy's own errors (``proxy.errors``).
+request's deadline, goes through the host's breaker and retry rules
+(``proxy.upstream.resilience``: only logins and GETs are repeated, and any call
+whose connection failed before it was sent), and fails only with the proxy's own
+errors (``proxy.errors``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Literal
 import httpx
 import orjson
 
-from proxy.config import Environment, PdtSettings
+from proxy.config import Environment, PdtSettings, ResilienceSettings
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
 from proxy.upstream._errors import (
@@ -27,6 +30,7 @@ from proxy.upstream._errors import (
     translated,
 )
 from proxy.upstream._paths import safe_segment
+from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import resolve_base_url
 
@@ -66,6 +70,7 @@ class _Endpoints:
     base: str
     authentication: httpx.URL
     transaction: httpx.URL
+    target: UpstreamTarget
 
 
 class PdtClient:
@@ -83,9 +88,12 @@ class PdtClient:
         transport: httpx.AsyncBaseTransport,
         settings: PdtSettings,
         *,
+        resilience: Resilience | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._transport = transport
+        self._clock = clock
+        self._resilience = resilience or Resilience(ResilienceSettings())
         timeouts = settings.timeouts
         # The transport reads its connect/read/write/pool limits from each request.
         self._extensions = {
@@ -99,7 +107,10 @@ class PdtClient:
             base = resolve_base_url(environment)
             # Parsed once: the fixed endpoints skip URL parsing on every request.
             self._endpoints[name] = _Endpoints(
-                base, httpx.URL(f"{base}/v1/authentication"), httpx.URL(f"{base}/v1/transaction")
+                base,
+                httpx.URL(f"{base}/v1/authentication"),
+                httpx.URL(f"{base}/v1/transaction"),
+                self._resilience.target("pdt", base),
             )
         self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
@@ -191,56 +202,88 @@ class PdtClient:
         body: dict[str, Any] | None = None,
         id_based: bool = False,
     ) -> Any:
-        """One authenticated exchange bounded by the call timeout and the deadline."""
-        budget_s = call.deadline.cap(self._call_timeout_s)
-        if budget_s <= 0:
+        """One authenticated exchange, its attempts bounded by the call timeout and the deadline."""
+        deadline = call.deadline
+        remaining_s = deadline.remaining()
+        if remaining_s <= 0:
             raise UpstreamTimeout(f'PDT call="{name}" not sent: the request deadline has passed', call=name)
         content = None if body is None else orjson.dumps(body)
         base_headers = _ACCEPT if content is None else _ACCEPT_AND_SEND
         credential = call.credential
+        target = self._endpoints_for(call).target
+        # Only reads repeat safely: a POST that reached PDT may have been applied.
+        safe = method == "GET"
         with translated(name):
-            async with asyncio.timeout(budget_s):
+            # The token wait too: a login stuck for every caller must not outlive this request.
+            async with asyncio.timeout(remaining_s):
                 token = await self._tokens.get(credential)
                 headers = _headers(base_headers, token, call.request_id)
-                status, answer = await self._send(name, method, url, headers, content)
-                if status == 401:
+                reply = await self._send(
+                    target, name, method, url, headers, content, safe, deadline.remaining
+                )
+                if reply.status == 401:
                     # PDT refused the token before doing anything, so repeating the
                     # call once with a fresh token cannot apply it twice.
                     self._tokens.invalidate(credential, token)
                     token = await self._tokens.get(credential)
                     headers = _headers(base_headers, token, call.request_id)
-                    status, answer = await self._send(name, method, url, headers, content)
-            check_status(name, status, id_based=id_based)
-            return parse_json(name, answer, expected)
+                    reply = await self._send(
+                        target, name, method, url, headers, content, safe, deadline.remaining
+                    )
+            check_status(name, reply.status, id_based=id_based)
+            return parse_json(name, reply.body, expected)
 
     async def _authenticate(self, credential: PdtCredential) -> IssuedToken:
         # Shared by every caller waiting on this credential, so bounded by the call
-        # timeout alone; each waiter still gives up at its own deadline.
+        # timeout alone; each waiter still gives up at its own deadline. A login
+        # changes nothing at PDT: it is repeated like a read.
         content = orjson.dumps({"Username": credential.username, "Password": credential.password})
-        url = self._endpoints[credential.environment].authentication
+        endpoints = self._endpoints[credential.environment]
+        budget = Deadline(self._call_timeout_s, clock=self._clock)
         with translated("authentication"):
             async with asyncio.timeout(self._call_timeout_s):
-                status, answer = await self._send("authentication", "POST", url, _ACCEPT_AND_SEND, content)
+                reply = await self._send(
+                    endpoints.target,
+                    "authentication",
+                    "POST",
+                    endpoints.authentication,
+                    _ACCEPT_AND_SEND,
+                    content,
+                    True,
+                    budget.remaining,
+                )
             # A 401 here means the tenant's PDT credentials are wrong: UpstreamRejected.
-            check_status("authentication", status, id_based=False)
-            return _issued_token(parse_json("authentication", answer, dict))
+            check_status("authentication", reply.status, id_based=False)
+            return _issued_token(parse_json("authentication", reply.body, dict))
 
     async def _send(
-        self, name: str, method: str, url: httpx.URL | str, headers: dict[str, str], content: bytes | None
-    ) -> tuple[int, bytes]:
-        """The one place a request leaves the proxy: the seam for retry budgets and breakers.
-
-        Error bodies are not read: their status says all the proxy uses.
-        """
+        self,
+        target: UpstreamTarget,
+        name: str,
+        method: str,
+        url: httpx.URL | str,
+        headers: dict[str, str],
+        content: bytes | None,
+        safe: bool,
+        remaining: Callable[[], float],
+    ) -> Reply:
+        """The one place a request leaves the proxy for PDT, through the host's guard."""
         request = httpx.Request(method, url, headers=headers, content=content, extensions=self._extensions)
-        response = await self._transport.handle_async_request(request)
-        try:
-            status = response.status_code
-            if status not in SUCCESS:
-                return status, b""
-            return status, await read_limited(response, name)
-        finally:
-            await response.aclose()
+
+        async def attempt() -> Reply:
+            response = await self._transport.handle_async_request(request)
+            try:
+                status = response.status_code
+                if status not in SUCCESS:
+                    # Error bodies are not read: their status says all the proxy uses.
+                    return Reply(status, retry_after=response.headers.get("retry-after"))
+                return Reply(status, await read_limited(response, name))
+            finally:
+                await response.aclose()
+
+        return await self._resilience.send(
+            target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=remaining
+        )
 
 
 def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[str, str]:

@@ -1,0 +1,80 @@
+"""Bounded concurrency: past ``max_in_flight`` legacy requests, the family's 503 at once.
+
+A saturated event loop answers everything late; answering the excess immediately
+keeps the admitted requests fast and tells the client's retry logic the truth. Only
+legacy paths are counted and refused: ``/healthz``, ``/readyz``, ``/metrics`` and the
+admin API keep answering so operators can see what is happening.
+
+Pure ASGI, outside every other layer, so a refused request costs a prefix check and
+a canned body, not a route match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from proxy.mapping.error_table import ErrorTable
+from proxy.observability.metrics import Metrics
+
+__all__ = ["AdmissionControl"]
+
+
+class AdmissionControl:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        families: Sequence[tuple[str, ErrorTable]],
+        metrics: Metrics,
+    ) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        # Longest prefix first, so /api/v1 is not taken for a /v1 path's family.
+        self._families = tuple(sorted(((p + "/", t) for p, t in families), key=lambda f: -len(f[0])))
+        self._metrics = metrics
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        table = self._family_of(scope["path"])
+        if table is None:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            await self._refuse(table, scope, send)
+            return
+        self.in_flight += 1
+        self._metrics.request_started()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self._metrics.request_finished()
+
+    def _family_of(self, path: str) -> ErrorTable | None:
+        for prefix, table in self._families:
+            if path.startswith(prefix):
+                return table
+        return None
+
+    async def _refuse(self, table: ErrorTable, scope: Scope, send: Send) -> None:
+        self._metrics.count_shed(tenant="-", product="-", reason="overloaded")
+        status, body = table.render("overloaded")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    # The excess is momentary: a second later there is room again.
+                    (b"retry-after", b"1"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

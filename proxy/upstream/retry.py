@@ -97,8 +97,9 @@ class RetryBudget:
         now = self._clock()
         self._tokens = min(self._cap, self._tokens + (now - self._last) * self._floor_per_s)
         self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        # Deposits are fractions: five of 0.2 must make a whole retry despite rounding.
+        if self._tokens >= 1.0 - 1e-9:
+            self._tokens = max(0.0, self._tokens - 1.0)
             return True
         return False
 

@@ -1,0 +1,71 @@
+"""Liveness and readiness: /healthz says the process is up, /readyz whether to send it traffic."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from proxy.edge.app import create_app
+from proxy.runtime import Runtime
+from proxy.upstream.transport import SIMULATOR_BASE_URL
+from tests.conftest import make_settings
+
+
+@asynccontextmanager
+async def app_and_client(tmp_path: Path) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+    app = create_app(make_settings(tmp_path))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
+            yield app.state.runtime, client
+
+
+def open_pdt_breaker(runtime: Runtime) -> None:
+    breaker = runtime.resilience.target("pdt", SIMULATOR_BASE_URL).breaker
+    for _ in range(runtime.settings.resilience.breaker.consecutive_failures):
+        permit = breaker.acquire()
+        assert permit is not None
+        breaker.record(permit, failed=True)
+
+
+async def break_database(runtime: Runtime) -> None:
+    await runtime.state.close()
+
+
+async def nothing(runtime: Runtime) -> None:
+    return None
+
+
+async def pdt_down(runtime: Runtime) -> None:
+    open_pdt_breaker(runtime)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "checks"),
+    [
+        pytest.param(nothing, 200, {"config": "ok", "database": "ok", "pdt_breaker": "closed"}, id="ready"),
+        pytest.param(pdt_down, 503, {"config": "ok", "database": "ok", "pdt_breaker": "open"}, id="pdt open"),
+        pytest.param(
+            break_database,
+            503,
+            {"config": "ok", "database": "unreachable", "pdt_breaker": "closed"},
+            id="database gone",
+        ),
+    ],
+)
+async def test_readiness_reports_each_check(
+    tmp_path: Path, fault: Callable[[Runtime], Awaitable[None]], status: int, checks: dict[str, str]
+) -> None:
+    async with app_and_client(tmp_path) as (runtime, client):
+        await fault(runtime)
+        answer = await client.get("/readyz")
+        alive = await client.get("/healthz")
+    assert answer.status_code == status
+    assert answer.json()["checks"] == checks
+    assert answer.json()["status"] == ("ready" if status == 200 else "not_ready")
+    # Liveness does not depend on upstreams: restarting would not fix PDT.
+    assert alive.status_code == 200

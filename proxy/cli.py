@@ -49,15 +49,25 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     configure_logging(settings.logging)
+    drain_s = settings.server.graceful_shutdown_s
     if workers > 1:
-        _run_uvicorn("proxy.edge.app:create_app_from_environment", host, port, workers=workers, factory=True)
+        _run_uvicorn(
+            "proxy.edge.app:create_app_from_environment",
+            host,
+            port,
+            workers=workers,
+            factory=True,
+            drain_s=drain_s,
+        )
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
-        _run_uvicorn(create_app(settings), host, port)
+        _run_uvicorn(create_app(settings), host, port, drain_s=drain_s)
     return 0
 
 
-def _run_uvicorn(app: Any, host: str, port: int, *, workers: int = 1, factory: bool = False) -> None:
+def _run_uvicorn(
+    app: Any, host: str, port: int, *, workers: int = 1, factory: bool = False, drain_s: int = 10
+) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -73,8 +83,10 @@ def _run_uvicorn(app: Any, host: str, port: int, *, workers: int = 1, factory: b
         # personal data; the proxy writes its own masked access line instead.
         access_log=False,
         log_config=None,
-        # Finish in-flight legacy requests on SIGTERM, within the deadline of one.
-        timeout_graceful_shutdown=10,
+        # SIGTERM: stop accepting, let in-flight legacy requests finish (a request's
+        # deadline is 8 s by default), then the lifespan flushes the ledger and drains
+        # the shadow and recorder queues (proxy.runtime.Runtime.aclose).
+        timeout_graceful_shutdown=drain_s,
     )
 
 

@@ -138,7 +138,7 @@ class ServerSettings(_Frozen):
     # Per tenant, per worker; a tenant entry's ``rate_limit`` overrides it.
     tenant_rate_limit: RateLimitSettings = RateLimitSettings()
     # How long SIGTERM waits for in-flight requests before closing them.
-    graceful_shutdown_s: float = Field(default=10.0, gt=0)
+    graceful_shutdown_s: int = Field(default=10, ge=1)
 
 
 class TimeoutSettings(_Frozen):

@@ -37,7 +37,7 @@ from starlette.responses import Response
 
 from proxy.config import SimulatorSettings
 from proxy.simulators.catalogue import load_catalogue
-from proxy.simulators.middleware import JsonServerErrors, LatencyAndFaults
+from proxy.simulators.middleware import FaultMix, JsonServerErrors, LatencyAndFaults
 from proxy.simulators.otp import DEFAULT_CODE_TTL_S
 from proxy.simulators.results import DEFAULT_PACKS, Module
 from proxy.simulators.routes import simulator_routes
@@ -61,12 +61,15 @@ def create_pdt_simulator(
     code_ttl_s: float = DEFAULT_CODE_TTL_S,
     seed: int | None = None,
     clock: Callable[[], float] = time.time,
+    faults: FaultMix | None = None,
 ) -> Starlette:
     """Build a simulator app; its state (store, sessions, accounts) is ``app.state.simulator``.
 
     ``accounts`` maps PDT username to password; more can be added later with
     ``app.state.simulator.add_account``. ``schemas_dir`` defaults to the ``schemas``
     folder next to the catalogue. ``seed`` fixes the latency jitter and fault draws.
+    ``faults`` picks what a faulted call gets (default: PDT's 503); with it, the
+    fault counters are served at ``GET /_simulator/faults`` even at a zero fault rate.
     """
     schemas = schemas_dir if schemas_dir is not None else catalogue_path.parent / "schemas"
     transaction_schema = read_schema(schemas, "transaction.request.json")
@@ -91,7 +94,7 @@ def create_pdt_simulator(
         rng=rng,
     )
     middleware = [Middleware(JsonServerErrors)]
-    if settings.latency_ms or settings.latency_jitter_ms or settings.fault_rate:
+    if settings.latency_ms or settings.latency_jitter_ms or settings.fault_rate or faults is not None:
         middleware.append(
             Middleware(
                 LatencyAndFaults,
@@ -99,6 +102,7 @@ def create_pdt_simulator(
                 jitter_ms=settings.latency_jitter_ms,
                 fault_rate=settings.fault_rate,
                 rng=rng,
+                mix=faults,
             )
         )
     app = Starlette(

@@ -122,6 +122,18 @@ def fallback_cause(answer: Answer) -> str | None:
     return None
 
 
+def _unless_unknown_to_legacy(exchange: Exchange, pdt: Answer, cause: str, legacy: Answer) -> Answer:
+    """The legacy answer to a read by id, unless it only says it never saw an id PDT failed on.
+
+    When PDT failed (rather than saying it has no such transaction), the id may well be
+    PDT's: the legacy backend's 404 would tell the client its transaction does not
+    exist. PDT's failure (the family's 503/504) is the truthful answer then.
+    """
+    if exchange.transaction_id is not None and cause != "not_found" and legacy.status == 404:
+        return pdt
+    return legacy
+
+
 @dataclass
 class _Parsed:
     """The legacy body decoded and validated once per exchange, on first need."""
@@ -171,7 +183,8 @@ class Dispatcher:
             return answer
         if cause != "not_found":
             _log.warning("falling back to the legacy backend", request_id=exchange.request_id, cause=cause)
-        return await self.legacy_side(exchange, label, fallback=cause, deadline=deadline)
+        fallback = await self.legacy_side(exchange, label, fallback=cause, deadline=deadline)
+        return _unless_unknown_to_legacy(exchange, answer, cause, fallback)
 
     async def _canary(self, exchange: Exchange, stage: Stage, deadline: Deadline) -> Answer:
         label = stage.label
@@ -179,8 +192,10 @@ class Dispatcher:
             # A legacy-created id is unknown to PDT, and legacy customers' reads must not
             # depend on PDT being up: whatever PDT could not answer, legacy tries.
             answer = await self.pdt_side(exchange, label, deadline=_pdt_share(deadline))
-            if fallback_cause(answer) is not None:
-                return await self.legacy_side(exchange, label, deadline=deadline)
+            cause = fallback_cause(answer)
+            if cause is not None:
+                legacy = await self.legacy_side(exchange, label, deadline=deadline)
+                return _unless_unknown_to_legacy(exchange, answer, cause, legacy)
             return answer
         parsed = self._parse(exchange)
         if parsed.legacy is None:

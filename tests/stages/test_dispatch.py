@@ -218,3 +218,22 @@ async def test_one_deadline_covers_both_sides_of_a_fallback() -> None:
     # PDT had its share (0.3 s) and legacy the rest: the client waited one deadline, not two.
     assert answer.status == 504
     assert loop.time() - started < 1.0
+
+
+@pytest.mark.parametrize("stage", [Stage("canary", 0), Stage("pdt-fallback")], ids=["canary", "fallback"])
+@pytest.mark.parametrize(
+    ("pdt_status", "legacy_status", "side", "status"),
+    [
+        pytest.param(503, 404, "pdt", 503, id="PDT failing, unknown to legacy: PDT's 503, not a false 404"),
+        pytest.param(503, 200, "legacy", 200, id="PDT failing, legacy knows it: legacy answers"),
+        pytest.param(404, 404, "legacy", 404, id="unknown to both: the legacy 404"),
+    ],
+)
+async def test_a_read_pdt_failed_on_is_not_reported_missing_by_legacy(
+    stage: Stage, pdt_status: int, legacy_status: int, side: str, status: int
+) -> None:
+    rig = Rig()
+    rig.pdt.get(url__regex=r"/v1/transaction/X-1/all").mock(return_value=httpx.Response(pdt_status))
+    rig.legacy["get"].mock(return_value=httpx.Response(legacy_status, json={"message": "x"}))
+    answer = await rig.dispatcher().answer(exchange("datatrust.transaction.get", transaction_id="X-1"), stage)
+    assert (answer.side, answer.status) == (side, status)

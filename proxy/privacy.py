@@ -9,6 +9,9 @@ else in the proxy decides what is personal. Two entry points:
   surer than shape (a ``Number`` or ``Name`` has no recognisable shape), and fall
   back to ``mask_text`` for every string whose name is not known.
 
+``find_personal_data`` reports the *kind* of each value ``mask_text`` would mask
+(never the value), from the same rules, for checks such as the test suite's log scan.
+
 Free-text rules, applied in this order (earlier rules consume what later ones might
 misread, e.g. an e-mail local part made of digits is not taken for a CPF):
 
@@ -82,17 +85,20 @@ import hmac
 import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from stdnum.br import cnpj as _cnpj
 from stdnum.br import cpf as _cpf
 
 __all__ = [
     "MASK",
+    "PERSONAL_DATA_KINDS",
     "PLACEHOLDER_ADDRESS",
     "PLACEHOLDER_BIRTHDATE",
     "PLACEHOLDER_NAME",
+    "PersonalDataKind",
     "cpf_check_digits",
+    "find_personal_data",
     "mask_mapping",
     "mask_text",
     "mask_value",
@@ -202,32 +208,106 @@ def _on_phone(match: re.Match[str]) -> str:
     return f"{match['prefix']}{_star_subscriber(subscriber)}"
 
 
-def _on_number_run(match: re.Match[str]) -> str:
-    run = match[0]
-    if len(_NOT_DIGIT.sub("", run)) < _MIN_DIGITS:
-        return run
-    # Documents before phones: an 11-digit run can be both a valid CPF and a mobile's
-    # shape, and a document mask keeps less (2 check digits, no DDD).
-    run = _CNPJ.sub(_on_cnpj, run)
-    run = _CPF.sub(_on_cpf, run)
-    return _PHONE.sub(_on_phone, run)
+# What ``find_personal_data`` reports: one kind per rule of ``mask_text``, by the same name.
+PersonalDataKind = Literal["secret", "bearer", "jwt", "email", "cnpj", "cpf", "phone"]
+PERSONAL_DATA_KINDS: Final[tuple[PersonalDataKind, ...]] = get_args(PersonalDataKind)
+
+_Replace = Callable[[re.Match[str]], str]
+_Note = Callable[[PersonalDataKind], None]
+
+
+def _noted(kind: PersonalDataKind, replace: _Replace, note: _Note | None) -> _Replace:
+    """``replace`` itself, or ``replace`` that also tells ``note`` each time it masks something.
+
+    A match the rule leaves as it is (a CPF with wrong check digits, a bare 10-digit
+    run) is not personal data and is not noted, so a kind is reported exactly when
+    ``mask_text`` would change the text for it.
+    """
+    if note is None:
+        return replace
+
+    def replace_and_note(match: re.Match[str]) -> str:
+        masked = replace(match)
+        if masked != match[0]:
+            note(kind)
+        return masked
+
+    return replace_and_note
+
+
+def _on_jwt(_match: re.Match[str]) -> str:
+    return MASK
+
+
+class _Rules:
+    """The free-text rules with their replacements, optionally reporting what they mask.
+
+    Masking and detection share this one definition, so ``find_personal_data`` cannot
+    drift from ``mask_text``: what one masks, the other reports.
+    """
+
+    __slots__ = ("bearer", "cnpj", "email", "jwt", "number_run", "secret")
+
+    def __init__(self, note: _Note | None) -> None:
+        self.secret = _noted("secret", _on_secret, note)
+        self.bearer = _noted("bearer", _on_bearer, note)
+        # The plain JWT rule is a constant string: re.sub is faster with one than with a call.
+        self.jwt: str | _Replace = MASK if note is None else _noted("jwt", _on_jwt, note)
+        self.email = _noted("email", _on_email, note)
+        self.cnpj = _noted("cnpj", _on_cnpj, note)
+        on_cpf = _noted("cpf", _on_cpf, note)
+        on_phone = _noted("phone", _on_phone, note)
+        on_cnpj = self.cnpj
+
+        def on_number_run(match: re.Match[str]) -> str:
+            run = match[0]
+            if len(_NOT_DIGIT.sub("", run)) < _MIN_DIGITS:
+                return run
+            # Documents before phones: an 11-digit run can be both a valid CPF and a
+            # mobile's shape, and a document mask keeps less (2 check digits, no DDD).
+            run = _CNPJ.sub(on_cnpj, run)
+            run = _CPF.sub(on_cpf, run)
+            return _PHONE.sub(on_phone, run)
+
+        self.number_run = on_number_run
+
+    def apply(self, text: str) -> str:
+        lowered = text.lower()
+        if ("=" in text or ":" in text) and any(word in lowered for word in _KEY_WORDS):
+            text = _SECRET_KV.sub(self.secret, text)
+        if "bearer" in lowered or "basic" in lowered:
+            text = _BEARER.sub(self.bearer, text)
+        if "eyJ" in text:
+            text = _JWT.sub(self.jwt, text)
+        if "@" in text:
+            # Before numbers: the digits of "12345678909@mail.com" are an e-mail's.
+            text = _EMAIL.sub(self.email, text)
+        if "/" in text and _ALNUM_CNPJ_TAIL.search(text):
+            text = _CNPJ.sub(self.cnpj, text)
+        return _NUMBER_RUN.sub(self.number_run, text)
+
+
+# Built once: mask_text runs on every log value and must not build closures per call.
+_MASKING_RULES = _Rules(None)
 
 
 def mask_text(text: str) -> str:
     """Mask every CPF, CNPJ, e-mail, phone, token and secret found by shape in ``text``."""
-    lowered = text.lower()
-    if ("=" in text or ":" in text) and any(word in lowered for word in _KEY_WORDS):
-        text = _SECRET_KV.sub(_on_secret, text)
-    if "bearer" in lowered or "basic" in lowered:
-        text = _BEARER.sub(_on_bearer, text)
-    if "eyJ" in text:
-        text = _JWT.sub(MASK, text)
-    if "@" in text:
-        # Before numbers: the digits of "12345678909@mail.com" are an e-mail's.
-        text = _EMAIL.sub(_on_email, text)
-    if "/" in text and _ALNUM_CNPJ_TAIL.search(text):
-        text = _CNPJ.sub(_on_cnpj, text)
-    return _NUMBER_RUN.sub(_on_number_run, text)
+    return _MASKING_RULES.apply(text)
+
+
+def find_personal_data(text: str) -> list[PersonalDataKind]:
+    """The kind of every value ``mask_text`` would mask in ``text``, one entry per value.
+
+    For checks that must say *what* leaked without repeating it (a log scan, a
+    metrics audit): the report names kinds, never values. Entries come in rule order
+    (secrets, bearer, JWT, e-mail, CNPJ, then numbers by position), and the list is
+    empty exactly when ``mask_text(text) == text``. Already-masked text
+    (``***.***.***-09``, ``Bearer ***``, ``m***@example.com``) reports nothing.
+    """
+    found: list[PersonalDataKind] = []
+    _Rules(found.append).apply(text)
+    return found
 
 
 # --- structured data ---------------------------------------------------------------

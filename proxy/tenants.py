@@ -251,6 +251,7 @@ def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: 
     tenants: dict[str, Tenant] = {}
     users: dict[str, tuple[str, str]] = {}
     refused: list[str] = []
+    upstream_accounts: dict[tuple[str, str, str], str] = {}
     for entry in spec.tenants:
         where = f"{path}: tenant {entry.id}"
         if entry.demo and not simulator_only:
@@ -265,6 +266,16 @@ def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: 
         elif unknown:
             raise ConfigError(f"{where}: unknown products {unknown} (known: {sorted(known_products)})")
         tenants[entry.id] = _tenant(entry, where, base=path.parent)
+        for side, accounts in (("pdt", entry.pdt), ("legacy", entry.legacy)):
+            for environment, account in accounts.items():
+                # Upstreams keep transactions per account: two tenants on one account
+                # would read each other's transactions through the proxy.
+                owner = upstream_accounts.setdefault((side, environment, account.username), entry.id)
+                if owner != entry.id:
+                    raise ConfigError(
+                        f"{where}: {side}.{environment} account {account.username!r} already belongs to "
+                        f"tenant {owner}; tenants must not share an upstream account"
+                    )
         for user in entry.users:
             if user.username in users:
                 raise ConfigError(f"{where}: username {user.username!r} already belongs to another tenant")

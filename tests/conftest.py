@@ -14,6 +14,9 @@ import pytest
 from proxy.config import Settings, load_settings
 from proxy.edge.app import create_app
 
+# The session-wide scan of every log line for personal data in clear (see the module).
+pytest_plugins = ["tests.pii_scan"]
+
 ProxyFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 

@@ -15,10 +15,13 @@ from stdnum.br import cpf as stdnum_cpf
 
 from proxy.privacy import (
     MASK,
+    PERSONAL_DATA_KINDS,
     PLACEHOLDER_ADDRESS,
     PLACEHOLDER_BIRTHDATE,
     PLACEHOLDER_NAME,
+    PersonalDataKind,
     cpf_check_digits,
+    find_personal_data,
     mask_mapping,
     mask_text,
     mask_value,
@@ -115,6 +118,74 @@ def test_mask_text_mixed_sentence() -> None:
 def test_mask_text_is_idempotent() -> None:
     once = mask_text(MASKED_TEXT[0][0] + " " + MASKED_TEXT[10][0])
     assert mask_text(once) == once
+
+
+# --- find_personal_data ------------------------------------------------------------------
+
+FOUND_KINDS: list[tuple[str, list[PersonalDataKind]]] = [
+    ("cpf 123.456.789-09 ok", ["cpf"]),
+    ("12345678909", ["cpf"]),
+    ("cnpj 11.222.333/0001-81", ["cnpj"]),
+    ("empresa 12.ABC.345/01DE-35", ["cnpj"]),
+    ("maria.silva@example.com", ["email"]),
+    # An e-mail made of digits is an e-mail, not also a CPF (the rule order of mask_text).
+    ("12345678909@example.com", ["email"]),
+    ("+55 11 98805-6887", ["phone"]),
+    ("11988056887 and (21) 3333-4444", ["phone", "phone"]),
+    ("sent Bearer abcdef123 upstream", ["bearer"]),
+    ("tok eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x end", ["jwt"]),
+    # A credential under a key is consumed by the key/value rule: one secret, not a bearer too.
+    ("Authorization: Bearer abc.def.ghi", ["secret"]),
+    ("name=acme&password=hunter2", ["secret"]),
+    ('{"token": "opaque-legacy-token"}', ["secret"]),
+    (
+        "Maria (maria@example.com, CPF 123.456.789-09, tel (11) 98805-6887) got Bearer x1 on 11222333000181",
+        # Rule order first, then numbers in the order they appear.
+        ["bearer", "email", "cpf", "phone", "cnpj"],
+    ),
+]
+
+# What mask_text leaves alone or has already masked: nothing to report.
+FOUND_NOTHING = [
+    *UNTOUCHED_TEXT,
+    "cpf ***.***.***-09 ok",
+    "m***@example.com",
+    "+55 11 *****-**87",
+    "Bearer ***",
+    "password=***",
+    '{"token": "***"}',
+    "**.***.***/****-81",
+    "tok *** end",
+]
+
+
+@pytest.mark.parametrize(("text", "kinds"), FOUND_KINDS)
+def test_find_personal_data_names_each_kind(text: str, kinds: list[PersonalDataKind]) -> None:
+    assert find_personal_data(text) == kinds
+
+
+@pytest.mark.parametrize("text", FOUND_NOTHING)
+def test_find_personal_data_reports_nothing_in_clean_or_masked_text(text: str) -> None:
+    assert find_personal_data(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), MASKED_TEXT)
+def test_what_mask_text_masks_is_found_and_its_output_is_clean(text: str, expected: str) -> None:
+    # Detection and masking are one rule set: every masked example is reported, and the
+    # masked form reports nothing (the log scan relies on both).
+    assert find_personal_data(text)
+    assert find_personal_data(expected) == []
+
+
+def test_find_personal_data_kinds_are_the_declared_ones() -> None:
+    found = {kind for text, _ in FOUND_KINDS for kind in find_personal_data(text)}
+    assert found == set(PERSONAL_DATA_KINDS)
+
+
+@given(text=st.text(alphabet=string.digits + string.ascii_letters + " .-/()+@:=", max_size=60))
+def test_find_personal_data_is_empty_exactly_when_mask_text_changes_nothing(text: str) -> None:
+    assert (find_personal_data(text) == []) == (mask_text(text) == text)
+    assert find_personal_data(mask_text(text)) == []
 
 
 # --- mask_value ---------------------------------------------------------------------------

@@ -185,3 +185,39 @@ def test_invalid_stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: 
     monkeypatch.setenv("ACME_LEGACY", "legacy-secret")
     with pytest.raises(ConfigError, match=reason):
         load_tenants(_write(tmp_path, _tenant(extra=extra)), known_products=PRODUCTS, simulator_only=False)
+
+
+@pytest.mark.parametrize(
+    ("second_pdt", "second_legacy", "refused"),
+    [
+        pytest.param("acme-pdt", "other-legacy", "pdt.prd account 'acme-pdt'", id="shared PDT account"),
+        pytest.param(
+            "other-pdt", "acme-legacy", "legacy.prd account 'acme-legacy'", id="shared legacy login"
+        ),
+        pytest.param("other-pdt", "other-legacy", None, id="own accounts"),
+    ],
+)
+def test_tenants_never_share_an_upstream_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second_pdt: str, second_legacy: str, refused: str | None
+) -> None:
+    # The upstreams keep transactions per account: sharing one would let each tenant
+    # read the other's transactions through the proxy.
+    monkeypatch.setenv("ACME_PDT_PASSWORD", "x")
+    monkeypatch.setenv("ACME_LEGACY", "y")
+    first = _tenant(extra="") + LEGACY
+    second = (
+        (_tenant() + LEGACY.replace("acme-legacy", second_legacy))
+        .replace("tenants:\n", "")
+        .replace("id: acme", "id: acme-two")
+        .replace("acme-user", "acme-two-user")
+        .replace("username: acme-pdt", f"username: {second_pdt}")
+    )
+    path = _write(tmp_path, first + second)
+    if refused is None:
+        assert set(load_tenants(path, known_products=PRODUCTS, simulator_only=False).tenants) == {
+            "acme",
+            "acme-two",
+        }
+    else:
+        with pytest.raises(ConfigError, match=refused):
+            load_tenants(path, known_products=PRODUCTS, simulator_only=False)

@@ -156,11 +156,12 @@ def _operation_endpoint(
             )
             stage = stages.stage_for(tenant, product.name)
             answer = await dispatcher.answer(exchange, stage)
+            # The content type as a header, not a media type: Starlette would append a
+            # charset to a legacy backend's text/* answer, and legacy answers pass unchanged.
             response = Response(
                 answer.body,
                 answer.status,
-                headers={"x-request-id": request_id},
-                media_type=answer.content_type,
+                headers={"content-type": answer.content_type, "x-request-id": request_id},
             )
             _after_answer(runtime, exchange, stage, answer)
         except RateLimited as error:

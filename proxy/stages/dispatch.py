@@ -94,6 +94,10 @@ class Answer:
 _PDT_SHARE_WITH_FALLBACK = 0.6
 
 
+# PDT calls whose effect reaches the end customer (a code by SMS or e-mail).
+_CUSTOMER_VISIBLE_CALLS = frozenset({"sms_token", "email_token"})
+
+
 def _pdt_share(deadline: Deadline) -> Deadline:
     return Deadline(max(0.0, deadline.remaining() * _PDT_SHARE_WITH_FALLBACK))
 
@@ -108,6 +112,10 @@ def fallback_cause(answer: Answer) -> str | None:
     if error is None:
         return None
     if isinstance(error, UpstreamTimeout):
+        if error.call in _CUSTOMER_VISIBLE_CALLS:
+            # PDT may have sent the code before the answer was lost: the legacy backend
+            # would send the end customer a second one. The family's 504 stands.
+            return None
         return "timeout"
     if isinstance(error, UpstreamUnavailable):
         return "unavailable"
@@ -120,6 +128,12 @@ def fallback_cause(answer: Answer) -> str | None:
     if type(error) is ProxyError:
         return "internal"
     return None
+
+
+def _legacy_failure(status: int) -> ProxyError:
+    if status == 504:
+        return UpstreamTimeout('legacy call="forward" answered 504', upstream="legacy", call="forward")
+    return UpstreamUnavailable(f'legacy call="forward" answered {status}', upstream="legacy", call="forward")
 
 
 def _unless_unknown_to_legacy(exchange: Exchange, pdt: Answer, cause: str, legacy: Answer) -> Answer:
@@ -288,6 +302,10 @@ class Dispatcher:
                 body=request.body,
                 content_type=request.content_type,
             )
+            if got.status >= 500:
+                # The backend's own failure page may hold a stack trace or internal names:
+                # the client gets its family's error for it instead, never those bytes.
+                raise _legacy_failure(got.status)
         except ProxyError as error:
             return replace(self._error(exchange, error, "legacy", stage, started), fallback=fallback)
         return Answer(

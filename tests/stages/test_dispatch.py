@@ -237,3 +237,19 @@ async def test_a_read_pdt_failed_on_is_not_reported_missing_by_legacy(
     rig.legacy["get"].mock(return_value=httpx.Response(legacy_status, json={"message": "x"}))
     answer = await rig.dispatcher().answer(exchange("datatrust.transaction.get", transaction_id="X-1"), stage)
     assert (answer.side, answer.status) == (side, status)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        pytest.param("sms_token", None, id="SMS maybe sent: no second one from legacy"),
+        pytest.param("email_token", None, id="e-mail code maybe sent: no second one"),
+        pytest.param("transaction", "timeout", id="a timed-out transaction falls back"),
+    ],
+)
+def test_a_timed_out_code_send_is_never_repeated_on_the_legacy_side(error: str, cause: str | None) -> None:
+    from proxy.errors import UpstreamTimeout
+    from proxy.stages.dispatch import Answer
+
+    timed_out = Answer(504, b"", "x", "pdt", "pdt-fallback", error=UpstreamTimeout("t", call=error))
+    assert fallback_cause(timed_out) == cause

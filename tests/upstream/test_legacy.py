@@ -58,7 +58,7 @@ def dt_router(*, token: str = "legacy-tok-1", expires: Any = 3600) -> respx.Rout
         pytest.param(200, "application/json; charset=utf-8", b'{"score":41.3,"x":[1,2]}', id="ok"),
         pytest.param(400, "application/problem+json", b'{"errors":{"Document":["bad"]}}', id="validation"),
         pytest.param(404, "application/json", b'{"message":"Transaction not found"}', id="not-found"),
-        pytest.param(500, "text/html", b"<html>legacy crash</html>", id="legacy-5xx-is-the-legacy-answer"),
+        pytest.param(500, "text/html", b"<html>legacy crash</html>", id="legacy-5xx-returned-as-it-came"),
         pytest.param(200, None, b"", id="empty"),
     ],
 )

@@ -203,6 +203,22 @@ def _stages(entry: _TenantSpec, where: str) -> tuple[Stage, dict[str, Stage]]:
     return stage, per_product
 
 
+def _claim_upstream_accounts(entry: _TenantSpec, where: str, owners: dict[tuple[str, str, str], str]) -> None:
+    """Record ``entry``'s PDT and legacy accounts, refusing one another tenant holds.
+
+    Upstreams keep transactions per account: two tenants on one account would read
+    each other's transactions through the proxy.
+    """
+    for side, accounts in (("pdt", entry.pdt), ("legacy", entry.legacy)):
+        for environment, account in accounts.items():
+            owner = owners.setdefault((side, environment, account.username), entry.id)
+            if owner != entry.id:
+                raise ConfigError(
+                    f"{where}: {side}.{environment} account {account.username!r} already belongs to "
+                    f"tenant {owner}; tenants must not share an upstream account"
+                )
+
+
 def _tenant(entry: _TenantSpec, where: str, *, base: Path) -> Tenant:
     if entry.strategy == "pack" and not entry.pack:
         raise ConfigError(f"{where}: strategy 'pack' needs 'pack' (the PDT pack name)")
@@ -266,16 +282,7 @@ def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: 
         elif unknown:
             raise ConfigError(f"{where}: unknown products {unknown} (known: {sorted(known_products)})")
         tenants[entry.id] = _tenant(entry, where, base=path.parent)
-        for side, accounts in (("pdt", entry.pdt), ("legacy", entry.legacy)):
-            for environment, account in accounts.items():
-                # Upstreams keep transactions per account: two tenants on one account
-                # would read each other's transactions through the proxy.
-                owner = upstream_accounts.setdefault((side, environment, account.username), entry.id)
-                if owner != entry.id:
-                    raise ConfigError(
-                        f"{where}: {side}.{environment} account {account.username!r} already belongs to "
-                        f"tenant {owner}; tenants must not share an upstream account"
-                    )
+        _claim_upstream_accounts(entry, where, upstream_accounts)
         for user in entry.users:
             if user.username in users:
                 raise ConfigError(f"{where}: username {user.username!r} already belongs to another tenant")

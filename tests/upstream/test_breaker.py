@@ -57,7 +57,8 @@ def test_an_open_circuit_refuses_until_open_s_then_lets_one_probe_through() -> N
     assert target.acquire() is None
     clock.advance(0.2)
     probe = target.acquire()
-    assert probe is not None and probe.probe
+    assert probe is not None
+    assert probe.probe
     assert target.state == "half_open"
     # One probe at a time (half_open_probes=1): the rest are still refused.
     assert target.acquire() is None

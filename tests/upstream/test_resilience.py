@@ -138,18 +138,19 @@ async def test_pdt_calls_are_repeated_only_when_safe(
         route = router.post("/v1/transaction").mock(side_effect=scripted(script))
     recorder = Recorder()
     client = pdt(router, resilience(recorder))
+
+    async def once() -> None:
+        if method == "GET":
+            await client.get_all(a_call(), TX)
+        else:
+            await client.create_transaction(a_call(), {"document": "x"})
+
     try:
         if error is None:
-            if method == "GET":
-                await client.get_all(a_call(), TX)
-            else:
-                await client.create_transaction(a_call(), {"document": "x"})
+            await once()
         else:
             with pytest.raises(error):
-                if method == "GET":
-                    await client.get_all(a_call(), TX)
-                else:
-                    await client.create_transaction(a_call(), {"document": "x"})
+                await once()
     finally:
         await client.aclose()
     assert route.call_count == attempts

@@ -24,6 +24,7 @@ from proxy.edge.admission import AdmissionControl
 from proxy.edge.errors import JSON_MEDIA_TYPE
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
+from proxy.edge.openapi import openapi_endpoint
 from proxy.ledger.store import LedgerStore
 from proxy.observability.logging import configure_logging, get_logger
 from proxy.runtime import Runtime, build_runtime
@@ -64,6 +65,7 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi_endpoint(runtime.catalog), methods=["GET"]),
     ]
 
 
@@ -121,6 +123,9 @@ def create_app(
         lifespan=lifespan,
         openapi_url=None,
         docs_url=None,
+        # A redirect to the slash-less path would be a 307 to plain http that a client
+        # may follow with its body (a password, a CPF): the family's 404 instead.
+        redirect_slashes=False,
         redoc_url=None,
         # The proxy exports its own Prometheus metrics; FastAPI's OpenTelemetry hook
         # would otherwise consult the environment on every request.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,14 +24,8 @@ from proxy.runtime import Runtime
 from proxy.simulators.otp import token_code
 from tests.admin.test_tenant_routes import ADMIN, proxy_app
 from tests.conftest import make_settings
+from tests.edge.test_tenant_isolation import DT_PERSON
 
-DT_PERSON: dict[str, Any] = {
-    "IdentifierId": "pedido-123",
-    "Document": "123.456.789-09",
-    "Email": "maria@example.com",
-    "Phone": {"AreaCode": "11", "Number": "988056887"},
-    "ZipCode": "06454-050",
-}
 # Personal values the traffic below sends, in the shapes a label could hold them.
 PERSONAL = ("12345678909", "123.456.789-09", "maria@example.com", "988056887", "01234567890", "19678335832")
 

@@ -4,6 +4,14 @@
 every request pays. Only when it fails does ``violations`` run jsonschema to list
 every broken field, as ASP.NET reports them: the cost lands on bad requests only.
 Schemas are local files and may use local ``$ref`` (``#/definitions/...``) only.
+
+The fast validator is compiled from a copy of the schema with its local ``$ref``
+replaced by what they point to (``_inline_refs``): fastjsonschema turns each
+``$ref`` into a function call that formats the item's name (``.format(**locals())``)
+for every list item it checks, eagerly, though the name is only used in an error.
+Inlined, PDT's all-results view validates in less than half the time (measured:
+50 -> 23 us per Data Trust v1 pack answer). Draft-07 ignores a ``$ref``'s sibling
+keywords, in both validators, so the substitution changes nothing they accept.
 """
 
 from __future__ import annotations
@@ -189,6 +197,86 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+# Past this growth the inlined copy is not worth its compile time and memory: keep the refs.
+_INLINE_GROWTH_LIMIT = 16
+_DRAFTS_IGNORING_REF_SIBLINGS = frozenset(
+    {
+        "http://json-schema.org/draft-04/schema#",
+        "http://json-schema.org/draft-06/schema#",
+        "http://json-schema.org/draft-07/schema#",
+    }
+)
+
+
+# Keywords whose values are instance data, not schemas: a ``{"$ref": ...}`` there is data.
+# (A property that happens to be named like one is left uninlined: still correct.)
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples"})
+
+
+def _has_scope_change(node: Any, *, top: bool = True) -> bool:
+    """Whether a subschema sets ``$id``/``id``: refs inside it would resolve elsewhere."""
+    if isinstance(node, dict):
+        if not top and ("$id" in node or ("id" in node and isinstance(node["id"], str))):
+            return True
+        return any(_has_scope_change(child, top=False) for child in node.values())
+    if isinstance(node, list):
+        return any(_has_scope_change(child, top=False) for child in node)
+    return False
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` with every local, non-recursive ``$ref`` replaced by its target.
+
+    Only plain ``#/a/b`` pointers are followed (no ``~`` or ``%`` escapes); a ref met
+    again while its own target is being inlined (recursion) stays a ``$ref``, which
+    still resolves: the root's ``definitions`` are kept. Any doubt (another draft, a
+    nested ``$id``, a pointer that does not resolve, runaway growth) returns the
+    schema unchanged, compiled as it was before.
+    """
+    # Without ``$schema`` fastjsonschema compiles draft-07, which ignores ref siblings too.
+    draft = schema.get("$schema", "http://json-schema.org/draft-07/schema#")
+    if draft not in _DRAFTS_IGNORING_REF_SIBLINGS or _has_scope_change(schema):
+        return schema
+
+    def target_of(reference: str) -> Any:
+        node: Any = schema
+        for part in reference[2:].split("/"):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise LookupError(reference)
+        return node
+
+    def inline(node: Any, expanding: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if (
+                isinstance(reference, str)
+                and reference.startswith("#/")
+                and "~" not in reference
+                and "%" not in reference
+                and reference not in expanding
+            ):
+                return inline(target_of(reference), (*expanding, reference))
+            return {
+                key: child if key in _DATA_KEYWORDS else inline(child, expanding)
+                for key, child in node.items()
+            }
+        if isinstance(node, list):
+            return [inline(child, expanding) for child in node]
+        return node
+
+    try:
+        inlined: dict[str, Any] = inline(schema, ())
+    except LookupError:
+        return schema
+    if len(orjson.dumps(inlined)) > _INLINE_GROWTH_LIMIT * len(orjson.dumps(schema)):
+        return schema
+    return inlined
+
+
 def load_schema(path: Path, *, root: Path) -> CompiledSchema:
     source = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
@@ -203,7 +291,9 @@ def load_schema(path: Path, *, root: Path) -> CompiledSchema:
     try:
         validator_class = jsonschema.validators.validator_for(schema)
         validator_class.check_schema(schema)
-        fast = fastjsonschema.compile(schema, formats=dict(FORMATS))
+        # (``detailed_exceptions=False`` would skip building messages no one reads, but
+        # fastjsonschema 2.22 fails to generate code with it for some keywords.)
+        fast = fastjsonschema.compile(_inline_refs(schema), formats=dict(FORMATS))
     except (jsonschema.SchemaError, fastjsonschema.JsonSchemaDefinitionException) as exc:
         raise MappingError(source, f"invalid JSON Schema: {getattr(exc, 'message', exc)}") from exc
     detailed_class = jsonschema.validators.extend(validator_class, {"pattern": _pattern})  # type: ignore[no-untyped-call]

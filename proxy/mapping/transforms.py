@@ -380,9 +380,26 @@ def compile_transform(spec: Any, tables: Mapping[str, CodeTable]) -> Transform |
         if factory is None:
             raise ValueError(f"unknown transform {name!r} (known: {sorted(TRANSFORMS)})")
         functions.append(factory(argument, tables))
+    return _chain(functions)
+
+
+def _chain(functions: list[Transform]) -> Transform:
+    """Compiled steps applied in order, stopping at the first MISSING or DROP."""
     if len(functions) == 1:
         return functions[0]
     chain = tuple(functions)
+    if len(chain) == 2:
+        # Two steps is the usual chain (``[string, table]``, ``[clamp, round]``):
+        # unrolled, it skips the loop; the early return is the same.
+        first, second = chain
+
+        def chained_pair(value: Any, trace: Trace) -> Any:
+            value = first(value, trace)
+            if value is MISSING or value is DROP:
+                return value
+            return second(value, trace)
+
+        return chained_pair
 
     def chained(value: Any, trace: Trace) -> Any:
         for function in chain:

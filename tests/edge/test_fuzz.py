@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.edge.fuzz_support import DEFAULT_SEED, fuzzer
 

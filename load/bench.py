@@ -147,7 +147,8 @@ def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
         f"    strategy: {strategy}\n"
         + ("    pack: datatrust\n" if strategy == "pack" else "")
         + f"    users: [{{username: bench-{strategy}, password_hash: '{digest}'}}]\n"
-        "    pdt:\n      prd: {username: bench, password: {env: BENCH_PDT_PASSWORD}}\n"
+        # Each tenant its own upstream account: the proxy refuses shared ones.
+        + f"    pdt:\n      prd: {{username: bench-{strategy}-pdt, password: {{env: BENCH_PDT_PASSWORD}}}}\n"
         for strategy in ("pack", "modules")
     ) + "".join(_staged_tenant(stage, digest) for stage in ("legacy", "shadow"))
     (directory / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
@@ -155,6 +156,9 @@ def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
     config.write_text(
         f"tenants_file: {directory / 'tenants.yaml'}\ndata_dir: {directory / 'data'}\n"
         "logging: {level: WARNING}\n"
+        # The bench drives one tenant far past any real one: the limiter is still
+        # consulted on every request (its cost is measured), it just never refuses.
+        "server: {tenant_rate_limit: {requests_per_s: 1000000000, burst: 1000000000}}\n"
         f"ledger: {{enabled: {'true' if ledger else 'false'}}}\n"
         f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n"
         # The stub is the legacy backend too: the legacy and shadow stages then pay for
@@ -172,8 +176,9 @@ def _staged_tenant(stage: str, digest: str) -> str:
         f"  - id: bench-{stage}\n    name: Benchmark ({stage} stage)\n    products: [datatrust-v1]\n"
         f"    strategy: pack\n    pack: datatrust\n    stage: {stage}\n"
         f"    users: [{{username: bench-{stage}, password_hash: '{digest}'}}]\n"
-        "    pdt:\n      prd: {username: bench, password: {env: BENCH_PDT_PASSWORD}}\n"
-        "    legacy:\n      prd: {username: bench-legacy, password: {env: BENCH_LEGACY_PASSWORD}}\n"
+        f"    pdt:\n      prd: {{username: bench-{stage}-pdt, password: {{env: BENCH_PDT_PASSWORD}}}}\n"
+        f"    legacy:\n      prd: {{username: bench-{stage}-legacy, "
+        "password: {env: BENCH_LEGACY_PASSWORD}}\n"
     )
 
 

@@ -25,6 +25,7 @@ from proxy.errors import (
 __all__ = [
     "MAX_BODY_BYTES",
     "SUCCESS",
+    "check_size",
     "check_status",
     "most_meaningful",
     "parse_json",
@@ -87,6 +88,13 @@ async def read_limited(
         if len(body) > limit:
             raise _oversized(call, limit, upstream)
     return bytes(body)
+
+
+def check_size(body: bytes, call: str, limit: int = MAX_BODY_BYTES, *, upstream: str = "PDT") -> bytes:
+    """``body`` when within ``limit``; a transport hands at most one byte more."""
+    if len(body) > limit:
+        raise _oversized(call, limit, upstream)
+    return body
 
 
 def _oversized(call: str, limit: int, upstream: str) -> UpstreamMalformed:

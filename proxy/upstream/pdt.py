@@ -15,14 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 import httpx
 import orjson
 
 from proxy.config import Environment, PdtSettings, ResilienceSettings
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
+from proxy.upstream._aiohttp import AiohttpTransport
 from proxy.upstream._errors import (
     SUCCESS,
+    check_size,
     check_status,
     most_meaningful,
     parse_json,
@@ -32,7 +35,7 @@ from proxy.upstream._errors import (
 from proxy.upstream._paths import safe_segment
 from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
-from proxy.upstream.transport import resolve_base_url
+from proxy.upstream.transport import HostRoutingTransport, resolve_base_url
 
 __all__ = ["MODULES", "Channel", "PdtCall", "PdtClient", "PdtCredential"]
 
@@ -71,6 +74,8 @@ class _Endpoints:
     authentication: httpx.URL
     transaction: httpx.URL
     target: UpstreamTarget
+    # The pooled aiohttp transport of this host, when it has one (a real PDT host).
+    direct: AiohttpTransport | None
 
 
 class PdtClient:
@@ -102,6 +107,9 @@ class PdtClient:
             ).as_dict()
         }
         self._call_timeout_s = settings.timeouts.read_s
+        self._direct_limits = aiohttp.ClientTimeout(
+            sock_connect=timeouts.connect_s, sock_read=timeouts.read_s, connect=timeouts.pool_s
+        )
         self._endpoints: dict[str, _Endpoints] = {}
         for name, environment in settings.environments.items():
             base = resolve_base_url(environment)
@@ -111,6 +119,7 @@ class PdtClient:
                 httpx.URL(f"{base}/v1/authentication"),
                 httpx.URL(f"{base}/v1/transaction"),
                 self._resilience.target("pdt", base),
+                _direct_transport(transport, base),
             )
         self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
@@ -210,7 +219,7 @@ class PdtClient:
         content = None if body is None else orjson.dumps(body)
         base_headers = _ACCEPT if content is None else _ACCEPT_AND_SEND
         credential = call.credential
-        target = self._endpoints_for(call).target
+        endpoints = self._endpoints_for(call)
         # Only reads repeat safely: a POST that reached PDT may have been applied.
         safe = method == "GET"
         with translated(name):
@@ -219,7 +228,7 @@ class PdtClient:
                 token = await self._tokens.get(credential)
                 headers = _headers(base_headers, token, call.request_id)
                 reply = await self._send(
-                    target, name, method, url, headers, content, safe, deadline.remaining
+                    endpoints, name, method, url, headers, content, safe, deadline.remaining
                 )
                 if reply.status == 401:
                     # PDT refused the token before doing anything, so repeating the
@@ -228,7 +237,7 @@ class PdtClient:
                     token = await self._tokens.get(credential)
                     headers = _headers(base_headers, token, call.request_id)
                     reply = await self._send(
-                        target, name, method, url, headers, content, safe, deadline.remaining
+                        endpoints, name, method, url, headers, content, safe, deadline.remaining
                     )
             check_status(name, reply.status, id_based=id_based)
             return parse_json(name, reply.body, expected)
@@ -243,7 +252,7 @@ class PdtClient:
         with translated("authentication"):
             async with asyncio.timeout(self._call_timeout_s):
                 reply = await self._send(
-                    endpoints.target,
+                    endpoints,
                     "authentication",
                     "POST",
                     endpoints.authentication,
@@ -258,7 +267,7 @@ class PdtClient:
 
     async def _send(
         self,
-        target: UpstreamTarget,
+        endpoints: _Endpoints,
         name: str,
         method: str,
         url: httpx.URL | str,
@@ -268,22 +277,43 @@ class PdtClient:
         remaining: Callable[[], float],
     ) -> Reply:
         """The one place a request leaves the proxy for PDT, through the host's guard."""
-        request = httpx.Request(method, url, headers=headers, content=content, extensions=self._extensions)
+        direct = endpoints.direct
+        if direct is not None:
+            # A real PDT host: straight to its aiohttp transport, no httpx objects.
+            target_url = url if isinstance(url, str) else str(url)
+            limits = self._direct_limits
 
-        async def attempt() -> Reply:
-            response = await self._transport.handle_async_request(request)
-            try:
-                status = response.status_code
-                if status not in SUCCESS:
-                    # Error bodies are not read: their status says all the proxy uses.
-                    return Reply(status, retry_after=response.headers.get("retry-after"))
-                return Reply(status, await read_limited(response, name))
-            finally:
-                await response.aclose()
+            async def attempt() -> Reply:
+                got = await direct.send(method, target_url, headers, content, limits)
+                if got.status not in SUCCESS:
+                    return Reply(got.status, retry_after=got.retry_after)
+                return Reply(got.status, check_size(got.body, name))
+
+        else:
+            request = httpx.Request(
+                method, url, headers=headers, content=content, extensions=self._extensions
+            )
+
+            async def attempt() -> Reply:
+                response = await self._transport.handle_async_request(request)
+                try:
+                    status = response.status_code
+                    if status not in SUCCESS:
+                        # Error bodies are not read: their status says all the proxy uses.
+                        return Reply(status, retry_after=response.headers.get("retry-after"))
+                    return Reply(status, await read_limited(response, name))
+                finally:
+                    await response.aclose()
 
         return await self._resilience.send(
-            target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=remaining
+            endpoints.target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=remaining
         )
+
+
+def _direct_transport(transport: httpx.AsyncBaseTransport, base: str) -> AiohttpTransport | None:
+    if isinstance(transport, HostRoutingTransport):
+        return transport.direct(base)
+    return transport if isinstance(transport, AiohttpTransport) else None
 
 
 def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[str, str]:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 
 from proxy.config import LegacyEnvironment, LegacySettings, PdtEnvironment, PdtSettings
 from proxy.errors import ConfigError
-from proxy.upstream._aiohttp import pooled_transport
+from proxy.upstream._aiohttp import AiohttpTransport, pooled_transport
 from proxy.upstream._errors import MAX_BODY_BYTES
 
 __all__ = [
@@ -62,6 +62,12 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
             f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
             for scheme, host, port in self._routes
         )
+
+    def direct(self, base_url: str) -> AiohttpTransport | None:
+        """The aiohttp transport serving ``base_url``'s origin, for clients that skip
+        httpx's objects; None when the origin is routed elsewhere (a simulator) or not at all."""
+        transport = self._routes.get(_origin(httpx.URL(base_url)))
+        return transport if isinstance(transport, AiohttpTransport) else None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         transport = self._routes.get(_origin(request.url))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from proxy.config import PdtEnvironment, PdtSettings, TimeoutSettings
-from proxy.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from proxy.errors import ProxyError, UpstreamMalformed, UpstreamTimeout, UpstreamUnavailable
 from proxy.upstream import PdtClient, build_transport
 from tests.upstream.support import TX, a_call
 from tests.upstream.wire import Seen, WireServer, reply
@@ -108,6 +108,19 @@ def misbehaving(answer: bytes | None) -> WireServer:
             id="body-cut-short",
         ),
         pytest.param(reply(503, {"message": "down"}), UpstreamUnavailable, id="503"),
+        pytest.param(
+            b"HTTP/1.1 201 X\r\nContent-Type: application/json\r\nContent-Length: 1200000\r\n\r\n"
+            + b"[" + b"1," * 599_999 + b"1]",
+            UpstreamMalformed,
+            id="declared-over-the-cap",
+        ),
+        pytest.param(
+            b"HTTP/1.1 201 X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(20)) + b"0\r\n\r\n",
+            UpstreamMalformed,
+            id="chunked-over-the-cap",
+        ),
+        pytest.param(reply(201, []), UpstreamMalformed, id="wrong-json-type"),
     ],
 )  # fmt: skip
 async def test_a_misbehaving_host_is_an_upstream_error(answer: bytes | None, error: type[ProxyError]) -> None:
@@ -155,3 +168,14 @@ async def test_a_refused_connection_is_unavailable_not_a_timeout() -> None:
         with pytest.raises(UpstreamUnavailable) as caught:
             await pdt.create_transaction(a_call(), {})
     assert caught.value.call == "authentication"
+
+
+async def test_a_read_told_to_retry_after_0_is_repeated_over_the_socket() -> None:
+    answers = iter([reply(429, {}, headers={"Retry-After": "0"}), reply(200, {"transactionId": TX})])
+
+    async def limited(seen: Seen) -> bytes:
+        return TOKEN if seen.path == "/v1/authentication" else next(answers)
+
+    async with WireServer(limited) as server, pdt_over(server.base_url) as pdt:
+        assert await pdt.get_all(a_call(), TX) == {"transactionId": TX}
+        assert [seen.path for seen in server.seen].count(f"/v1/transaction/{TX}/all") == 2

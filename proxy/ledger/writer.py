@@ -148,9 +148,10 @@ class GroupCommitWriter:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
-            await asyncio.wait_for(
-                self._store.append([record for record, _ in batch]), timeout=self._commit_timeout_s
-            )
+            # asyncio.timeout, not wait_for: on 3.11 wait_for wraps the append in a task
+            # of its own, once per commit.
+            async with asyncio.timeout(self._commit_timeout_s):
+                await self._store.append([record for record, _ in batch])
         except Exception as error:
             # Never let the task die: waiters of later batches would wait forever.
             self.stats.add(len(batch), ok=False)

@@ -11,10 +11,9 @@ a canned body, not a route match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from proxy.edge.errors import ErrorFamilies
 from proxy.mapping.error_table import ErrorTable
 from proxy.observability.metrics import Metrics
 
@@ -27,13 +26,12 @@ class AdmissionControl:
         app: ASGIApp,
         *,
         max_in_flight: int,
-        families: Sequence[tuple[str, ErrorTable]],
+        families: ErrorFamilies,
         metrics: Metrics,
     ) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
-        # Longest prefix first, so /api/v1 is not taken for a /v1 path's family.
-        self._families = tuple(sorted(((p + "/", t) for p, t in families), key=lambda f: -len(f[0])))
+        self._families = families
         self._metrics = metrics
         self.in_flight = 0
 
@@ -41,7 +39,7 @@ class AdmissionControl:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        table = self._family_of(scope["path"])
+        table = self._families.for_path(scope["path"])
         if table is None:
             await self.app(scope, receive, send)
             return
@@ -55,12 +53,6 @@ class AdmissionControl:
         finally:
             self.in_flight -= 1
             self._metrics.request_finished()
-
-    def _family_of(self, path: str) -> ErrorTable | None:
-        for prefix, table in self._families:
-            if path.startswith(prefix):
-                return table
-        return None
 
     async def _refuse(self, table: ErrorTable, scope: Scope, send: Send) -> None:
         self._metrics.count_shed(tenant="-", product="-", reason="overloaded")

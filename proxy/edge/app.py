@@ -21,7 +21,7 @@ from starlette.routing import Route
 from proxy.admin.routes import admin_routes
 from proxy.config import Settings, load_settings
 from proxy.edge.admission import AdmissionControl
-from proxy.edge.errors import JSON_MEDIA_TYPE
+from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
 from proxy.edge.openapi import openapi_endpoint
@@ -43,11 +43,9 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         # stops startup), so "config" is ok by construction; what can go wrong at run
         # time is the database and PDT. 503 takes the replica out of rotation.
         checks = {"config": "ok", "database": await _database_check(runtime)}
-        open_hosts = [
-            host for host, state in runtime.resilience.states().get("pdt", {}).items() if state == "open"
-        ]
-        checks["pdt_breaker"] = "open" if open_hosts else "closed"
-        ready = checks["database"] == "ok" and not open_hosts
+        pdt_open = runtime.resilience.any_open("pdt")
+        checks["pdt_breaker"] = "open" if pdt_open else "closed"
+        ready = checks["database"] == "ok" and not pdt_open
         return JSONResponse(
             {
                 "status": "ready" if ready else "not_ready",
@@ -85,18 +83,16 @@ async def _database_check(runtime: Runtime) -> str:
     return "ok"
 
 
-def _http_error_handler(runtime: Runtime):  # type: ignore[no-untyped-def]
+def _http_error_handler(families: ErrorFamilies):  # type: ignore[no-untyped-def]
     """404/405 outside any operation, in the error shape of the product the path belongs to."""
-    products = runtime.catalog.products.values()
 
     async def handle(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         kind = {404: "route_not_found", 405: "method_not_allowed"}.get(status, "internal")
-        path = request.url.path
-        for product in products:
-            if any(path.startswith(prefix + "/") for prefix in product.spec.prefixes.values()):
-                code, body = product.errors.render(kind, trace_id=request_id_of(request))
-                return Response(body, code, media_type=JSON_MEDIA_TYPE)
+        table = families.for_path(request.url.path)
+        if table is not None:
+            code, body = table.render(kind, trace_id=request_id_of(request))
+            return Response(body, code, media_type=JSON_MEDIA_TYPE)
         return JSONResponse({"message": "Not Found" if status == 404 else "Method Not Allowed"}, status)
 
     return handle
@@ -138,19 +134,16 @@ def create_app(
     app.router.routes.extend(legacy_routes)
     app.router.routes.extend(_operations_routes(runtime))
     app.router.routes.extend(admin_routes(runtime))
+    families = ErrorFamilies(runtime.catalog.products.values())
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     # Outermost: a refused request must not pay for routing.
     app.add_middleware(
         AdmissionControl,
         max_in_flight=settings.server.max_in_flight,
-        families=[
-            (prefix, product.errors)
-            for product in runtime.catalog.products.values()
-            for prefix in product.spec.prefixes.values()
-        ],
+        families=families,
         metrics=runtime.metrics,
     )
-    handler = _http_error_handler(runtime)
+    handler = _http_error_handler(families)
     app.add_exception_handler(HTTPException, handler)
     return app
 

@@ -9,14 +9,16 @@ so no stack trace, upstream body or internal name ever reaches a legacy client.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.responses import Response
 
 from proxy.errors import ProxyError, RateLimited, ValidationFailed
+from proxy.mapping.catalog import Product
 from proxy.mapping.error_table import ErrorTable
 
-__all__ = ["JSON_MEDIA_TYPE", "error_response"]
+__all__ = ["JSON_MEDIA_TYPE", "ErrorFamilies", "error_response"]
 
 JSON_MEDIA_TYPE: Final = "application/json; charset=utf-8"
 
@@ -30,3 +32,30 @@ def error_response(table: ErrorTable, error: BaseException, *, request_id: str) 
         # Whole seconds, rounded up: a client that waits exactly this long gets a token.
         headers["retry-after"] = str(max(1, math.ceil(error.retry_after_s)))
     return Response(body, status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+class ErrorFamilies:
+    """The error table of the product family a path belongs to, by its legacy prefix.
+
+    For answers given before (or instead of) a legacy route: an unknown path under
+    a product's prefix, a saturated worker.
+    """
+
+    def __init__(self, products: Iterable[Product]) -> None:
+        # Longest prefix first, so a family is never taken for one whose prefix is shorter.
+        self._prefixes = tuple(
+            sorted(
+                (
+                    (prefix + "/", product.errors)
+                    for product in products
+                    for prefix in product.spec.prefixes.values()
+                ),
+                key=lambda pair: -len(pair[0]),
+            )
+        )
+
+    def for_path(self, path: str) -> ErrorTable | None:
+        for prefix, table in self._prefixes:
+            if path.startswith(prefix):
+                return table
+        return None

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import aiohttp
 import httpx
 import orjson
 
@@ -107,9 +106,7 @@ class PdtClient:
             ).as_dict()
         }
         self._call_timeout_s = settings.timeouts.read_s
-        self._direct_limits = aiohttp.ClientTimeout(
-            sock_connect=timeouts.connect_s, sock_read=timeouts.read_s, connect=timeouts.pool_s
-        )
+        self._direct_limits = (timeouts.connect_s, timeouts.read_s, timeouts.pool_s)
         self._endpoints: dict[str, _Endpoints] = {}
         for name, environment in settings.environments.items():
             base = resolve_base_url(environment)

@@ -82,7 +82,6 @@ class Resilience:
         rng: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._settings = settings
         self._retry = settings.retry
         self._metrics = metrics
         self._clock = clock
@@ -148,10 +147,11 @@ class Resilience:
                     reply = await attempt()
             except (httpx.TransportError, TimeoutError) as error:
                 target.breaker.record(permit, failed=True)
-                self._observe(target, call, _outcome_of(error), self._clock() - started)
+                outcome = _outcome_of(error)
+                self._observe(target, call, outcome, self._clock() - started)
                 if (safe or is_unsent(error)) and self._may_retry(target, retries, remaining, None):
                     retries += 1
-                    self._count_retry(target, call, _outcome_of(error))
+                    self._count_retry(target, call, outcome)
                     await self._sleep(backoff_s(retries, self._retry, self._rng))
                     continue
                 raise

@@ -102,7 +102,3 @@ class RetryBudget:
             self._tokens = max(0.0, self._tokens - 1.0)
             return True
         return False
-
-    @property
-    def tokens(self) -> float:
-        return self._tokens

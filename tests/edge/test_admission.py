@@ -11,15 +11,12 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from proxy.edge.admission import AdmissionControl
+from proxy.edge.errors import ErrorFamilies
 from proxy.mapping.catalog import load_catalog
 from proxy.observability.metrics import Metrics
 
 CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "mappings")
-FAMILIES = [
-    (prefix, product.errors)
-    for product in CATALOG.products.values()
-    for prefix in product.spec.prefixes.values()
-]
+FAMILIES = ErrorFamilies(CATALOG.products.values())
 
 
 class Held:

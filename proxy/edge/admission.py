@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from proxy.edge.errors import ErrorFamilies
+from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
 from proxy.mapping.error_table import ErrorTable
 from proxy.observability.metrics import Metrics
 
 __all__ = ["AdmissionControl"]
+
+_CONTENT_TYPE = JSON_MEDIA_TYPE.encode()
 
 
 class AdmissionControl:
@@ -44,7 +46,7 @@ class AdmissionControl:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
-            await self._refuse(table, scope, send)
+            await self._refuse(table, send)
             return
         self.in_flight += 1
         self._metrics.request_started()
@@ -54,7 +56,7 @@ class AdmissionControl:
             self.in_flight -= 1
             self._metrics.request_finished()
 
-    async def _refuse(self, table: ErrorTable, scope: Scope, send: Send) -> None:
+    async def _refuse(self, table: ErrorTable, send: Send) -> None:
         self._metrics.count_shed(tenant="-", product="-", reason="overloaded")
         status, body = table.render("overloaded")
         await send(
@@ -62,7 +64,7 @@ class AdmissionControl:
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-type", _CONTENT_TYPE),
                     (b"content-length", str(len(body)).encode()),
                     # The excess is momentary: a second later there is room again.
                     (b"retry-after", b"1"),

@@ -15,8 +15,9 @@ becomes a proxy error (the legacy family's 503/504).
 
 Each backend host has its breaker and retry budget (``proxy.upstream.resilience``):
 logins and GETs are repeated after a transient failure, POSTs only when the
-connection failed before they were sent. A 5xx the backend answered is still
-passed on as it came (it is the backend's answer), but counts against its host.
+connection failed before they were sent. A 5xx the backend answered is returned
+as it came and counts against its host; the dispatcher answers the client the
+family's 503/504 for it (``proxy.stages.dispatch``), never the backend's page.
 """
 
 from __future__ import annotations
@@ -179,6 +180,7 @@ class LegacyClient:
         base = base or self._base_urls.get(environment)
         if base is None:
             raise ConfigError(f"no legacy backend configured for environment {environment!r}")
+        # Cached per base URL: the guard's own lookup parses the URL to find the host.
         target = self._targets.get(base)
         if target is None:
             target = self._resilience.target(_UPSTREAM, base)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +83,130 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_stays_usable(
         assert connection.execute("SELECT x FROM t").fetchall() == [(2,)]
     finally:
         connection.close()
+
+
+# Inline writes: a short commit on the event loop itself, never a wait there.
+
+
+async def _inline_database(path: Path, *, checkpoint_every: int = 256) -> SqliteDatabase:
+    database = SqliteDatabase(path, name="probe", inline_writes=True, checkpoint_every=checkpoint_every)
+    await database.open()
+    await database.run(lambda c: c.execute("CREATE TABLE t (x INTEGER NOT NULL)"))
+    return database
+
+
+def _insert(value: int | None) -> Callable[[sqlite3.Connection], None]:
+    def statements(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO t VALUES (?)", (value,))
+
+    return statements
+
+
+async def _values(database: SqliteDatabase) -> list[int]:
+    return [x for (x,) in await database.run(lambda c: c.execute("SELECT x FROM t ORDER BY x").fetchall())]
+
+
+async def test_an_inline_write_commits_on_the_calling_thread(tmp_path: Path) -> None:
+    database = await _inline_database(tmp_path / "db.sqlite3")
+    seen: list[str] = []
+    try:
+
+        def statements(connection: sqlite3.Connection) -> None:
+            seen.append(threading.current_thread().name)
+            connection.execute("INSERT INTO t VALUES (7)")
+
+        assert database.write_now(statements) is True
+        assert seen == [threading.current_thread().name]
+        assert await _values(database) == [7]  # committed: the thread's connection sees it
+        assert database.inline_stats.commits == 1
+    finally:
+        await database.close()
+
+
+async def test_an_inline_write_never_waits_for_a_held_lock(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    database = await _inline_database(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert database.write_now(_insert(1)) is False
+        assert time.monotonic() - started < 1.0  # busy_timeout is 5 s on the thread's connection
+        assert database.inline_stats.busy == 1
+        holder.execute("COMMIT")
+        assert await _values(database) == []  # nothing half-written
+        assert database.write_now(_insert(2)) is True
+        assert await _values(database) == [2]
+    finally:
+        holder.close()
+        await database.close()
+
+
+async def test_a_failed_inline_write_is_rolled_back_and_raised(tmp_path: Path) -> None:
+    database = await _inline_database(tmp_path / "db.sqlite3")
+    try:
+
+        def half(connection: sqlite3.Connection) -> None:
+            connection.execute("INSERT INTO t VALUES (1)")
+            connection.execute("INSERT INTO t VALUES (NULL)")
+
+        with pytest.raises(sqlite3.IntegrityError):
+            database.write_now(half)
+        assert database.write_now(_insert(3)) is True
+        assert await _values(database) == [3]
+    finally:
+        await database.close()
+
+
+async def test_inline_commits_are_checkpointed_on_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    database = await _inline_database(path, checkpoint_every=3)
+    try:
+        for value in range(7):
+            assert database.write_now(_insert(value)) is True
+            await asyncio.sleep(0)  # let a scheduled checkpoint run on the thread
+            await database.run(lambda _: None)
+        assert database.inline_stats.checkpoints == 2
+        assert database.inline_stats.failed_checkpoints == 0
+    finally:
+        await database.close()
+    # Everything written is in the file for a fresh connection.
+    reader = sqlite3.connect(path)
+    try:
+        assert reader.execute("SELECT COUNT(*) FROM t").fetchone() == (7,)
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"synchronous": "FULL", "inline_writes": True}, "inline writes need synchronous=NORMAL"),
+        ({"inline_writes": True, "checkpoint_every": 0}, "checkpoint_every must be at least 1"),
+    ],
+)
+def test_inline_options_that_could_block_the_loop_are_refused(
+    tmp_path: Path, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        SqliteDatabase(tmp_path / "db.sqlite3", **options)
+
+
+@pytest.mark.parametrize(
+    ("inline_writes", "opened", "message"),
+    [
+        (False, True, "was not opened for inline writes"),
+        (True, False, "store is not open"),
+    ],
+)
+async def test_an_inline_write_needs_an_open_inline_connection(
+    tmp_path: Path, inline_writes: bool, opened: bool, message: str
+) -> None:
+    database = SqliteDatabase(tmp_path / "db.sqlite3", name="probe", inline_writes=inline_writes)
+    try:
+        if opened:
+            await database.open()
+        with pytest.raises(RuntimeError, match=message):
+            database.write_now(_insert(1))
+    finally:
+        await database.close()

@@ -112,6 +112,18 @@ class SqliteDatabase:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
+    async def write(self, statements: Callable[[sqlite3.Connection], object]) -> None:
+        """``statements`` in one transaction: on the loop when inline writes are on and
+        the write lock is free, otherwise on the thread, which waits for the lock."""
+        if self._inline_writes and self.write_now(statements):
+            return
+
+        def on_thread(connection: sqlite3.Connection) -> None:
+            with transaction(connection):
+                statements(connection)
+
+        await self.run(on_thread)
+
     def write_now(self, statements: Callable[[sqlite3.Connection], object]) -> bool:
         """Run ``statements`` in one transaction on the calling (event loop) thread,
         if the write lock is free this instant; False, with nothing written, when

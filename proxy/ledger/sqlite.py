@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text, transaction
+from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_modules
 
@@ -67,14 +67,13 @@ class SqliteStore:
         busy_timeout_ms: int = 5000,
     ) -> None:
         self.path = path
-        self._inline = synchronous == "NORMAL"
         self._database = SqliteDatabase(
             path,
             synchronous=synchronous,
             busy_timeout_ms=busy_timeout_ms,
             name="ledger",
             # FULL fsyncs each commit: that one stays on the thread.
-            inline_writes=self._inline,
+            inline_writes=synchronous == "NORMAL",
         )
 
     @property
@@ -86,19 +85,8 @@ class SqliteStore:
 
     async def append(self, records: Sequence[LedgerRecord]) -> None:
         rows = [_row(record) for record in records]
-
-        if not rows:
-            return
-        if self._inline and self._database.write_now(
-            lambda connection: connection.executemany(_INSERT, rows)
-        ):
-            return
-
-        def write(connection: sqlite3.Connection) -> None:
-            with transaction(connection):
-                connection.executemany(_INSERT, rows)
-
-        await self._database.run(write)
+        if rows:
+            await self._database.write(lambda connection: connection.executemany(_INSERT, rows))
 
     async def usage(self, month: Month, *, tenant: str | None = None) -> list[UsageRow]:
         where, parameters = _month_filter(month, tenant)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final, Literal
 
-from proxy.db.sqlite import SqliteDatabase, from_text, to_text, transaction
+from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text, transaction
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride, as_utc
 from proxy.state.rows import (
@@ -57,8 +57,17 @@ class SqliteStateStore:
         self.path = path
         self._prune_batch_rows = max(1, prune_batch_rows)
         self._database = SqliteDatabase(
-            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="state"
+            path,
+            synchronous=synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            name="state",
+            # Shadow samples commit one by one: on the loop when they can (proxy.db.sqlite).
+            inline_writes=synchronous == "NORMAL",
         )
+
+    @property
+    def inline_stats(self) -> InlineStats:
+        return self._database.inline_stats
 
     async def open(self) -> None:
         await self._database.open()
@@ -114,12 +123,8 @@ class SqliteStateStore:
             at, *rest = shadow_row(result)
             rows.append((to_text(at), *rest))
 
-        def write(connection: sqlite3.Connection) -> None:
-            with transaction(connection):
-                connection.executemany(_INSERT_SHADOW, rows)
-
         if rows:
-            await self._database.run(write)
+            await self._database.write(lambda connection: connection.executemany(_INSERT_SHADOW, rows))
 
     async def shadow_results(
         self, tenant: str, *, since: datetime, until: datetime, product: str | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -199,4 +202,37 @@ async def test_sqlite_prunes_in_batches_and_counts_them_all(tmp_path: Path, batc
             "6",
         ]
     finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(("synchronous", "inline_commits"), [("NORMAL", 1), ("FULL", 0)])
+async def test_a_sample_commits_on_the_loop_unless_each_commit_fsyncs(
+    tmp_path: Path, synchronous: Literal["NORMAL", "FULL"], inline_commits: int
+) -> None:
+    store = SqliteStateStore(tmp_path / "state.sqlite3", synchronous=synchronous)
+    await store.open()
+    try:
+        await store.save_shadow([SAMPLES["differed"]])
+        assert await store.shadow_results("acme", since=SINCE, until=UNTIL) == [SAMPLES["differed"]]
+        assert store.inline_stats.commits == inline_commits
+    finally:
+        await store.close()
+
+
+async def test_a_sample_waits_on_the_thread_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStateStore(path)
+    await store.open()
+    other_worker = sqlite3.connect(path, isolation_level=None)
+    try:
+        other_worker.execute("BEGIN IMMEDIATE")
+        saving = asyncio.create_task(store.save_shadow([SAMPLES["matched"]]))
+        await asyncio.sleep(0.2)
+        assert not saving.done()
+        other_worker.execute("COMMIT")
+        await asyncio.wait_for(saving, timeout=5)
+        assert await store.shadow_results("acme", since=SINCE, until=UNTIL) == [SAMPLES["matched"]]
+        assert (store.inline_stats.busy, store.inline_stats.commits) == (1, 0)
+    finally:
+        other_worker.close()
         await store.close()

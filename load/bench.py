@@ -277,6 +277,28 @@ def _shadow_samples(base: str) -> str:
     return f"shadow samples (bench-shadow, sample rate 1.0): {shown}"
 
 
+def _soak(base: str, pid: int, args: argparse.Namespace, every: float = 30.0) -> str:
+    """The pack path at saturation for ``args.soak`` seconds, RSS after each slice.
+
+    It prints the samples and the growth over the second half rather than a
+    verdict: on a shared VM the allocator moves a few MB either way."""
+    token = _token(base, "bench-pack")
+    samples = [_rss_mb(pid)]
+    served = errors = 0
+    started = time.monotonic()
+    while (left := args.soak - (time.monotonic() - started)) > 0:
+        result = closed_loop(base + PATH, BODY, token, seconds=min(every, left), connections=args.connections)
+        served += result.requests
+        errors += result.errors
+        samples.append(_rss_mb(pid))
+    half = samples[len(samples) // 2]
+    return (
+        f"soak, pack, {args.soak:.0f} s: {served:,} requests, {errors} errors; "
+        f"worker RSS every {every:.0f} s (MB): {' '.join(f'{mb:.0f}' for mb in samples)}; "
+        f"second half grew {samples[-1] - half:+.1f} MB, peak {max(samples):.0f} MB (bar: <= 150 MB, steady)"
+    )
+
+
 def _token(base: str, user: str) -> str:
     answer = httpx.post(
         f"{base}/products/v1/authentication", json={"Username": user, "Password": "bench-secret"}
@@ -289,6 +311,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--soak",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="instead of the table: the pack path at saturation for SECONDS, RSS sampled every 30 s",
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})  # the generator (and wrk, its child) stay off the proxy's core
     python = sys.executable
@@ -314,6 +343,10 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         serve = [python, "-m", "proxy.cli", "serve", "--port", str(port)]
+        if args.soak:
+            with _server(serve, env, base + "/healthz", cpu=0) as proxy:
+                print(_soak(base, proxy.pid, args))
+            return
         with _server(serve, env, base + "/healthz", cpu=0) as proxy:
             for strategy in ("pack", "modules"):
                 token = _token(base, f"bench-{strategy}")

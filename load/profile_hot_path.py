@@ -1,7 +1,7 @@
 """CPU per request of the proxy's hot path, measured in process: a profiling driver.
 
     python load/profile_hot_path.py [--requests 20000] [--concurrency 16]
-        [--strategy pack|modules] [--upstream stub|simulator] [--no-ledger]
+        [--strategy pack|modules] [--stage legacy|shadow] [--upstream stub|simulator] [--no-ledger]
         [--profile none|cprofile|callgrind] [--top 40] [--repeat 3]
 
 Builds the real application (``create_app``: mappings, tenants, ledger, the
@@ -239,7 +239,8 @@ async def _main(args: argparse.Namespace) -> None:
     configure_logging(settings.logging)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        login = orjson.dumps({"Username": f"bench-{args.strategy}", "Password": "bench-secret"})
+        user = f"bench-{args.stage or args.strategy}"
+        login = orjson.dumps({"Username": user, "Password": "bench-secret"})
         answer = await _call(app, "POST", "/products/v1/authentication", login, None)
         if answer.status != 200:
             raise SystemExit(f"login failed: {answer.status} {answer.body!r}")
@@ -255,6 +256,11 @@ def main() -> None:
     parser.add_argument("--strategy", choices=("pack", "modules"), default="pack")
     parser.add_argument("--upstream", choices=("stub", "simulator"), default="stub")
     parser.add_argument("--no-ledger", action="store_true")
+    parser.add_argument(
+        "--stage",
+        choices=("legacy", "shadow"),
+        help="bench.py's tenant in this stage (pack strategy; the stub is the legacy backend too)",
+    )
     parser.add_argument("--profile", choices=("none", "cprofile", "callgrind"), default="none")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
@@ -269,7 +275,15 @@ def main() -> None:
             port = _free_port()
             stack.enter_context(_stub(port))
             upstream = f"http://127.0.0.1:{port}"
-        os.environ["PROXY_CONFIG"] = str(_settings_file(Path(scratch), upstream, not args.no_ledger))
+        if args.stage is not None:
+            if upstream is None:
+                raise SystemExit("--stage needs --upstream stub: the stub stands in for the legacy backend")
+            from bench import _setup
+
+            config = _setup(Path(scratch), upstream, ledger=not args.no_ledger)
+        else:
+            config = _settings_file(Path(scratch), upstream, not args.no_ledger)
+        os.environ["PROXY_CONFIG"] = str(config)
         import uvloop
 
         uvloop.run(_main(args))

@@ -43,9 +43,11 @@ from proxy.errors import (
     UpstreamUnavailable,
 )
 from proxy.mapping.spec import AuthenticationSpec
-from proxy.upstream._errors import MAX_BODY_BYTES, parse_json, read_limited, translated
+from proxy.upstream._aiohttp import AiohttpTransport
+from proxy.upstream._errors import MAX_BODY_BYTES, check_size, parse_json, read_limited, translated
 from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
+from proxy.upstream.transport import direct_transport
 
 __all__ = ["LegacyAnswer", "LegacyCall", "LegacyClient", "LegacyCredential", "LegacyLogin"]
 
@@ -96,6 +98,15 @@ class LegacyAnswer:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """One backend base URL: its breaker and retry budget, and its aiohttp
+    transport when the client may call it directly (None: through ``transport``)."""
+
+    target: UpstreamTarget
+    direct: AiohttpTransport | None
+
+
 class LegacyClient:
     """The legacy backends over a transport the caller owns (the same routing transport as PDT's)."""
 
@@ -122,9 +133,10 @@ class LegacyClient:
             ).as_dict()
         }
         self._call_timeout_s = timeouts.read_s
+        self._direct_limits = (timeouts.connect_s, timeouts.read_s, timeouts.pool_s)
         self._wall_clock = wall_clock
         self._logins: dict[LegacyCredential, LegacyLogin] = {}
-        self._targets: dict[str, UpstreamTarget] = {}
+        self._hosts: dict[str, _Host] = {}
         self._tokens: TokenCache[LegacyCredential] = TokenCache(
             self._authenticate, refresh_margin_s=token_refresh_margin_s, clock=clock
         )
@@ -146,7 +158,7 @@ class LegacyClient:
             raise UpstreamTimeout(
                 'legacy call="forward" not sent: the request deadline has passed', call="forward"
             )
-        base, target = self._base(call.credential.environment, call.product)
+        base, host = self._base(call.credential.environment, call.product)
         url = f"{base}{path}?{query.decode('latin-1')}" if query else f"{base}{path}"
         credential = call.credential
         self._logins.setdefault(credential, call.login)
@@ -155,14 +167,14 @@ class LegacyClient:
             async with asyncio.timeout(remaining_s):
                 token = await self._tokens.get(credential)
                 headers = _headers(token, content_type, call.request_id)
-                answer = await self._send(target, "forward", method, url, headers, body, safe, deadline)
+                answer = await self._send(host, "forward", method, url, headers, body, safe, deadline)
                 if answer.status == 401:
                     # The backend refused the proxy's own token (expired early, revoked):
                     # nothing was done, so one retry with a fresh login is safe.
                     self._tokens.invalidate(credential, token)
                     token = await self._tokens.get(credential)
                     headers = _headers(token, content_type, call.request_id)
-                    answer = await self._send(target, "forward", method, url, headers, body, safe, deadline)
+                    answer = await self._send(host, "forward", method, url, headers, body, safe, deadline)
         if answer.status == 401:
             # A fresh login refused too: the tenant's legacy credentials are wrong. That
             # is the proxy's configuration, not the client's fault.
@@ -174,22 +186,22 @@ class LegacyClient:
     async def aclose(self) -> None:
         await self._tokens.aclose()
 
-    def _base(self, environment: Environment, product: str | None) -> tuple[str, UpstreamTarget]:
-        """The base URL a product's calls go to in ``environment``, and its host's guard."""
+    def _base(self, environment: Environment, product: str | None) -> tuple[str, _Host]:
+        """The base URL a product's calls go to in ``environment``, and its host."""
         base = self._product_base_urls.get((product, environment)) if product else None
         base = base or self._base_urls.get(environment)
         if base is None:
             raise ConfigError(f"no legacy backend configured for environment {environment!r}")
-        # Cached per base URL: the guard's own lookup parses the URL to find the host.
-        target = self._targets.get(base)
-        if target is None:
-            target = self._resilience.target(_UPSTREAM, base)
-            self._targets[base] = target
-        return base, target
+        # Cached per base URL: the guard's own lookup and the routing both parse the URL.
+        host = self._hosts.get(base)
+        if host is None:
+            host = _Host(self._resilience.target(_UPSTREAM, base), direct_transport(self._transport, base))
+            self._hosts[base] = host
+        return base, host
 
     async def _send(
         self,
-        target: UpstreamTarget,
+        host: _Host,
         name: str,
         method: str,
         url: str,
@@ -198,23 +210,44 @@ class LegacyClient:
         safe: bool,
         deadline: Deadline,
     ) -> LegacyAnswer:
-        request = httpx.Request(
-            method, url, headers=headers, content=body or None, extensions=self._extensions
-        )
+        """The one place a request leaves the proxy for a legacy backend, through its host's guard."""
+        content = body or None
+        direct = host.direct
+        if direct is not None:
+            # A real backend: straight to its aiohttp transport, no httpx objects.
+            limits = self._direct_limits
 
-        async def attempt() -> Reply:
-            response = await self._transport.handle_async_request(request)
-            try:
-                content = await read_limited(response, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
-                headers = response.headers
-                return Reply(
-                    response.status_code, content, headers.get("content-type"), headers.get("retry-after")
-                )
-            finally:
-                await response.aclose()
+            async def attempt() -> Reply:
+                got = await direct.send(method, url, headers, content, limits)
+                checked = check_size(got.body, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
+                return Reply(got.status, checked, got.content_type, got.retry_after)
+
+        else:
+            request = httpx.Request(
+                method, url, headers=headers, content=content, extensions=self._extensions
+            )
+
+            async def attempt() -> Reply:
+                response = await self._transport.handle_async_request(request)
+                try:
+                    read = await read_limited(response, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
+                    answer_headers = response.headers
+                    return Reply(
+                        response.status_code,
+                        read,
+                        answer_headers.get("content-type"),
+                        answer_headers.get("retry-after"),
+                    )
+                finally:
+                    await response.aclose()
 
         reply = await self._resilience.send(
-            target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=deadline.remaining
+            host.target,
+            name,
+            attempt,
+            safe=safe,
+            timeout_s=self._call_timeout_s,
+            remaining=deadline.remaining,
         )
         return LegacyAnswer(reply.status, reply.content_type, reply.body)
 
@@ -222,7 +255,7 @@ class LegacyClient:
         login = self._logins[credential]
         spec = login.spec
         payload = orjson.dumps({spec.username: credential.username, spec.password: credential.password})
-        base, target = self._base(credential.environment, credential.product)
+        base, host = self._base(credential.environment, credential.product)
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         # Shared by every waiter on this credential: bounded by the call timeout alone.
         budget = Deadline(self._call_timeout_s, clock=self._clock)
@@ -230,7 +263,7 @@ class LegacyClient:
             async with asyncio.timeout(self._call_timeout_s):
                 # A login changes nothing at the backend: repeated like a read.
                 answer = await self._send(
-                    target, "authentication", "POST", f"{base}{login.path}", headers, payload, True, budget
+                    host, "authentication", "POST", f"{base}{login.path}", headers, payload, True, budget
                 )
         if answer.status in (400, 401, 403):
             raise UpstreamRejected(

@@ -34,7 +34,7 @@ from proxy.upstream._errors import (
 from proxy.upstream._paths import safe_segment
 from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
-from proxy.upstream.transport import HostRoutingTransport, resolve_base_url
+from proxy.upstream.transport import direct_transport, resolve_base_url
 
 __all__ = ["MODULES", "Channel", "PdtCall", "PdtClient", "PdtCredential"]
 
@@ -116,7 +116,7 @@ class PdtClient:
                 httpx.URL(f"{base}/v1/authentication"),
                 httpx.URL(f"{base}/v1/transaction"),
                 self._resilience.target("pdt", base),
-                _direct_transport(transport, base),
+                direct_transport(transport, base),
             )
         self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
@@ -305,12 +305,6 @@ class PdtClient:
         return await self._resilience.send(
             endpoints.target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=remaining
         )
-
-
-def _direct_transport(transport: httpx.AsyncBaseTransport, base: str) -> AiohttpTransport | None:
-    if isinstance(transport, HostRoutingTransport):
-        return transport.direct(base)
-    return transport if isinstance(transport, AiohttpTransport) else None
 
 
 def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[str, str]:

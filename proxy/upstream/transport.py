@@ -25,6 +25,7 @@ __all__ = [
     "SIMULATOR_BASE_URL",
     "HostRoutingTransport",
     "build_transport",
+    "direct_transport",
     "resolve_base_url",
 ]
 
@@ -125,3 +126,12 @@ def build_transport(
                 transport = pooled()
             routes[_origin(httpx.URL(resolve_base_url(environment)))] = transport
     return HostRoutingTransport(routes)
+
+
+def direct_transport(transport: httpx.AsyncBaseTransport, base_url: str) -> AiohttpTransport | None:
+    """The aiohttp transport a client may call directly for ``base_url`` (see
+    ``AiohttpTransport.send``); None when requests must go through ``transport``
+    (a simulator, a test double, an origin the allowlist refuses)."""
+    if isinstance(transport, HostRoutingTransport):
+        return transport.direct(base_url)
+    return transport if isinstance(transport, AiohttpTransport) else None

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from proxy.errors import MappingError
 from proxy.mapping.paths import parse_path
-from proxy.mapping.schemas import CompiledSchema, SchemaViolation, load_schema
+from proxy.mapping.schemas import CompiledSchema, SchemaViolation, _merge_typed_branches, load_schema
 
 from .strategies import schema_strategy
 from .support import DATATRUST, MAPPINGS, load_json, make_cnpj, make_cpf, schema_from
@@ -258,3 +258,55 @@ def test_is_valid_agrees_with_violations(path: Path) -> None:
             assert PLACEHOLDER not in compiled.violations(document)
 
     agree()
+
+
+# The fast validator's copy: type-disjoint oneOf/anyOf merged into one schema.
+
+_STRING = {"type": "string", "pattern": "^[0-9]+$"}
+_RANGE = {"type": "integer", "minimum": 11, "maximum": 99}
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        pytest.param(
+            {"oneOf": [_STRING, _RANGE]},
+            {"type": ["string", "integer"], "pattern": "^[0-9]+$", "minimum": 11, "maximum": 99},
+            id="string-or-integer",
+        ),
+        pytest.param(
+            {"anyOf": [{"type": "null"}, {"type": "object", "required": ["a"], "description": "x"}]},
+            {"type": ["null", "object"], "required": ["a"]},
+            id="nullable-object-annotation-dropped",
+        ),
+        pytest.param(
+            {"properties": {"oneOf": {"oneOf": [{"type": "null"}, _STRING]}}},
+            {"properties": {"oneOf": {"type": ["null", "string"], "pattern": "^[0-9]+$"}}},
+            id="a-property-named-oneOf-is-a-name",
+        ),
+        pytest.param({"oneOf": [{"type": "integer"}, {"type": "number"}]}, None, id="integer-within-number"),
+        pytest.param({"oneOf": [_STRING, {"type": "string"}]}, None, id="same-type-twice"),
+        pytest.param({"oneOf": [{"type": "string", "enum": ["a"]}, _RANGE]}, None, id="enum-applies-to-all"),
+        pytest.param({"oneOf": [{"type": "string", "format": "cpf"}, _RANGE]}, None, id="format-not-merged"),
+        pytest.param({"oneOf": [{"type": ["string", "null"]}, _RANGE]}, None, id="type-list-branch"),
+        pytest.param({"minimum": 0, "oneOf": [_STRING, _RANGE]}, None, id="node-has-a-branch-keyword"),
+        pytest.param({"oneOf": [_STRING]}, None, id="one-branch"),
+    ],
+)
+def test_type_disjoint_branches_are_merged_for_the_fast_check(
+    schema: dict[str, Any], expected: dict[str, Any] | None
+) -> None:
+    assert _merge_typed_branches(schema) == (schema if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("42", True), ("4a", False), (42, True), (10, False), (100, False), (None, False),
+        (4.0, False), (True, False), ([], False),
+    ],
+)  # fmt: skip
+def test_a_merged_oneof_accepts_what_the_original_accepts(tmp_path: Path, value: Any, valid: bool) -> None:
+    compiled = schema_from(tmp_path, {"oneOf": [_STRING, _RANGE]})
+    assert compiled.is_valid(value) is valid
+    assert (_real_errors(compiled, value) == []) is valid  # the detailed validator reads the original

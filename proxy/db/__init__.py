@@ -7,6 +7,6 @@ database, so whichever store opens first migrates and the others find it done.
 
 location.py    settings -> the SQLite file (one name for every store)
 migrations/    numbered SQL files per backend, one sequence for ledger and state
-sqlite.py      a connection on its own thread, WAL, transactions, migrate
+sqlite.py      a connection on its own thread (and one for inline commits), WAL, migrate
 postgres.py    connect and migrate (psycopg 3, async)
 """

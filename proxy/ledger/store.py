@@ -2,8 +2,9 @@
 
 A store is opened once (applying pending schema migrations), appends batches of
 records in one database transaction each, and answers the two reads billing and
-tests need. Every method is a coroutine: the SQLite store runs its blocking calls
-on a dedicated thread, the PostgreSQL store uses psycopg's async connection.
+tests need. Every method is a coroutine: the SQLite store commits on the event loop
+when that cannot block and runs everything else on a dedicated thread
+(``proxy.db.sqlite``), the PostgreSQL store uses psycopg's async connection.
 """
 
 from __future__ import annotations

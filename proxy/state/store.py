@@ -3,8 +3,9 @@
 Durable runtime state beside the ledger, in the same database: stage overrides
 set through the admin API (per tenant, optionally per product), the audit log of
 every stage change, and the shadow stage's comparison results (the backtest's
-input). Every method is a coroutine: the SQLite store runs its blocking calls on
-a dedicated thread, the PostgreSQL store uses psycopg's async connection.
+input). Every method is a coroutine: the SQLite store commits shadow samples on
+the event loop when that cannot block and runs everything else on a dedicated
+thread (``proxy.db.sqlite``), the PostgreSQL store uses psycopg's async connection.
 
 Times are timezone-aware and come back in UTC. Time windows are half open:
 ``since <= at < until``, like the ledger's months.

@@ -127,8 +127,9 @@ class SqliteDatabase:
     def write_now(self, statements: Callable[[sqlite3.Connection], object]) -> bool:
         """Run ``statements`` in one transaction on the calling (event loop) thread,
         if the write lock is free this instant; False, with nothing written, when
-        another connection holds it (the caller then uses ``run``, which waits).
-        Errors of the statements or the commit are raised after a rollback."""
+        another connection holds it, at BEGIN or later (the caller then uses ``run``,
+        which waits). Other errors of the statements or the commit are raised after a
+        rollback."""
         connection = self._inline
         if connection is None:
             if not self._inline_writes:
@@ -136,18 +137,18 @@ class SqliteDatabase:
             raise RuntimeError(f"the SQLite {self._name} store is not open")
         try:
             connection.execute("BEGIN IMMEDIATE")
+            try:
+                statements(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode in _LOCK_BUSY:
-                self.inline_stats.busy += 1
-                return False
-            raise
-        try:
-            statements(connection)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
+            if not _is_lock_conflict(error):
+                raise
+            self.inline_stats.busy += 1
+            return False
         self.inline_stats.commits += 1
         self._inline_commits += 1
         if self._inline_commits >= self._checkpoint_every and self._checkpoint is None:
@@ -222,7 +223,13 @@ class InlineStats:
 
 
 # BUSY: another connection writes. LOCKED: a conflict inside this process's shared cache.
-_LOCK_BUSY: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_LOCK_CONFLICTS: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _is_lock_conflict(error: sqlite3.OperationalError) -> bool:
+    # Python 3.11+ reports extended codes (SQLITE_BUSY_SNAPSHOT is 517): the primary
+    # code is the low byte.
+    return (error.sqlite_errorcode & 0xFF) in _LOCK_CONFLICTS
 
 
 def _inline_connection(path: Path) -> sqlite3.Connection:

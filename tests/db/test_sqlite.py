@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from proxy.db.sqlite import SqliteDatabase, from_text, to_text, transaction
+from proxy.db.sqlite import SqliteDatabase, _is_lock_conflict, from_text, to_text, transaction
 
 
 @pytest.mark.parametrize(
@@ -208,5 +208,40 @@ async def test_an_inline_write_needs_an_open_inline_connection(
             await database.open()
         with pytest.raises(RuntimeError, match=message):
             database.write_now(_insert(1))
+    finally:
+        await database.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "conflict"),
+    [
+        (sqlite3.SQLITE_BUSY, True),
+        (sqlite3.SQLITE_LOCKED, True),
+        (517, True),  # SQLITE_BUSY_SNAPSHOT: an extended code of BUSY
+        (261, True),  # SQLITE_BUSY_RECOVERY
+        (sqlite3.SQLITE_IOERR, False),
+        (sqlite3.SQLITE_FULL, False),
+    ],
+)
+def test_extended_busy_codes_are_lock_conflicts(code: int, conflict: bool) -> None:
+    error = sqlite3.OperationalError("probe")
+    error.sqlite_errorcode = code
+    assert _is_lock_conflict(error) is conflict
+
+
+async def test_a_lock_conflict_after_begin_is_rolled_back_and_left_to_the_thread(tmp_path: Path) -> None:
+    database = await _inline_database(tmp_path / "db.sqlite3")
+    try:
+
+        def conflicted(connection: sqlite3.Connection) -> None:
+            connection.execute("INSERT INTO t VALUES (1)")
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+            raise error
+
+        assert database.write_now(conflicted) is False
+        assert database.inline_stats.busy == 1
+        assert await _values(database) == []
+        assert database.write_now(_insert(2)) is True
     finally:
         await database.close()

@@ -11,16 +11,15 @@ file: WAL lets readers run beside the one writer, writers take the lock up front
 (``BEGIN IMMEDIATE``, so no reader-turned-writer deadlock) and wait for each
 other up to ``busy_timeout``.
 
-Short writes can skip the thread (``write_now``): with ``inline_writes`` the
-database opens a second connection that the event loop uses directly, with no
-busy wait and no automatic checkpoint. Handing a commit to the thread and back
+Short writes can skip the thread (``write`` through ``write_now``): under
+``synchronous=NORMAL`` the database opens a second connection that the event loop
+uses directly, with no busy wait and no automatic checkpoint. Handing a commit to the thread and back
 costs the loop more CPU (two wake-ups across threads) than a WAL commit under
 ``synchronous=NORMAL`` costs on the loop itself (one ``write()`` into the page
 cache, no ``fsync``). What could block, never runs inline: a commit that must
 wait for another writer's lock (``write_now`` says so and the caller uses
 ``run``), a checkpoint (run on the thread every ``checkpoint_every`` inline
-commits) and ``synchronous=FULL`` (its fsync per commit; inline writes are then
-refused at construction).
+commits) and every commit under ``synchronous=FULL`` (its fsync per commit).
 
 Times are stored as UTC text with microseconds and a ``Z`` (``to_text``), so
 text order is time order and time ranges are plain string comparisons that use
@@ -69,8 +68,8 @@ def from_text(text: str) -> datetime:
 
 class SqliteDatabase:
     """One connection to ``path``, used only from its own thread; opened (and
-    migrated) by ``open``, used through ``run``; with ``inline_writes``, a second
-    one for ``write_now`` on the event loop."""
+    migrated) by ``open``, used through ``run``; under ``synchronous=NORMAL``, a
+    second one for ``write_now`` on the event loop."""
 
     def __init__(
         self,
@@ -79,13 +78,8 @@ class SqliteDatabase:
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout_ms: int = 5000,
         name: str = "sqlite",
-        inline_writes: bool = False,
         checkpoint_every: int = 256,
     ) -> None:
-        if inline_writes and synchronous != "NORMAL":
-            raise ValueError(
-                "inline writes need synchronous=NORMAL: a FULL commit fsyncs, too slow for the loop"
-            )
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self.path = path
@@ -94,7 +88,8 @@ class SqliteDatabase:
         self._name = name
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-sqlite")
         self._connection: sqlite3.Connection | None = None
-        self._inline_writes = inline_writes
+        # Decided here, not by each store: a FULL commit fsyncs, too slow for the loop.
+        self._inline_writes = synchronous == "NORMAL"
         self._inline: sqlite3.Connection | None = None
         self._checkpoint_every = checkpoint_every
         self._inline_commits = 0
@@ -133,7 +128,9 @@ class SqliteDatabase:
         connection = self._inline
         if connection is None:
             if not self._inline_writes:
-                raise RuntimeError(f"the SQLite {self._name} store was not opened for inline writes")
+                raise RuntimeError(
+                    f"inline writes need synchronous=NORMAL: the SQLite {self._name} store fsyncs each commit"
+                )
             raise RuntimeError(f"the SQLite {self._name} store is not open")
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -214,7 +211,7 @@ class SqliteDatabase:
 
 @dataclass
 class InlineStats:
-    """What ``write_now`` did, for the ledger's stats endpoint and tests."""
+    """What ``write_now`` did and how the checkpoints went, for tests and diagnosis."""
 
     commits: int = 0
     busy: int = 0

@@ -68,12 +68,7 @@ class SqliteStore:
     ) -> None:
         self.path = path
         self._database = SqliteDatabase(
-            path,
-            synchronous=synchronous,
-            busy_timeout_ms=busy_timeout_ms,
-            name="ledger",
-            # FULL fsyncs each commit: that one stays on the thread.
-            inline_writes=synchronous == "NORMAL",
+            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="ledger"
         )
 
     @property

@@ -57,12 +57,7 @@ class SqliteStateStore:
         self.path = path
         self._prune_batch_rows = max(1, prune_batch_rows)
         self._database = SqliteDatabase(
-            path,
-            synchronous=synchronous,
-            busy_timeout_ms=busy_timeout_ms,
-            name="state",
-            # Shadow samples commit one by one: on the loop when they can (proxy.db.sqlite).
-            inline_writes=synchronous == "NORMAL",
+            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="state"
         )
 
     @property

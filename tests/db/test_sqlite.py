@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import pytest
 
@@ -89,7 +89,7 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_stays_usable(
 
 
 async def _inline_database(path: Path, *, checkpoint_every: int = 256) -> SqliteDatabase:
-    database = SqliteDatabase(path, name="probe", inline_writes=True, checkpoint_every=checkpoint_every)
+    database = SqliteDatabase(path, name="probe", checkpoint_every=checkpoint_every)
     await database.open()
     await database.run(lambda c: c.execute("CREATE TABLE t (x INTEGER NOT NULL)"))
     return database
@@ -178,31 +178,26 @@ async def test_inline_commits_are_checkpointed_on_the_thread(tmp_path: Path) -> 
         reader.close()
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"synchronous": "FULL", "inline_writes": True}, "inline writes need synchronous=NORMAL"),
-        ({"inline_writes": True, "checkpoint_every": 0}, "checkpoint_every must be at least 1"),
-    ],
-)
-def test_inline_options_that_could_block_the_loop_are_refused(
-    tmp_path: Path, options: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        SqliteDatabase(tmp_path / "db.sqlite3", **options)
+def test_a_checkpoint_interval_below_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="checkpoint_every must be at least 1"):
+        SqliteDatabase(tmp_path / "db.sqlite3", checkpoint_every=0)
 
 
 @pytest.mark.parametrize(
-    ("inline_writes", "opened", "message"),
+    ("synchronous", "opened", "message"),
     [
-        (False, True, "was not opened for inline writes"),
-        (True, False, "store is not open"),
+        (
+            "FULL",
+            True,
+            "inline writes need synchronous=NORMAL",
+        ),  # its fsync per commit never runs on the loop
+        ("NORMAL", False, "store is not open"),
     ],
 )
 async def test_an_inline_write_needs_an_open_inline_connection(
-    tmp_path: Path, inline_writes: bool, opened: bool, message: str
+    tmp_path: Path, synchronous: Literal["NORMAL", "FULL"], opened: bool, message: str
 ) -> None:
-    database = SqliteDatabase(tmp_path / "db.sqlite3", name="probe", inline_writes=inline_writes)
+    database = SqliteDatabase(tmp_path / "db.sqlite3", name="probe", synchronous=synchronous)
     try:
         if opened:
             await database.open()

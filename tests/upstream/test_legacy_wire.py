@@ -14,7 +14,7 @@ from proxy.errors import ProxyError, UpstreamMalformed, UpstreamUnavailable
 from proxy.upstream._aiohttp import AiohttpTransport, pooled_transport
 from proxy.upstream._errors import MAX_BODY_BYTES
 from proxy.upstream.legacy import LegacyAnswer, LegacyClient
-from tests.upstream.test_legacy import NOW, a_call
+from tests.upstream.test_legacy import NOW, PASS_THROUGH, a_call
 from tests.upstream.wire import Answer, Seen, WireServer, reply
 
 LOGIN = reply(200, {"token": "wire-legacy", "expiresInSeconds": 3600})
@@ -55,16 +55,7 @@ def _no_httpx_objects(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AiohttpTransport, "handle_async_request", refused)
 
 
-@pytest.mark.parametrize(
-    ("status", "content_type", "body"),
-    [
-        pytest.param(200, "application/json; charset=utf-8", b'{"score":41.3,"x":[1,2]}', id="ok"),
-        pytest.param(400, "application/problem+json", b'{"errors":{"Document":["bad"]}}', id="validation"),
-        pytest.param(404, "application/json", b'{"message":"Transaction not found"}', id="not-found"),
-        pytest.param(500, "text/html", b"<html>legacy crash</html>", id="5xx-as-it-came"),
-        pytest.param(200, None, b"", id="empty"),
-    ],
-)
+@pytest.mark.parametrize(("status", "content_type", "body"), PASS_THROUGH)
 async def test_answers_pass_through_the_socket_byte_for_byte(
     status: int, content_type: str | None, body: bytes
 ) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Coroutine
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from proxy.state.postgres import PostgresStateStore
 from proxy.state.sqlite import SqliteStateStore
 from proxy.state.store import StateStore
 
-__all__ = ["Database"]
+__all__ = ["Database", "write_behind_another_writer"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,19 @@ class Database:
         ):
             found.setdefault(table, []).append(column)
         return found
+
+
+async def write_behind_another_writer(path: Path, write: Coroutine[Any, Any, None]) -> None:
+    """Run ``write`` while another connection (another worker) holds ``path``'s write
+    lock: it must still be waiting, with the loop free, after 0.2 s, and land once
+    the lock is released."""
+    other_worker = sqlite3.connect(path, isolation_level=None)
+    try:
+        other_worker.execute("BEGIN IMMEDIATE")
+        writing = asyncio.create_task(write)
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # waiting for the lock on the store's thread
+        other_worker.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=5)
+    finally:
+        other_worker.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +9,7 @@ import pytest
 
 from proxy.ledger.month import Month
 from proxy.ledger.sqlite import SqliteStore
+from tests.db.support import write_behind_another_writer
 from tests.ledger.support import make_record
 
 FEBRUARY = Month(2026, 2)
@@ -37,17 +36,10 @@ async def test_a_batch_waits_on_the_thread_while_another_writer_holds_the_lock(t
     path = tmp_path / "ledger.sqlite3"
     store = SqliteStore(path)
     await store.open()
-    other_worker = sqlite3.connect(path, isolation_level=None)
     try:
-        other_worker.execute("BEGIN IMMEDIATE")
-        append = asyncio.create_task(store.append([make_record(request_id="late")]))
-        await asyncio.sleep(0.2)
-        assert not append.done()  # waiting for the lock on the thread, the loop still free
+        await write_behind_another_writer(path, store.append([make_record(request_id="late")]))
         assert store.inline_stats.busy == 1
-        other_worker.execute("COMMIT")
-        await asyncio.wait_for(append, timeout=5)
         assert [r.request_id for r in await store.records(FEBRUARY)] == ["late"]
         assert store.inline_stats.commits == 0
     finally:
-        other_worker.close()
         await store.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -16,7 +14,7 @@ from proxy.stages.shadow import ShadowResult
 from proxy.state.sink import StoreShadowSink
 from proxy.state.sqlite import SqliteStateStore
 from proxy.state.store import StateStore
-from tests.db.support import Database
+from tests.db.support import Database, write_behind_another_writer
 from tests.state.support import AT, dt_answer, shadow
 
 SINCE, UNTIL = AT - timedelta(days=1), AT + timedelta(days=1)
@@ -223,16 +221,9 @@ async def test_a_sample_waits_on_the_thread_while_another_writer_holds_the_lock(
     path = tmp_path / "state.sqlite3"
     store = SqliteStateStore(path)
     await store.open()
-    other_worker = sqlite3.connect(path, isolation_level=None)
     try:
-        other_worker.execute("BEGIN IMMEDIATE")
-        saving = asyncio.create_task(store.save_shadow([SAMPLES["matched"]]))
-        await asyncio.sleep(0.2)
-        assert not saving.done()
-        other_worker.execute("COMMIT")
-        await asyncio.wait_for(saving, timeout=5)
+        await write_behind_another_writer(path, store.save_shadow([SAMPLES["matched"]]))
         assert await store.shadow_results("acme", since=SINCE, until=UNTIL) == [SAMPLES["matched"]]
         assert (store.inline_stats.busy, store.inline_stats.commits) == (1, 0)
     finally:
-        other_worker.close()
         await store.close()

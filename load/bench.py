@@ -138,7 +138,9 @@ def _server(
             process.kill()
 
 
-def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
+def _setup(directory: Path, upstream: str | None, *, ledger: bool = True) -> Path:
+    """The bench's settings and tenants; ``upstream`` None leaves PDT and the legacy
+    backends to the built-in simulators (load/profile_hot_path.py uses that)."""
     from proxy.tenants import hash_password
 
     digest = hash_password("bench-secret")
@@ -153,20 +155,24 @@ def _setup(directory: Path, upstream: str, *, ledger: bool = True) -> Path:
     ) + "".join(_staged_tenant(stage, digest) for stage in ("legacy", "shadow"))
     (directory / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
     config = directory / ("proxy.yaml" if ledger else "proxy-no-ledger.yaml")
-    config.write_text(
+    text = (
         f"tenants_file: {directory / 'tenants.yaml'}\ndata_dir: {directory / 'data'}\n"
         "logging: {level: WARNING}\n"
         # The bench drives one tenant far past any real one: the limiter is still
         # consulted on every request (its cost is measured), it just never refuses.
         "server: {tenant_rate_limit: {requests_per_s: 1000000000, burst: 1000000000}}\n"
         f"ledger: {{enabled: {'true' if ledger else 'false'}}}\n"
-        f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n    hml: {{base_url: '{upstream}'}}\n"
-        # The stub is the legacy backend too: the legacy and shadow stages then pay for
-        # the proxy's forwarding, not for the built-in legacy simulator's work.
-        f"legacy:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n"
-        f"    hml: {{base_url: '{upstream}'}}\n",
-        encoding="utf-8",
     )
+    if upstream is not None:
+        text += (
+            f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n"
+            f"    hml: {{base_url: '{upstream}'}}\n"
+            # The stub is the legacy backend too: the legacy and shadow stages then pay for
+            # the proxy's forwarding, not for the built-in legacy simulator's work.
+            f"legacy:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n"
+            f"    hml: {{base_url: '{upstream}'}}\n"
+        )
+    config.write_text(text, encoding="utf-8")
     return config
 
 

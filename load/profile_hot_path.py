@@ -54,7 +54,7 @@ ROOT = LOAD.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(LOAD))
 
-from bench import BODY, PATH, _free_port  # noqa: E402
+from bench import BODY, PATH, _free_port, _setup  # noqa: E402
 
 Message = dict[str, Any]
 
@@ -158,37 +158,6 @@ def _stub(port: int) -> Iterator[None]:
         process.wait(timeout=10)
 
 
-def _settings_file(scratch: Path, upstream: str | None, ledger: bool) -> Path:
-    """bench.py's configuration for its two PDT-side tenants, one PDT account each."""
-    from proxy.tenants import hash_password
-
-    digest = hash_password("bench-secret")
-    tenants = "".join(
-        f"  - id: bench-{strategy}\n    name: Profile ({strategy})\n    products: [datatrust-v1]\n"
-        f"    strategy: {strategy}\n"
-        # Far above what one process serves: the tenant's 429 is not what is measured.
-        "    rate_limit: {requests_per_s: 1000000, burst: 1000000}\n"
-        + ("    pack: datatrust\n" if strategy == "pack" else "")
-        + f"    users: [{{username: bench-{strategy}, password_hash: '{digest}'}}]\n"
-        f"    pdt:\n      prd: {{username: bench-{strategy}, password: {{env: BENCH_PDT_PASSWORD}}}}\n"
-        for strategy in ("pack", "modules")
-    )
-    (scratch / "tenants.yaml").write_text("tenants:\n" + tenants, encoding="utf-8")
-    config = scratch / "proxy.yaml"
-    text = (
-        f"tenants_file: {scratch / 'tenants.yaml'}\ndata_dir: {scratch / 'data'}\n"
-        "logging: {level: WARNING}\n"
-        f"ledger: {{enabled: {'true' if ledger else 'false'}}}\n"
-    )
-    if upstream is not None:
-        text += (
-            f"pdt:\n  environments:\n    prd: {{base_url: '{upstream}'}}\n"
-            f"    hml: {{base_url: '{upstream}'}}\n"
-        )
-    config.write_text(text, encoding="utf-8")
-    return config
-
-
 def _callgrind(option: str) -> None:
     """Steer the valgrind callgrind run this process is in (``--profile callgrind``)."""
     subprocess.run(["callgrind_control", option, str(os.getpid())], check=True, capture_output=True)  # noqa: S603,S607
@@ -275,14 +244,9 @@ def main() -> None:
             port = _free_port()
             stack.enter_context(_stub(port))
             upstream = f"http://127.0.0.1:{port}"
-        if args.stage is not None:
-            if upstream is None:
-                raise SystemExit("--stage needs --upstream stub: the stub stands in for the legacy backend")
-            from bench import _setup
-
-            config = _setup(Path(scratch), upstream, ledger=not args.no_ledger)
-        else:
-            config = _settings_file(Path(scratch), upstream, not args.no_ledger)
+        if args.stage is not None and upstream is None:
+            raise SystemExit("--stage needs --upstream stub: the stub stands in for the legacy backend")
+        config = _setup(Path(scratch), upstream, ledger=not args.no_ledger)
         os.environ["PROXY_CONFIG"] = str(config)
         import uvloop
 

@@ -315,9 +315,25 @@ class SecuritySettings(_Frozen):
     # Legacy clients reuse a token until it expires; one hour matches the legacy APIs.
     legacy_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     # Shared HMAC key for legacy tokens; any replica with it verifies any token.
-    # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir.
+    # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir (one
+    # host only: on a shared database an unset key stops startup; proxy/keys.py).
     token_key: str | None = Field(default=None, repr=False)
+    # Keys rotated out that still verify the tokens they signed (PROXY_TOKEN_KEYS_PREVIOUS,
+    # comma-separated). Keep one for a token lifetime after the switch, then drop it.
+    previous_token_keys: tuple[str, ...] = Field(default=(), repr=False)
+    # Places end customers in canary buckets; its own key so a token-key rotation does
+    # not move customers between PDT and legacy mid-canary. None = PROXY_CANARY_KEY,
+    # else a key file under data_dir (one host only, as for token_key).
+    canary_key: str | None = Field(default=None, repr=False)
     admin_token: str | None = Field(default=None, repr=False)
+
+    @field_validator("previous_token_keys", mode="before")
+    @classmethod
+    def _split_key_list(cls, value: object) -> object:
+        # The environment carries one string; a settings file may give a YAML list.
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class LedgerSettings(_Frozen):
@@ -374,6 +390,8 @@ class Settings(_Frozen):
 
 _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_TOKEN_KEY": ("security", "token_key"),
+    "PROXY_TOKEN_KEYS_PREVIOUS": ("security", "previous_token_keys"),
+    "PROXY_CANARY_KEY": ("security", "canary_key"),
     "PROXY_ADMIN_TOKEN": ("security", "admin_token"),
     "PROXY_DATA_DIR": ("data_dir",),
     "PROXY_TENANTS_FILE": ("tenants_file",),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from proxy.errors import ConfigError
 from proxy.replay.settings import RecorderSettings
@@ -158,9 +158,28 @@ class PoolSettings(_Frozen):
     keepalive_expiry_s: float = Field(default=30.0, gt=0)
 
 
+class TlsSettings(_Frozen):
+    """How the proxy checks an upstream host, and proves itself to it (mTLS)."""
+
+    # PEM file of the CAs this host's certificate must chain to (a bank's or PDT's
+    # private CA). None = the public CAs (certifi), as for any public HTTPS host.
+    ca_bundle: Path | None = None
+    # PEM client certificate (and its key, unless the same file holds both) for a
+    # host that asks for one. None = no client certificate.
+    client_cert: Path | None = None
+    client_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _key_needs_a_certificate(self) -> TlsSettings:
+        if self.client_key is not None and self.client_cert is None:
+            raise ValueError("client_key is set without client_cert")
+        return self
+
+
 class _UpstreamEnvironment(_Frozen):
     # ``simulator`` = the built-in simulator in process; otherwise an http(s) URL.
     base_url: str = SIMULATOR
+    tls: TlsSettings = TlsSettings()
 
     @field_validator("base_url")
     @classmethod
@@ -423,9 +442,25 @@ def _rebase_paths(raw: dict[str, Any], base: Path) -> None:
         (raw, "mappings_dir"),
         (raw, "tenants_file"),
         (raw.get("ledger"), "pricing_file"),
+        *((tls, key) for tls in _tls_nodes(raw) for key in ("ca_bundle", "client_cert", "client_key")),
     ]:
         if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
             node[key] = str(base / node[key])
+
+
+def _tls_nodes(raw: dict[str, Any]) -> list[Any]:
+    """Every upstream environment's ``tls`` block in a raw settings tree."""
+    environments: list[Any] = []
+    for section in ("pdt", "legacy"):
+        node = raw.get(section)
+        if isinstance(node, dict) and isinstance(node.get("environments"), dict):
+            environments += node["environments"].values()
+    legacy = raw.get("legacy")
+    if isinstance(legacy, dict) and isinstance(legacy.get("products"), dict):
+        for per_product in legacy["products"].values():
+            if isinstance(per_product, dict):
+                environments += per_product.values()
+    return [env.get("tls") for env in environments if isinstance(env, dict)]
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

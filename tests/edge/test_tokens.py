@@ -54,7 +54,7 @@ def _tampered(token: str) -> str:
 
 def _unsigned(token: str) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
-    return jwt.encode(claims, None, algorithm="none")
+    return jwt.encode(claims, "", algorithm="none")  # PyJWT reads "" as no key
 
 
 @pytest.mark.parametrize(

@@ -345,6 +345,9 @@ class SecuritySettings(_Frozen):
     # else a key file under data_dir (one host only, as for token_key).
     canary_key: str | None = Field(default=None, repr=False)
     admin_token: str | None = Field(default=None, repr=False)
+    # YAML list of {actor, role, token_sha256} (proxy/admin/auth.py): one token per
+    # person or system, each with a role; the audit names the token's actor.
+    admin_tokens_file: Path | None = None
 
     @field_validator("previous_token_keys", mode="before")
     @classmethod
@@ -412,6 +415,7 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_TOKEN_KEYS_PREVIOUS": ("security", "previous_token_keys"),
     "PROXY_CANARY_KEY": ("security", "canary_key"),
     "PROXY_ADMIN_TOKEN": ("security", "admin_token"),
+    "PROXY_ADMIN_TOKENS_FILE": ("security", "admin_tokens_file"),
     "PROXY_DATA_DIR": ("data_dir",),
     "PROXY_TENANTS_FILE": ("tenants_file",),
     "PROXY_MAPPINGS_DIR": ("mappings_dir",),
@@ -442,6 +446,7 @@ def _rebase_paths(raw: dict[str, Any], base: Path) -> None:
         (raw, "mappings_dir"),
         (raw, "tenants_file"),
         (raw.get("ledger"), "pricing_file"),
+        (raw.get("security"), "admin_tokens_file"),
         *((tls, key) for tls in _tls_nodes(raw) for key in ("ca_bundle", "client_cert", "client_key")),
     ]:
         if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():

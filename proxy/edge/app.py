@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from proxy.admin.auth import AdminAuth
 from proxy.admin.routes import admin_routes
 from proxy.config import Settings, load_settings
 from proxy.edge.admission import AdmissionControl
@@ -136,7 +137,7 @@ def create_app(
     # falls through the fast path and gets the product's 405 from FastAPI.
     app.router.routes.extend(legacy_routes)
     app.router.routes.extend(_operations_routes(runtime))
-    app.router.routes.extend(admin_routes(runtime))
+    app.router.routes.extend(admin_routes(runtime, AdminAuth.from_settings(settings)))
     families = ErrorFamilies(runtime.catalog.products.values())
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     # Outermost: a refused request must not pay for routing.

@@ -424,6 +424,9 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_LEGACY_PRD_URL": ("legacy", "environments", "prd", "base_url"),
     "PROXY_LEGACY_HML_URL": ("legacy", "environments", "hml", "base_url"),
     "PROXY_LOG_LEVEL": ("logging", "level"),
+    "PROXY_HOST": ("server", "host"),
+    "PROXY_PORT": ("server", "port"),
+    "PROXY_WORKERS": ("server", "workers"),
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }
 

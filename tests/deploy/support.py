@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -65,3 +68,15 @@ def build_only(locked: dict[NormalizedName, Locked], roots: set[NormalizedName])
                 found.add(name)
                 grew = True
     return found
+
+
+def kubectl_kustomize(directory: Path) -> list[dict[str, Any]]:
+    """Every object an overlay renders to, as kubectl applies them."""
+    kubectl = shutil.which("kubectl")
+    # Not a skip: .ci/run installs kubectl, and manifests nobody rendered are untested.
+    assert kubectl is not None, "kubectl is not installed (.ci/run installs it)"
+    rendered = subprocess.run(  # noqa: S603 (kubectl on a directory of this repository)
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=False
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    return [document for document in yaml.safe_load_all(rendered.stdout) if document]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -31,9 +31,43 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-__all__ = ["ENV_VARIABLE", "collect", "directory_from_environment", "forget_workers", "private_directory"]
+__all__ = [
+    "ENV_VARIABLE",
+    "collect",
+    "directory_from_environment",
+    "forget_workers",
+    "private_directory",
+    "remove_abandoned",
+]
 
 ENV_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
+_PREFIX: Final = "pdt-proxy-metrics-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_abandoned(parent: Path, *, running: Callable[[int], bool] = _running) -> list[Path]:
+    """Remove the metrics directories of ``serve`` processes that died without cleaning up.
+
+    A SIGKILLed ``serve`` leaves its directory behind; in a container whose /tmp
+    outlives restarts (a pod's emptyDir), those would pile up. Each name carries
+    the pid of the ``serve`` that made it, so a live one is never touched.
+    """
+    removed = []
+    for path in parent.glob(f"{_PREFIX}*-*"):
+        owner = path.name[len(_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and not running(int(owner)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def directory_from_environment(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -47,12 +81,13 @@ def private_directory(environ: MutableMapping[str, str] | None = None) -> Iterat
     """A fresh, empty directory only this user can read, named in the environment while open.
 
     Fresh on every start: files left by an earlier run (a reused directory) would add
-    that run's counts to this one's. Removed on the way out, and the variable put
-    back as it was.
+    that run's counts to this one's; directories of earlier runs that were killed are
+    removed first. Removed on the way out, and the variable put back as it was.
     """
     env = os.environ if environ is None else environ
+    remove_abandoned(Path(tempfile.gettempdir()))
     # mkdtemp: created empty, mode 0700, a name no other process holds.
-    path = Path(tempfile.mkdtemp(prefix="pdt-proxy-metrics-"))
+    path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
     previous = env.get(ENV_VARIABLE)
     env[ENV_VARIABLE] = str(path)
     try:

@@ -16,6 +16,7 @@ from proxy.observability.multiprocess import (
     directory_from_environment,
     forget_workers,
     private_directory,
+    remove_abandoned,
 )
 
 # A worker in miniature: its own interpreter, the variable set before prometheus-client
@@ -70,6 +71,35 @@ def test_private_directory_is_fresh_named_then_gone(previous: str | None) -> Non
         (path / "counter_1.db").write_bytes(b"x")
     assert not path.exists()
     assert environ.get(ENV_VARIABLE) == previous
+
+
+def test_abandoned_directories_go_and_live_ones_stay(tmp_path: Path) -> None:
+    names = ["pdt-proxy-metrics-100-abc", "pdt-proxy-metrics-200-def", "pdt-proxy-metrics-x-1", "other-300-x"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "counter_1.db").write_bytes(b"x")
+
+    removed = remove_abandoned(tmp_path, running=lambda pid: pid == 200)
+
+    assert [path.name for path in removed] == ["pdt-proxy-metrics-100-abc"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(names[1:])
+
+
+def test_a_killed_serves_directory_is_removed_at_the_next_start(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    leftover = tmp_path / f"pdt-proxy-metrics-{int(dead.stdout)}-zz"
+    leftover.mkdir()
+    mine = tmp_path / f"pdt-proxy-metrics-{os.getpid()}-yy"
+    mine.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(tmp_path))
+        patch.setattr("tempfile.tempdir", None)
+        with private_directory({}) as fresh:
+            assert fresh.parent == tmp_path
+            assert not leftover.exists()
+            assert mine.exists()
 
 
 def test_two_private_directories_never_share() -> None:

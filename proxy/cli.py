@@ -68,13 +68,8 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.logging)
     drain_s = settings.server.graceful_shutdown_s
     if workers > 1:
-        _run_uvicorn(
-            "proxy.edge.app:create_app_from_environment",
-            host,
-            port,
-            workers=workers,
-            factory=True,
-            drain_s=drain_s,
+        _run_workers(
+            "proxy.edge.app:create_app_from_environment", host, port, workers=workers, drain_s=drain_s
         )
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
@@ -82,29 +77,41 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_uvicorn(
-    app: Any, host: str, port: int, *, workers: int = 1, factory: bool = False, drain_s: int = 10
-) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        factory=factory,
+def _uvicorn_options(drain_s: int) -> dict[str, Any]:
+    return {
         # uvloop + httptools: the h11 parser is ~4x slower.
-        loop="uvloop",
-        http="httptools",
+        "loop": "uvloop",
+        "http": "httptools",
         # uvicorn's access log prints raw paths and query strings, which may carry
         # personal data; the proxy writes its own masked access line instead.
-        access_log=False,
-        log_config=None,
+        "access_log": False,
+        "log_config": None,
         # SIGTERM: stop accepting, let in-flight legacy requests finish (a request's
         # deadline is 8 s by default), then the lifespan flushes the ledger and drains
         # the shadow and recorder queues (proxy.runtime.Runtime.aclose).
-        timeout_graceful_shutdown=drain_s,
-    )
+        "timeout_graceful_shutdown": drain_s,
+    }
+
+
+def _run_uvicorn(app: Any, host: str, port: int, *, drain_s: int = 10) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, **_uvicorn_options(drain_s))
+
+
+def _run_workers(factory: str, host: str, port: int, *, workers: int, drain_s: int) -> None:
+    import uvicorn
+
+    from proxy.observability.multiprocess import private_directory
+    from proxy.workers import run_workers
+
+    # The directory is named in the environment before uvicorn spawns a worker, so each
+    # worker's prometheus-client starts in multiprocess mode (see that module).
+    with private_directory() as metrics_dir:
+        config = uvicorn.Config(
+            factory, host=host, port=port, workers=workers, factory=True, **_uvicorn_options(drain_s)
+        )
+        run_workers(config, metrics_dir)
 
 
 def _lint(args: argparse.Namespace) -> int:

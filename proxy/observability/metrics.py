@@ -15,6 +15,11 @@ and every distinct value is a new time series held in memory forever:
   combinations are counted under ``_other`` in every label, and
   ``pdt_proxy_metric_series_overflow_total{metric}`` says which metric overflowed.
 
+Under ``serve --workers N`` every worker writes to one shared directory and a scrape
+renders all of them (``proxy.observability.multiprocess``); each gauge then says how
+its workers' values combine (``multiprocess_mode``). A single process renders its own
+registry, as before.
+
 ``labels(...)`` costs several microseconds (validation, locking, a dict keyed by
 strings), so children are cached per raw label tuple: a hot-path observation is one
 dict lookup plus the increment.
@@ -30,6 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from proxy import privacy
+from proxy.observability import multiprocess
 
 __all__ = ["DURATION_BUCKETS_S", "LABEL_MAX_CHARS", "OTHER", "Metrics", "sanitize_label"]
 
@@ -89,6 +95,9 @@ class Metrics:
 
     def __init__(self, *, max_series: int = _DEFAULT_MAX_SERIES) -> None:
         self.registry = CollectorRegistry()
+        # Read once: prometheus-client chose its value class from the same variable
+        # when it was imported, and neither changes while the worker runs.
+        self._multiprocess_dir = multiprocess.directory_from_environment()
         registry = self.registry
         self._overflow = Counter(
             "pdt_proxy_metric_series_overflow_total",
@@ -189,6 +198,8 @@ class Metrics:
                 "Unix time of the last legacy backend call.",
                 ["tenant", "product"],
                 registry=registry,
+                # The latest call any worker made, including one that has since exited.
+                multiprocess_mode="max",
             ),
             "legacy_backend_last_call",
         )
@@ -207,6 +218,8 @@ class Metrics:
                 "Circuit breaker of each upstream host: 0 closed, 1 half-open, 2 open.",
                 ["host"],
                 registry=registry,
+                # Each worker has its own breaker: show the worst among running workers.
+                multiprocess_mode="livemax",
             ),
             "circuit_breaker_state",
         )
@@ -232,6 +245,8 @@ class Metrics:
             "pdt_proxy_requests_in_flight",
             "Legacy requests being answered now.",
             registry=registry,
+            # The whole process's load: the running workers' counts added up.
+            multiprocess_mode="livesum",
         )
 
     def observe_request(
@@ -292,5 +307,8 @@ class Metrics:
 
         The 0.0.4 text format, which every Prometheus version scrapes; it is also
         what prometheus_client serves when the scraper states no preference.
+        Under several workers, the body covers every worker, not just this one.
         """
+        if self._multiprocess_dir is not None:
+            return multiprocess.collect(self._multiprocess_dir), CONTENT_TYPE_PLAIN_0_0_4
         return generate_latest(self.registry), CONTENT_TYPE_PLAIN_0_0_4

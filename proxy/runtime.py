@@ -136,7 +136,7 @@ def build_runtime(
     metrics = Metrics()
     # One guard per process for every upstream host: breakers and retry budgets.
     resilience = Resilience(settings.resilience, metrics)
-    pdt = PdtClient(transport, settings.pdt, resilience=resilience)
+    pdt = PdtClient(transport, settings.pdt, resilience=resilience, vocabulary=catalog.pdt)
     legacy = LegacyClient(
         transport,
         {name: resolve_base_url(environment) for name, environment in settings.legacy.environments.items()},
@@ -232,6 +232,7 @@ def _transport(
             settings.simulator,
             catalogue_path=settings.mappings_dir / "pdt" / "insights.csv",
             accounts=accounts,
+            vocabulary=catalog.pdt,
         )
     legacy_simulator = None
     if settings.legacy.uses_simulator:

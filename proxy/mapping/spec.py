@@ -154,7 +154,8 @@ class ResponseSpec(_Spec):
 
 
 class ModuleSpec(_Spec):
-    name: Literal["scores", "ratings", "insights"]
+    # A module of the PDT vocabulary (mappings/pdt/vocabulary.yaml), checked by the loader.
+    name: str
     # Call the module only when one of these PDT request fields is present (PDT
     # needs address, phone or e-mail for ratings).
     when_any: list[str] = Field(default_factory=list)
@@ -164,12 +165,14 @@ class FollowUpSpec(_Spec):
     """A PDT call made after the transaction and its modules, when the legacy request asks.
 
     Mobile Trust's ``BlockSmsSending: false`` becomes PDT's SMS token call; its answer
-    joins the view under ``smsTokens`` (or ``emailTokens``), the key PDT's "all
-    results" call uses for the same data, so POST and GET share response rules.
+    joins the view under the channel's ``view_key`` in the PDT vocabulary (``smsTokens``
+    as shipped), the key PDT's "all results" call uses for the same data, so POST and
+    GET share response rules.
     """
 
     call: Literal["send_token"]
-    channel: Literal["sms", "email"]
+    # A channel of the PDT vocabulary, checked by the loader.
+    channel: str
     # Make the call unless this legacy-request condition holds (absent = make it).
     unless: Condition | None = None
 

@@ -1,10 +1,11 @@
 """Request bodies bound and checked against the PDT schemas in ``mappings/pdt/schemas``.
 
 A body is first bound as ASP.NET Core would (``proxy.simulators.binding``), then checked
-against the schema without its ``x-reconstructed`` constraints. fastjsonschema
-decides (it is fast and stops at the first problem); only a refused body pays for jsonschema, which lists every problem the way ASP.NET's ``errors``
-object does. Messages name the rule broken, never the value sent: simulator logs
-may hold them, and the values are personal data.
+against the schema without its ``x-reconstructed`` constraints. fastjsonschema decides
+(it is fast and stops at the first problem); only a refused body pays for jsonschema,
+which lists every problem the way ASP.NET's ``errors`` object does. Messages name the
+rule broken, never the value sent: simulator logs may hold them, and the values are
+personal data.
 """
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ BREAKAGES = [
         ),
         MT_CREATE,
         None,
-        "after.0.channel: Input should be 'sms' or 'email'",
+        "after: 'fax' is not a PDT token channel (known: sms, email)",
         id="follow-up-unknown-channel",
     ),
     pytest.param(

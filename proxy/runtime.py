@@ -130,7 +130,12 @@ def build_runtime(
     pricing = load_settings_pricing(settings)
     tenants = _load_tenants(settings, catalog)
     tokens_key = load_token_key(settings.security.token_key, settings.data_dir)
-    tokens = LegacyTokens(tokens_key, ttl_s=settings.security.legacy_token_ttl_s)
+    # Each login passes its family's lifetime; this default (the shortest declared)
+    # only serves callers that do not.
+    declared_ttl_s = min(
+        product.spec.authentication.token_lifetime.seconds for product in catalog.products.values()
+    )
+    tokens = LegacyTokens(tokens_key, ttl_s=settings.security.legacy_token_ttl_s or declared_ttl_s)
     if transport is None:
         transport = _transport(settings, catalog, tenants)
     metrics = Metrics()

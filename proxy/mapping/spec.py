@@ -229,6 +229,17 @@ class AuthResponseSpec(_Spec):
     expiry: ExpirySpec
 
 
+class TokenLifetimeSpec(_Spec):
+    """How long a legacy token the proxy issues lives: what the family's backend gave.
+
+    Data, with its evidence, because no legacy page documents a figure; the setting
+    ``security.legacy_token_ttl_s`` overrides every family's when an operator knows better.
+    """
+
+    seconds: int = Field(ge=60, le=86400)
+    evidence: Evidence = Field(min_length=1)
+
+
 class AuthenticationSpec(_Spec):
     path: str = Field(pattern=r"^/[A-Za-z0-9/_\-]*$")
     evidence: Evidence
@@ -237,6 +248,7 @@ class AuthenticationSpec(_Spec):
     username: str
     password: str
     response: AuthResponseSpec
+    token_lifetime: TokenLifetimeSpec
 
 
 class RouteSpec(_Spec):

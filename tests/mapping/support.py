@@ -280,6 +280,7 @@ authentication:
     schema: contract/auth.response.json
     token: token
     expiry: {field: expiresInSeconds, style: seconds}
+  token_lifetime: {seconds: 600, evidence: sample}
 routes:
   - method: GET
     path: /codes/{id}

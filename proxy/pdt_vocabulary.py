@@ -111,6 +111,14 @@ class PdtVocabulary(_Strict):
     def _distinct(self) -> PdtVocabulary:
         for name in (*self.modules, *self.channels):
             _check(_IDENTIFIER, name, "module and channel identifiers")
+        paths = [self.authentication.path, self.transaction.path, self.packs.path]
+        paths += [self.transaction.all, self.transaction.complements]
+        paths += [module.path for module in self.modules.values()]
+        paths += [path for c in self.channels.values() for path in (c.path, c.validate_path)]
+        for path in paths:
+            if {".", ".."} & set(path.split("/")):
+                # A dot segment is resolved away by URL normalisation: it would reach another path.
+                raise ValueError(f"path {path!r} has a '.' or '..' segment")
         # Under {transaction}/{id}/ every call needs its own path, or two calls collide.
         _unique(
             "paths under a transaction",

@@ -56,9 +56,7 @@ BROKEN: list[Any] = [
     pytest.param(("transaction", "path"), "v1/transaction", "transaction.path", id="relative-absolute-path"),
     pytest.param(("transaction", "path"), "/v1/trans action", "transaction.path", id="space-in-path"),
     pytest.param(("packs", "path"), "/v1/packs?x=1", "packs.path", id="query-in-path"),
-    pytest.param(
-        ("modules", "scores", "path"), "../admin", "'..' segment", id="dot-dot-segment"
-    ),
+    pytest.param(("modules", "scores", "path"), "../admin", "'..' segment", id="dot-dot-segment"),
     pytest.param(
         ("channels", "sms", "path"), "/sms/tokens", "channels.sms.path", id="leading-slash-in-relative"
     ),

@@ -56,21 +56,49 @@ Invoke = Callable[[PdtClient], Any]
 
 # (call, method, path PDT sees, body PDT receives)
 CALLS: list[Any] = [
-    pytest.param(lambda c: c.create_transaction(a_call(), {"document": "1"}), "POST", "/v2/tx", {"document": "1"}, id="transaction"),
-    pytest.param(lambda c: c.create_pack(a_call(), "dt", {"document": "1"}), "POST", "/v2/bundles/dt", {"document": "1"}, id="pack"),
-    pytest.param(lambda c: c.get_all(a_call(), TX), "GET", f"/v2/tx/{TX}/everything", None, id="all"),
-    pytest.param(lambda c: c.request_modules(a_call(), TX, ["scores"]), "POST", f"/v2/tx/{TX}/fraud-score", None, id="module"),
-    pytest.param(lambda c: c.send_token(a_call(), TX, "sms"), "POST", f"/v2/tx/{TX}/sms/otp", None, id="sms-send"),
-    pytest.param(lambda c: c.send_token(a_call(), TX, "email"), "POST", f"/v2/tx/{TX}/mail/otp", None, id="email-send"),
     pytest.param(
-        lambda c: c.validate_token(a_call(), TX, "sms", "123456"), "POST", f"/v2/tx/{TX}/sms/otp/check", {"code": "123456"},
+        lambda c: c.create_transaction(a_call(), {"document": "1"}),
+        "POST",
+        "/v2/tx",
+        {"document": "1"},
+        id="transaction",
+    ),
+    pytest.param(
+        lambda c: c.create_pack(a_call(), "dt", {"document": "1"}),
+        "POST",
+        "/v2/bundles/dt",
+        {"document": "1"},
+        id="pack",
+    ),
+    pytest.param(lambda c: c.get_all(a_call(), TX), "GET", f"/v2/tx/{TX}/everything", None, id="all"),
+    pytest.param(
+        lambda c: c.request_modules(a_call(), TX, ["scores"]),
+        "POST",
+        f"/v2/tx/{TX}/fraud-score",
+        None,
+        id="module",
+    ),
+    pytest.param(
+        lambda c: c.send_token(a_call(), TX, "sms"), "POST", f"/v2/tx/{TX}/sms/otp", None, id="sms-send"
+    ),
+    pytest.param(
+        lambda c: c.send_token(a_call(), TX, "email"), "POST", f"/v2/tx/{TX}/mail/otp", None, id="email-send"
+    ),
+    pytest.param(
+        lambda c: c.validate_token(a_call(), TX, "sms", "123456"),
+        "POST",
+        f"/v2/tx/{TX}/sms/otp/check",
+        {"code": "123456"},
         id="sms-validate",
     ),
     pytest.param(
-        lambda c: c.validate_token(a_call(), TX, "email", "1"), "POST", f"/v2/tx/{TX}/mail/otp/check", {"code": "1"},
+        lambda c: c.validate_token(a_call(), TX, "email", "1"),
+        "POST",
+        f"/v2/tx/{TX}/mail/otp/check",
+        {"code": "1"},
         id="email-validate",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("invoke", "method", "path", "body"), CALLS)

@@ -24,7 +24,7 @@ from proxy.mapping.paths import compile_getter, parse_path
 from proxy.mapping.schemas import CompiledSchema, load_schema
 from proxy.mapping.spec import AuthenticationSpec, FieldRule, OperationSpec, ProductSpec, RouteSpec
 from proxy.mapping.tables import CodeTable, TableDeclaration, load_table, parse_declarations
-from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, load_vocabulary
+from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, parse_vocabulary
 
 __all__ = ["Authentication", "MappingCatalog", "Product", "Route", "load_catalog"]
 
@@ -66,10 +66,12 @@ class MappingCatalog:
 
 
 class _Loader:
-    def __init__(self, root: Path, vocabulary: PdtVocabulary) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.vocabulary = vocabulary
         self.schemas: dict[Path, CompiledSchema] = {}
+        path = self.root / "pdt" / VOCABULARY_FILE
+        # Errors name the file relative to mappings/, like every other file's.
+        self.vocabulary: PdtVocabulary = parse_vocabulary(self.yaml(path), source=self.name(path))
 
     def name(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
@@ -317,7 +319,7 @@ def load_catalog(root: Path) -> MappingCatalog:
     product_files = sorted(root.resolve().glob(f"*/{PRODUCT_FILE}"))
     if not product_files:
         raise MappingError(str(root), f"no */{PRODUCT_FILE} found")
-    loader = _Loader(root, load_vocabulary(root / "pdt" / VOCABULARY_FILE))
+    loader = _Loader(root)
     products: dict[str, Product] = {}
     declarations: dict[str, Mapping[str, TableDeclaration]] = {}
     for product_file in product_files:

@@ -134,6 +134,9 @@ class PdtVocabulary(_Strict):
         _unique("pack keys", [module.pack_key for module in self.modules.values()])
         _unique("recorded module names", [*self.modules, *(c.module for c in self.channels.values())])
         _unique("channel types", [c.type for c in self.channels.values()])
+        # The simulator keeps one result per generator and one token per destination.
+        _unique("modules' simulated_as", [module.simulated_as for module in self.modules.values()])
+        _unique("channels' sends_to", [c.sends_to for c in self.channels.values()])
         return self
 
     @cached_property

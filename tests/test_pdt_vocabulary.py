@@ -66,6 +66,10 @@ BROKEN: list[Any] = [
     pytest.param(("modules", "ratings", "pack_key"), "score", "used twice", id="pack-key-twice"),
     pytest.param(("channels", "sms", "module"), "scores", "used twice", id="ledger-name-is-a-module"),
     pytest.param(("channels", "sms", "sends_to"), "fax", "sends_to", id="unknown-destination"),
+    pytest.param(("channels", "sms", "sends_to"), "email", "used twice", id="two-channels-one-destination"),
+    pytest.param(
+        ("modules", "ratings", "simulated_as"), "score", "used twice", id="two-modules-one-generator"
+    ),
     pytest.param(
         ("modules", "scores", "simulated_as"), "biometrics", "simulated_as", id="unsimulated-module"
     ),

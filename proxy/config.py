@@ -331,8 +331,10 @@ class ShadowSettings(_Frozen):
 
 
 class SecuritySettings(_Frozen):
-    # Legacy clients reuse a token until it expires; one hour matches the legacy APIs.
-    legacy_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    # Legacy clients reuse a token until it expires. None = each family's lifetime as
+    # declared (with its evidence) in mappings/<product>/product.yaml; a number
+    # overrides them all.
+    legacy_token_ttl_s: int | None = Field(default=None, ge=60, le=86400)
     # Shared HMAC key for legacy tokens; any replica with it verifies any token.
     # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir (one
     # host only: on a shared database an unset key stops startup; proxy/keys.py).

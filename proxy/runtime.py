@@ -117,15 +117,20 @@ def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirector
     return directory
 
 
-def _legacy_tokens(settings: Settings) -> LegacyTokens:
+def _legacy_tokens(settings: Settings, catalog: MappingCatalog) -> LegacyTokens:
     security = settings.security
     key = load_key(
         TOKEN_KEY, security.token_key, settings.data_dir, shared_database=bool(settings.ledger.dsn)
     )
+    # Each login passes its family's lifetime; this default (the shortest declared)
+    # only serves callers that do not.
+    declared_ttl_s = min(
+        product.spec.authentication.token_lifetime.seconds for product in catalog.products.values()
+    )
     return LegacyTokens(
         key,
         previous_keys=[previous.encode() for previous in security.previous_token_keys],
-        ttl_s=security.legacy_token_ttl_s,
+        ttl_s=security.legacy_token_ttl_s or declared_ttl_s,
     )
 
 
@@ -140,13 +145,13 @@ def build_runtime(
     # Before any connection is opened: a broken pricing file stops startup too.
     pricing = load_settings_pricing(settings)
     tenants = _load_tenants(settings, catalog)
-    tokens = _legacy_tokens(settings)
+    tokens = _legacy_tokens(settings, catalog)
     if transport is None:
         transport = _transport(settings, catalog, tenants)
     metrics = Metrics()
     # One guard per process for every upstream host: breakers and retry budgets.
     resilience = Resilience(settings.resilience, metrics)
-    pdt = PdtClient(transport, settings.pdt, resilience=resilience)
+    pdt = PdtClient(transport, settings.pdt, resilience=resilience, vocabulary=catalog.pdt)
     legacy = LegacyClient(
         transport,
         {name: resolve_base_url(environment) for name, environment in settings.legacy.environments.items()},
@@ -246,6 +251,7 @@ def _transport(
             settings.simulator,
             catalogue_path=settings.mappings_dir / "pdt" / "insights.csv",
             accounts=accounts,
+            vocabulary=catalog.pdt,
         )
     legacy_simulator = None
     if settings.legacy.uses_simulator:

@@ -70,6 +70,8 @@ def _authentication_endpoint(
     spec = auth.spec
     settings = runtime.settings.server
     allow_form = "form" in spec.encodings
+    # The family's declared lifetime (product.yaml, with its evidence) unless overridden.
+    ttl_s = runtime.settings.security.legacy_token_ttl_s or spec.token_lifetime.seconds
 
     async def authenticate(request: Request) -> Response:
         request_id = request_id_of(request)
@@ -87,13 +89,15 @@ def _authentication_endpoint(
             if not granted:
                 raise BadCredentials("tenant has none of the products of this endpoint")
             token, expires_at = runtime.tokens.issue(
-                tenant_id=tenant.id, username=fields[spec.username], environment=environment, products=granted
+                tenant_id=tenant.id,
+                username=fields[spec.username],
+                environment=environment,
+                products=granted,
+                ttl_s=ttl_s,
             )
             answer = {
                 spec.response.token: token,
-                spec.response.expiry.field: _expiry_value(
-                    spec.response.expiry, expires_at, runtime.tokens.ttl_s
-                ),
+                spec.response.expiry.field: _expiry_value(spec.response.expiry, expires_at, ttl_s),
             }
             return _json(answer, 200, request_id)
         except ProxyError as error:

@@ -84,11 +84,18 @@ class LegacyTokens:
         self._verified: dict[str, Principal] = {}
 
     def issue(
-        self, *, tenant_id: str, username: str, environment: str, products: Iterable[str]
+        self,
+        *,
+        tenant_id: str,
+        username: str,
+        environment: str,
+        products: Iterable[str],
+        ttl_s: int | None = None,
     ) -> tuple[str, int]:
-        """A new token and its expiry (epoch seconds)."""
+        """A new token and its expiry (epoch seconds); ``ttl_s`` (default: the instance's)
+        is the issuing family's lifetime."""
         now = int(self._clock())
-        expires_at = now + self.ttl_s
+        expires_at = now + (self.ttl_s if ttl_s is None else ttl_s)
         claims = {
             "iss": _ISSUER,
             "sub": username,

@@ -11,6 +11,7 @@ from proxy.ledger.postgres import PostgresStore
 from proxy.ledger.pricing import Pricing, load_pricing
 from proxy.ledger.sqlite import SqliteStore
 from proxy.ledger.store import LedgerStore
+from proxy.pdt_vocabulary import vocabulary_in
 
 __all__ = ["SQLITE_FILE", "build_ledger", "build_store", "load_settings_pricing", "pricing_path"]
 
@@ -44,4 +45,5 @@ def pricing_path(settings: Settings) -> Path:
 
 
 def load_settings_pricing(settings: Settings) -> Pricing:
-    return load_pricing(pricing_path(settings))
+    # Module names are checked against the PDT vocabulary of the same mappings directory.
+    return load_pricing(pricing_path(settings), vocabulary=vocabulary_in(settings.mappings_dir))

@@ -33,17 +33,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from proxy.errors import MappingError
 from proxy.ledger.record import UsageRow
-from proxy.upstream.pdt import MODULES, Channel
+from proxy.pdt_vocabulary import PdtVocabulary, default_vocabulary
 
 __all__ = [
-    "KNOWN_MODULES",
     "Bill",
     "BillLine",
     "Exclusion",
@@ -55,9 +62,6 @@ __all__ = [
     "parse_pricing",
 ]
 
-# What the PDT path can record: the module calls, the token sends per channel, and
-# packs ("pack:<name>", declared under a combo's ``packs``).
-KNOWN_MODULES: Final = frozenset(MODULES | {f"{channel}_token" for channel in get_args(Channel)})
 PACK_PREFIX: Final = "pack:"
 # Up to a hundredth of a centavo: high-volume unit prices go below one centavo.
 _MAX_PRICE_PLACES: Final = 4
@@ -80,11 +84,17 @@ def _money(value: Any) -> Decimal:
     return price
 
 
-def _known(modules: Iterable[str], where: str) -> None:
-    unknown = sorted(set(modules) - KNOWN_MODULES)
+def _known(modules: Iterable[str], where: str, info: ValidationInfo) -> None:
+    """What the PDT path can record: the PDT vocabulary's modules and token sends (packs,
+    ``pack:<name>``, are declared under a combo's ``packs``). The vocabulary comes in
+    the validation context; the project's own when none is given."""
+    context = info.context
+    vocabulary = context.get("vocabulary") if isinstance(context, dict) else None
+    known = (vocabulary if isinstance(vocabulary, PdtVocabulary) else default_vocabulary()).recorded_modules
+    unknown = sorted(set(modules) - known)
     if unknown:
         raise ValueError(
-            f"{where}: unknown module(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_MODULES))}"
+            f"{where}: unknown module(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
 
 
@@ -105,9 +115,9 @@ class Combo(_Strict):
         return _money(value)
 
     @model_validator(mode="after")
-    def _modules_known(self) -> Combo:
-        _known(self.modules, "combo.modules")
-        _known(self.includes, "combo.includes")
+    def _modules_known(self, info: ValidationInfo) -> Combo:
+        _known(self.modules, "combo.modules", info)
+        _known(self.includes, "combo.includes", info)
         for pack in self.packs:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]{0,63}", pack):
                 raise ValueError(f"combo.packs: {pack!r} is not a pack name")
@@ -121,10 +131,10 @@ class ProductPricing(_Strict):
 
     @field_validator("modules", mode="before")
     @classmethod
-    def _prices(cls, value: Any) -> Any:
+    def _prices(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, dict):
             return value
-        _known(value, "modules")
+        _known(value, "modules", info)
         return {name: _money(price) for name, price in value.items()}
 
 
@@ -180,9 +190,10 @@ class Pricing(_Strict):
         return None
 
 
-def parse_pricing(raw: Any, *, source: str) -> Pricing:
+def parse_pricing(raw: Any, *, source: str, vocabulary: PdtVocabulary | None = None) -> Pricing:
+    """``vocabulary`` names the modules a price may be given for (default: the project's)."""
     try:
-        return Pricing.model_validate(raw)
+        return Pricing.model_validate(raw, context={"vocabulary": vocabulary or default_vocabulary()})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
@@ -191,12 +202,12 @@ def parse_pricing(raw: Any, *, source: str) -> Pricing:
         raise MappingError(source, f"invalid pricing: {problems}") from None
 
 
-def load_pricing(path: Path) -> Pricing:
+def load_pricing(path: Path, *, vocabulary: PdtVocabulary | None = None) -> Pricing:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(str(path), f"cannot read pricing: {exc}") from None
-    return parse_pricing(raw, source=str(path))
+    return parse_pricing(raw, source=str(path), vocabulary=vocabulary)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from proxy.mapping.paths import compile_getter, parse_path
 from proxy.mapping.schemas import CompiledSchema, load_schema
 from proxy.mapping.spec import AuthenticationSpec, FieldRule, OperationSpec, ProductSpec, RouteSpec
 from proxy.mapping.tables import CodeTable, TableDeclaration, load_table, parse_declarations
+from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, parse_vocabulary
 
 __all__ = ["Authentication", "MappingCatalog", "Product", "Route", "load_catalog"]
 
@@ -60,12 +61,17 @@ class MappingCatalog:
     root: Path
     products: Mapping[str, Product]
     table_declarations: Mapping[str, Mapping[str, TableDeclaration]] = field(repr=False)
+    # PDT's names (pdt/vocabulary.yaml): what the operations were checked against.
+    pdt: PdtVocabulary = field(repr=False)
 
 
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.schemas: dict[Path, CompiledSchema] = {}
+        path = self.root / "pdt" / VOCABULARY_FILE
+        # Errors name the file relative to mappings/, like every other file's.
+        self.vocabulary: PdtVocabulary = parse_vocabulary(self.yaml(path), source=self.name(path))
 
     def name(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
@@ -213,6 +219,7 @@ class _Loader:
                 )
         elif spec.channel is not None:
             raise MappingError(source, "'channel' reads the request body, so 'request' is needed")
+        self.check_pdt_names(source, spec, pdt_request)
         guards = []
         for module in spec.modules:
             checks = []
@@ -237,7 +244,12 @@ class _Loader:
                     file=source,
                     rule=f"after[{position}]",
                 )
-            follow_ups.append(FollowUp(follow_up.call, follow_up.channel, unless))
+            channel_names = self.vocabulary.channels[follow_up.channel]
+            follow_ups.append(
+                FollowUp(
+                    follow_up.call, follow_up.channel, unless, channel_names.view_key, channel_names.module
+                )
+            )
         pdt_answer = self.schema(path, spec.response.source_schema)
         legacy_response = self.schema(path, spec.response.schema_file)
         response_mapper = compile_mapper(
@@ -263,6 +275,30 @@ class _Loader:
             tuple(follow_ups),
         )
 
+    def check_pdt_names(self, source: str, spec: OperationSpec, pdt_request: CompiledSchema | None) -> None:
+        """Modules, channels and the token value member must be the PDT vocabulary's."""
+        names = self.vocabulary
+        for module in spec.modules:
+            if module.name not in names.modules:
+                raise MappingError(
+                    source,
+                    f"modules: {module.name!r} is not a PDT module (known: {', '.join(names.modules)})",
+                )
+        for follow_up in spec.after:
+            if follow_up.channel not in names.channels:
+                known = ", ".join(names.channels)
+                raise MappingError(
+                    source, f"after: {follow_up.channel!r} is not a PDT token channel (known: {known})"
+                )
+        if spec.pdt_call == "validate_token":
+            member = names.token_validation.value
+            required = pdt_request.schema.get("required", []) if pdt_request is not None else []
+            if member not in required:
+                # The PDT path reads the code from this member of the mapped body.
+                raise MappingError(
+                    source, f"validate_token: the PDT request schema must require {member!r} (the code)"
+                )
+
 
 def _rule_at(raw: Any, location: tuple[Any, ...]) -> str | None:
     """The id of the innermost rule a pydantic error location points into, if any."""
@@ -278,19 +314,20 @@ def _rule_at(raw: Any, location: tuple[Any, ...]) -> str | None:
 
 
 def load_catalog(root: Path) -> MappingCatalog:
-    loader = _Loader(root)
-    if not loader.root.is_dir():
+    if not root.is_dir():
         raise MappingError(str(root), "mappings directory not found")
+    product_files = sorted(root.resolve().glob(f"*/{PRODUCT_FILE}"))
+    if not product_files:
+        raise MappingError(str(root), f"no */{PRODUCT_FILE} found")
+    loader = _Loader(root)
     products: dict[str, Product] = {}
     declarations: dict[str, Mapping[str, TableDeclaration]] = {}
-    for product_file in sorted(loader.root.glob(f"*/{PRODUCT_FILE}")):
+    for product_file in product_files:
         product, tables = loader.product(product_file)
         products[product.name] = product
         declarations[product.name] = tables
-    if not products:
-        raise MappingError(str(root), f"no */{PRODUCT_FILE} found")
     _check_shared_routes(products)
-    return MappingCatalog(loader.root, products, declarations)
+    return MappingCatalog(loader.root, products, declarations, loader.vocabulary)
 
 
 def _check_shared_routes(products: Mapping[str, Product]) -> None:

@@ -52,15 +52,10 @@ class FollowUp:
     call: str
     channel: str
     unless: Callable[[Any, Trace], bool] | None = field(repr=False)
-
-    @property
-    def view_key(self) -> str:
-        # The key PDT's "all results" answer uses for the same module (reconstructed).
-        return f"{self.channel}Tokens"
-
-    @property
-    def module(self) -> str:
-        return f"{self.channel}_token"
+    # Both from the PDT vocabulary's channel: the key PDT's "all results" answer lists
+    # the channel's tokens under, and the name the ledger records the send as.
+    view_key: str
+    module: str
 
 
 @dataclass(frozen=True)

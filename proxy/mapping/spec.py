@@ -154,7 +154,8 @@ class ResponseSpec(_Spec):
 
 
 class ModuleSpec(_Spec):
-    name: Literal["scores", "ratings", "insights"]
+    # A module of the PDT vocabulary (mappings/pdt/vocabulary.yaml), checked by the loader.
+    name: str
     # Call the module only when one of these PDT request fields is present (PDT
     # needs address, phone or e-mail for ratings).
     when_any: list[str] = Field(default_factory=list)
@@ -164,12 +165,14 @@ class FollowUpSpec(_Spec):
     """A PDT call made after the transaction and its modules, when the legacy request asks.
 
     Mobile Trust's ``BlockSmsSending: false`` becomes PDT's SMS token call; its answer
-    joins the view under ``smsTokens`` (or ``emailTokens``), the key PDT's "all
-    results" call uses for the same data, so POST and GET share response rules.
+    joins the view under the channel's ``view_key`` in the PDT vocabulary (``smsTokens``
+    as shipped), the key PDT's "all results" call uses for the same data, so POST and
+    GET share response rules.
     """
 
     call: Literal["send_token"]
-    channel: Literal["sms", "email"]
+    # A channel of the PDT vocabulary, checked by the loader.
+    channel: str
     # Make the call unless this legacy-request condition holds (absent = make it).
     unless: Condition | None = None
 
@@ -226,6 +229,17 @@ class AuthResponseSpec(_Spec):
     expiry: ExpirySpec
 
 
+class TokenLifetimeSpec(_Spec):
+    """How long a legacy token the proxy issues lives: what the family's backend gave.
+
+    Data, with its evidence, because no legacy page documents a figure; the setting
+    ``security.legacy_token_ttl_s`` overrides every family's when an operator knows better.
+    """
+
+    seconds: int = Field(ge=60, le=86400)
+    evidence: Evidence = Field(min_length=1)
+
+
 class AuthenticationSpec(_Spec):
     path: str = Field(pattern=r"^/[A-Za-z0-9/_\-]*$")
     evidence: Evidence
@@ -234,6 +248,7 @@ class AuthenticationSpec(_Spec):
     username: str
     password: str
     response: AuthResponseSpec
+    token_lifetime: TokenLifetimeSpec
 
 
 class RouteSpec(_Spec):

@@ -38,7 +38,8 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 # Only PDT's own API misbehaves; the simulator-only routes stay reliable for tests.
-_PDT_PREFIX: Final = "/v1/"
+# (Everything else is PDT's: its paths are data, in mappings/pdt/vocabulary.yaml.)
+_SIMULATOR_PREFIX: Final = "/_simulator/"
 _UNAVAILABLE: Final = orjson.dumps(message_body("The service is temporarily unavailable."))
 _INTERNAL: Final = orjson.dumps(message_body(INTERNAL_ERROR))
 
@@ -163,7 +164,7 @@ class LatencyAndFaults:
         if scope["type"] == "http" and scope["path"] == STATS_PATH:
             await send_stats(self.stats, send)
             return
-        if scope["type"] != "http" or not scope["path"].startswith(_PDT_PREFIX):
+        if scope["type"] != "http" or scope["path"].startswith(_SIMULATOR_PREFIX):
             await self.app(scope, receive, send)
             return
         self.stats.calls += 1

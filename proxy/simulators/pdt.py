@@ -10,13 +10,16 @@ one-time code the person would have received (same bearer token and ownership ru
 
 Choices where ``pdt.md`` is silent (all reconstructed):
 
-- request bodies must match ``mappings/pdt/schemas`` exactly (camelCase, no unknown
-  fields; ``documentType`` and ``document`` required); ``null`` counts as absent;
+- request bodies are bound as ASP.NET Core's web defaults bind them (member names in
+  any case, unknown members ignored, numbers read from strings: ``binding``), then
+  checked against ``mappings/pdt/schemas`` without the constraints the schemas mark
+  ``x-reconstructed``; ``documentType`` and ``document`` are required; ``null``
+  counts as absent;
 - a module POST answers for the transaction as it stands now and replaces that module's
   earlier result (scores keep their ``PhoneChecked`` entries); ratings with no pair
   present answer 201 ``[]``;
 - ``GET .../all`` leaves out the key of a module never requested, and lists the token
-  sent on each channel under ``smsTokens`` / ``emailTokens`` with its current status;
+  sent on each channel under the channel's ``view_key`` with its current status;
 - complements answer 200 with the updated transaction;
 - token errors (no e-mail/phone to send to, validation before sending) are 400
   ProblemDetails; a wrong code leaves the token open until it expires.
@@ -36,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from proxy.config import SimulatorSettings
+from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, load_vocabulary
 from proxy.simulators.catalogue import load_catalogue
 from proxy.simulators.middleware import FaultMix, JsonServerErrors, LatencyAndFaults
 from proxy.simulators.otp import DEFAULT_CODE_TTL_S
@@ -56,6 +60,7 @@ def create_pdt_simulator(
     catalogue_path: Path,
     accounts: Mapping[str, str],
     schemas_dir: Path | None = None,
+    vocabulary: PdtVocabulary | None = None,
     max_transactions: int = DEFAULT_MAX_TRANSACTIONS,
     packs: Mapping[str, frozenset[Module]] = DEFAULT_PACKS,
     code_ttl_s: float = DEFAULT_CODE_TTL_S,
@@ -67,11 +72,14 @@ def create_pdt_simulator(
 
     ``accounts`` maps PDT username to password; more can be added later with
     ``app.state.simulator.add_account``. ``schemas_dir`` defaults to the ``schemas``
-    folder next to the catalogue. ``seed`` fixes the latency jitter and fault draws.
+    folder next to the catalogue, ``vocabulary`` (PDT's paths and names) to the
+    ``vocabulary.yaml`` next to it. ``seed`` fixes the latency jitter and fault draws.
     ``faults`` picks what a faulted call gets (default: PDT's 503); with it, the
     fault counters are served at ``GET /_simulator/faults`` even at a zero fault rate.
     """
     schemas = schemas_dir if schemas_dir is not None else catalogue_path.parent / "schemas"
+    if vocabulary is None:
+        vocabulary = load_vocabulary(catalogue_path.parent / VOCABULARY_FILE)
     transaction_schema = read_schema(schemas, "transaction.request.json")
     # A complement is a partial transaction: the same fields, none of them required.
     complement_schema = {key: value for key, value in transaction_schema.items() if key != "required"}
@@ -106,7 +114,7 @@ def create_pdt_simulator(
             )
         )
     app = Starlette(
-        routes=simulator_routes(simulator),
+        routes=simulator_routes(simulator, vocabulary),
         middleware=middleware,
         exception_handlers={PdtAnswer: render_answer, HTTPException: _render_http_exception},
     )

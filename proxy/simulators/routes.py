@@ -1,8 +1,14 @@
-"""The PDT simulator's endpoints, one method per PDT call in ``pdt.md``."""
+"""The PDT simulator's endpoints, one method per PDT call in ``pdt.md``.
+
+Paths, body members and answer keys come from the PDT vocabulary
+(``mappings/pdt/vocabulary.yaml``), the same one the proxy's client reads.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -10,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proxy.errors import ConfigError
+from proxy.pdt_vocabulary import ChannelNames, PdtVocabulary
 from proxy.simulators.catalogue import Entity
 from proxy.simulators.otp import check_code, current_status, parse_channel
 from proxy.simulators.results import (
     INITIAL,
-    MODULES,
     Module,
     insight_results,
     phone_checked_score,
@@ -32,18 +39,50 @@ __all__ = ["simulator_routes"]
 _NOT_FOUND: Final = "Transaction not found"
 _UNAUTHORIZED: Final = "Authorization has been denied for this request."
 _BAD_CREDENTIALS: Final = "Username or Password is incorrect"
-# Which transaction field a token channel sends to, as ProblemDetails names it.
-_CHANNEL_FIELD: Final[dict[Channel, str]] = {"Sms": "phone", "Email": "email"}
-_CHANNEL_ENTITY: Final[dict[Channel, Entity]] = {"Sms": "Phone", "Email": "Email"}
-# PDT's own path segments; the simulator-only route is laxer (see ``parse_channel``).
-_PDT_CHANNELS: Final[dict[str, Channel]] = {"sms": "Sms", "emails": "Email"}
-# ``all`` names module results in the plural, a pack in the singular.
-_PLURAL: Final[dict[Module, str]] = {"score": "scores", "rating": "ratings", "insight": "insights"}
+# What a channel sends to (the vocabulary's ``sends_to``): the simulator's own channel
+# (which keys its one-time codes) and the entity that must be in the transaction.
+_SENDS_TO: Final[dict[str, tuple[Channel, Entity]]] = {"phone": ("Sms", "Phone"), "email": ("Email", "Email")}
+
+_Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class _SimChannel:
+    names: ChannelNames
+    channel: Channel
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
+class _SimModule:
+    name: str  # the all-results key
+    kind: Module
+    pack_key: str
 
 
 class _Endpoints:
-    def __init__(self, simulator: PdtSimulator) -> None:
+    def __init__(self, simulator: PdtSimulator, vocabulary: PdtVocabulary) -> None:
         self.sim = simulator
+        auth = vocabulary.authentication
+        self.login_members = (auth.username, auth.password)
+        self.answer_members = (auth.token, auth.lifetime)
+        self.value_member = vocabulary.token_validation.value
+        self.modules = tuple(
+            _SimModule(name, module.simulated_as, module.pack_key)
+            for name, module in vocabulary.modules.items()
+        )
+        self.channels = {
+            name: _SimChannel(names, *_SENDS_TO[names.sends_to])
+            for name, names in vocabulary.channels.items()
+        }
+        for validator, members in (
+            (simulator.validators.authentication, self.login_members),
+            (simulator.validators.token_validation, (self.value_member,)),
+        ):
+            missing = sorted(set(members) - validator.properties)
+            if missing:
+                # A renamed member must be renamed in its schema too, or no body could pass.
+                raise ConfigError(f"PDT vocabulary members {missing} are not in their request schema")
 
     # -- shared steps -------------------------------------------------------------
 
@@ -66,7 +105,7 @@ class _Endpoints:
     @staticmethod
     async def _body(request: Request, validator: BodyValidator) -> Any:
         try:
-            body = orjson.loads(await request.body())
+            body = validator.bind(orjson.loads(await request.body()))
         except orjson.JSONDecodeError:
             raise PdtAnswer.invalid({"$": ["The JSON value could not be parsed."]}) from None
         errors = validator.errors(body)
@@ -103,18 +142,22 @@ class _Endpoints:
             "status": "completed",
             "transaction": transaction.body,
         }
-        for module, results in transaction.results.items():
-            answer[module] = {"results": results, "moduleStatus": "completed"}
+        for module in self.modules:
+            results = transaction.results.get(module.kind)
+            if results is not None:
+                answer[module.pack_key] = {"results": results, "moduleStatus": "completed"}
         return answer
 
     # -- authentication -------------------------------------------------------------
 
     async def authenticate(self, request: Request) -> Response:
         body = await self._body(request, self.sim.validators.authentication)
-        token = self.sim.sessions.login(body["Username"], body["Password"])
+        username, password = self.login_members
+        token = self.sim.sessions.login(body[username], body[password])
         if token is None:
             raise PdtAnswer.message(401, _BAD_CREDENTIALS)
-        return json_response({"token": token, "expiresInSeconds": self.sim.sessions.ttl_s})
+        token_member, lifetime_member = self.answer_members
+        return json_response({token_member: token, lifetime_member: self.sim.sessions.ttl_s})
 
     # -- transaction ------------------------------------------------------------------
 
@@ -144,23 +187,29 @@ class _Endpoints:
         transaction = self._transaction(request)
         answer: dict[str, Any] = {"transaction": transaction.body}
         # A module never requested is absent, so callers can tell it from an empty result.
-        for module in MODULES:
-            if module in transaction.results:
-                answer[_PLURAL[module]] = transaction.results[module]
+        for module in self.modules:
+            if module.kind in transaction.results:
+                answer[module.name] = transaction.results[module.kind]
         # Tokens as modules too (reconstructed key names): the latest one per channel,
         # with the status it has now, so a caller can follow an SMS confirmation.
         now = self.sim.clock()
-        for channel, token in transaction.tokens.items():
-            status = current_status(token, now=now, ttl_s=self.sim.code_ttl_s)
-            answer[f"{channel.lower()}Tokens"] = [
-                {"status": status, "type": channel, "createdAt": token.created_at}
-            ]
+        for channel in self.channels.values():
+            token = transaction.tokens.get(channel.channel)
+            if token is not None:
+                status = current_status(token, now=now, ttl_s=self.sim.code_ttl_s)
+                answer[channel.names.view_key] = [
+                    {"status": status, "type": channel.names.type, "createdAt": token.created_at}
+                ]
         return json_response(answer)
 
     # -- modules ----------------------------------------------------------------------
 
-    async def post_scores(self, request: Request) -> Response:
-        return json_response(self._run(self._transaction(request), "score"), 201)
+    def post_module(self, kind: Module) -> _Handler:
+        async def post(request: Request) -> Response:
+            # No body is read: PDT's module calls take none, and clients send none.
+            return json_response(self._run(self._transaction(request), kind), 201)
+
+        return post
 
     async def get_scores(self, request: Request) -> Response:
         scores = self._transaction(request).results.get("score")
@@ -168,47 +217,46 @@ class _Endpoints:
             raise PdtAnswer.message(404, "Score not found")
         return json_response(scores)
 
-    async def post_ratings(self, request: Request) -> Response:
-        return json_response(self._run(self._transaction(request), "rating"), 201)
-
-    async def post_insights(self, request: Request) -> Response:
-        return json_response(self._run(self._transaction(request), "insight"), 201)
-
     # -- one-time tokens ----------------------------------------------------------------
 
-    @staticmethod
-    def _channel(request: Request) -> Channel:
-        channel = _PDT_CHANNELS.get(request.path_params["channel"])
-        if channel is None:
-            raise PdtAnswer.message(404, "Not Found")
-        return channel
+    def send_token(self, channel: _SimChannel) -> _Handler:
+        async def send(request: Request) -> Response:
+            transaction = self._transaction(request)
+            if channel.entity not in present_entities(transaction.body):
+                field = channel.names.sends_to
+                raise PdtAnswer.invalid({field: [f"The transaction has no {field} to send a token to."]})
+            sent_at = self.sim.clock()
+            token = OneTimeToken(channel=channel.channel, sent_at=sent_at, created_at=iso_timestamp(sent_at))
+            transaction.tokens[channel.channel] = token
+            return json_response({"status": token.status, "createdAt": token.created_at}, 201)
 
-    async def send_token(self, request: Request) -> Response:
-        channel = self._channel(request)
-        transaction = self._transaction(request)
-        if _CHANNEL_ENTITY[channel] not in present_entities(transaction.body):
-            field = _CHANNEL_FIELD[channel]
-            raise PdtAnswer.invalid({field: [f"The transaction has no {field} to send a token to."]})
-        sent_at = self.sim.clock()
-        token = OneTimeToken(channel=channel, sent_at=sent_at, created_at=iso_timestamp(sent_at))
-        transaction.tokens[channel] = token
-        return json_response({"status": token.status, "createdAt": token.created_at}, 201)
+        return send
 
-    async def validate_token(self, request: Request) -> Response:
-        channel = self._channel(request)
-        transaction = self._transaction(request)
-        body = await self._body(request, self.sim.validators.token_validation)
-        token = transaction.tokens.get(channel)
-        if token is None:
-            raise PdtAnswer.invalid({"value": ["No token was sent on this channel for the transaction."]})
-        was_valid = token.status == "Valid"
-        status = check_code(
-            token, transaction.id, body["value"], now=self.sim.clock(), ttl_s=self.sim.code_ttl_s
-        )
-        if channel == "Sms" and status == "Valid" and not was_valid:
-            checked = phone_checked_score(transaction.profile, transaction.body, self._now())
-            transaction.results.setdefault("score", []).append(checked)
-        return json_response({"status": status, "type": channel, "createdAt": token.created_at})
+    def validate_token(self, channel: _SimChannel) -> _Handler:
+        async def validate(request: Request) -> Response:
+            transaction = self._transaction(request)
+            body = await self._body(request, self.sim.validators.token_validation)
+            token = transaction.tokens.get(channel.channel)
+            if token is None:
+                raise PdtAnswer.invalid(
+                    {self.value_member: ["No token was sent on this channel for the transaction."]}
+                )
+            was_valid = token.status == "Valid"
+            status = check_code(
+                token,
+                transaction.id,
+                body[self.value_member],
+                now=self.sim.clock(),
+                ttl_s=self.sim.code_ttl_s,
+            )
+            if channel.entity == "Phone" and status == "Valid" and not was_valid:
+                checked = phone_checked_score(transaction.profile, transaction.body, self._now())
+                transaction.results.setdefault("score", []).append(checked)
+            return json_response(
+                {"status": status, "type": channel.names.type, "createdAt": token.created_at}
+            )
+
+        return validate
 
     async def simulator_token_code(self, request: Request) -> Response:
         """Simulator only, not PDT: the code the person would have received."""
@@ -233,9 +281,9 @@ class _Endpoints:
         transaction = self._create(owner, fields)
         transaction.pack = request.path_params["pack_name"]
         transaction.pack_created_at = self._now()
-        for module in MODULES:
-            if module in modules:
-                self._run(transaction, module)
+        for module in self.modules:
+            if module.kind in modules:
+                self._run(transaction, module.kind)
         return json_response(self._pack_answer(transaction), 201)
 
     async def get_pack(self, request: Request) -> Response:
@@ -246,23 +294,42 @@ class _Endpoints:
         return json_response(self._pack_answer(transaction))
 
 
-def simulator_routes(simulator: PdtSimulator) -> list[Route]:
-    """PDT's routes plus the simulator-only ``/_simulator/...`` ones."""
-    e = _Endpoints(simulator)
-    tx = "/v1/transaction/{transaction_id}"
-    return [
-        Route("/v1/authentication", e.authenticate, methods=["POST"]),
-        Route("/v1/transaction", e.create_transaction, methods=["POST"]),
+def simulator_routes(simulator: PdtSimulator, vocabulary: PdtVocabulary) -> list[Route]:
+    """PDT's routes, named by ``vocabulary``, plus the simulator-only ``/_simulator/...`` ones."""
+    e = _Endpoints(simulator, vocabulary)
+    transactions = vocabulary.transaction.path
+    tx = f"{transactions}/{{transaction_id}}"
+    packs = vocabulary.packs.path
+    routes = [
+        Route(vocabulary.authentication.path, e.authenticate, methods=["POST"]),
+        Route(transactions, e.create_transaction, methods=["POST"]),
         Route(tx, e.get_transaction, methods=["GET"]),
-        Route(f"{tx}/complements", e.complement_transaction, methods=["POST"]),
-        Route(f"{tx}/all", e.get_all, methods=["GET"]),
-        Route(f"{tx}/scores", e.post_scores, methods=["POST"]),
-        Route(f"{tx}/scores", e.get_scores, methods=["GET"]),
-        Route(f"{tx}/ratings", e.post_ratings, methods=["POST"]),
-        Route(f"{tx}/insights", e.post_insights, methods=["POST"]),
-        Route(f"{tx}/{{channel}}/tokens", e.send_token, methods=["POST"]),
-        Route(f"{tx}/{{channel}}/tokens/validate", e.validate_token, methods=["POST"]),
-        Route("/v1/packs/{pack_name}", e.create_pack, methods=["POST"]),
-        Route("/v1/packs/{pack_name}/{transaction_id}", e.get_pack, methods=["GET"]),
+        Route(f"{tx}/{vocabulary.transaction.complements}", e.complement_transaction, methods=["POST"]),
+        Route(f"{tx}/{vocabulary.transaction.all}", e.get_all, methods=["GET"]),
+    ]
+    for name, module in vocabulary.modules.items():
+        path = f"{tx}/{module.path}"
+        routes.append(
+            Route(path, e.post_module(module.simulated_as), methods=["POST"], name=f"module-{name}")
+        )
+        if module.simulated_as == "score":
+            # PDT documents reading scores back (404 before any POST); not the others.
+            routes.append(Route(path, e.get_scores, methods=["GET"], name=f"module-{name}-get"))
+    for name, channel in e.channels.items():
+        routes.append(
+            Route(f"{tx}/{channel.names.path}", e.send_token(channel), methods=["POST"], name=f"send-{name}")
+        )
+        routes.append(
+            Route(
+                f"{tx}/{channel.names.validate_path}",
+                e.validate_token(channel),
+                methods=["POST"],
+                name=f"validate-{name}",
+            )
+        )
+    routes += [
+        Route(f"{packs}/{{pack_name}}", e.create_pack, methods=["POST"]),
+        Route(f"{packs}/{{pack_name}}/{{transaction_id}}", e.get_pack, methods=["GET"]),
         Route("/_simulator/tokens/{transaction_id}/{channel}", e.simulator_token_code, methods=["GET"]),
     ]
+    return routes

@@ -1,9 +1,11 @@
-"""Request bodies checked against the PDT schemas in ``mappings/pdt/schemas``.
+"""Request bodies bound and checked against the PDT schemas in ``mappings/pdt/schemas``.
 
-fastjsonschema decides (it is fast and stops at the first problem); only a refused
-body pays for jsonschema, which lists every problem the way ASP.NET's ``errors``
-object does. Messages name the rule broken, never the value sent: simulator logs
-may hold them, and the values are personal data.
+A body is first bound as ASP.NET Core would (``proxy.simulators.binding``), then checked
+against the schema without its ``x-reconstructed`` constraints. fastjsonschema decides
+(it is fast and stops at the first problem); only a refused body pays for jsonschema,
+which lists every problem the way ASP.NET's ``errors`` object does. Messages name the
+rule broken, never the value sent: simulator logs may hold them, and the values are
+personal data.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import fastjsonschema
 import jsonschema
 
 from proxy.errors import ConfigError
+from proxy.simulators.binding import compile_binder, simulator_schema
 
 __all__ = ["BodyValidator", "read_schema"]
 
@@ -44,11 +47,14 @@ def read_schema(schemas_dir: Path, name: str) -> dict[str, Any]:
 
 
 class BodyValidator:
-    """Field errors of a request body against one schema (empty when the body is valid)."""
+    """Binding of a request body to one schema, and the bound body's field errors."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self._accepts: Callable[[Any], Any] = fastjsonschema.compile(dict(schema))
-        self._explainer = jsonschema.Draft7Validator(schema)
+        self.bind = compile_binder(schema)
+        enforced = simulator_schema(schema)
+        self.properties: frozenset[str] = frozenset(enforced.get("properties", {}))
+        self._accepts: Callable[[Any], Any] = fastjsonschema.compile(enforced)
+        self._explainer = jsonschema.Draft7Validator(enforced)
 
     def errors(self, body: Any) -> dict[str, list[str]]:
         try:
@@ -61,7 +67,11 @@ class BodyValidator:
         found: dict[str, list[str]] = {}
         for error in self._explainer.iter_errors(body):
             for field, message in _describe(error):
-                found.setdefault(field, []).append(message)
+                messages = found.setdefault(field, [])
+                # jsonschema reports a "required" error once per missing member, and each
+                # names them all: keep one message per member, as ASP.NET does.
+                if message not in messages:
+                    messages.append(message)
         # Should the two validators ever disagree, the body still gets a 400 that says so.
         return found or {_ROOT: ["The body is invalid."]}
 

@@ -32,6 +32,8 @@ class PdtAnswer:
 class PdtPath:
     def __init__(self, client: PdtClient) -> None:
         self._client = client
+        # Resolved once: the pack hot path reads it per request.
+        self._pack_keys = client.vocabulary.pack_keys
 
     async def answer(
         self,
@@ -53,14 +55,14 @@ class PdtPath:
             view = await self._client.get_all(call, _required(transaction_id))
         elif kind == "send_token":
             channel = operation.channel_of(legacy)
-            view = await self._client.send_token(call, _required(transaction_id), channel)  # type: ignore[arg-type]
-            modules = (f"{channel}_token",)
+            view = await self._client.send_token(call, _required(transaction_id), channel)
+            modules = (self._client.vocabulary.channel(channel).module,)
         else:
             channel = operation.channel_of(legacy)
-            # PDT's validate schema requires "value", so the loader refused any
-            # mapping that does not write it: the key is always there.
-            value = operation.to_pdt(legacy)["value"]
-            view = await self._client.validate_token(call, _required(transaction_id), channel, value)  # type: ignore[arg-type]
+            # The loader refused any validate mapping whose PDT schema does not require
+            # the vocabulary's value member: the key is always there.
+            value = operation.to_pdt(legacy)[self._client.vocabulary.token_validation.value]
+            view = await self._client.validate_token(call, _required(transaction_id), channel, value)
         body, trace = operation.to_legacy(view)
         answered_id = transaction_id
         if answered_id is None and isinstance(view, dict):
@@ -76,7 +78,7 @@ class PdtPath:
         modules = operation.modules_for(request)
         pack = tenant.pack or operation.spec.pack
         if tenant.strategy == "pack" and pack:
-            view = view_from_pack(await self._client.create_pack(call, pack, request))
+            view = view_from_pack(await self._client.create_pack(call, pack, request), self._pack_keys)
             called: tuple[str, ...] = (f"pack:{pack}",)
         else:
             transaction = await self._client.create_transaction(call, request)
@@ -89,7 +91,7 @@ class PdtPath:
         transaction_id = _transaction_id(view.get("transaction")) if isinstance(view, dict) else None
         if follow_ups and isinstance(transaction_id, str):
             for follow_up in follow_ups:
-                sent = await self._client.send_token(call, transaction_id, follow_up.channel)  # type: ignore[arg-type]
+                sent = await self._client.send_token(call, transaction_id, follow_up.channel)
                 view[follow_up.view_key] = [sent]
             called = (*called, *(follow_up.module for follow_up in follow_ups))
         return view, called

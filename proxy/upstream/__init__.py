@@ -1,7 +1,7 @@
 """The PDT upstream: the routing transport, the token cache and the PDT client."""
 
 from proxy.upstream._errors import MAX_BODY_BYTES
-from proxy.upstream.pdt import MODULES, Channel, PdtCall, PdtClient, PdtCredential
+from proxy.upstream.pdt import PdtCall, PdtClient, PdtCredential
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import (
     SIMULATOR_BASE_URL,
@@ -12,9 +12,7 @@ from proxy.upstream.transport import (
 
 __all__ = [
     "MAX_BODY_BYTES",
-    "MODULES",
     "SIMULATOR_BASE_URL",
-    "Channel",
     "HostRoutingTransport",
     "IssuedToken",
     "PdtCall",

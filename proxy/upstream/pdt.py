@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import orjson
@@ -21,6 +21,7 @@ import orjson
 from proxy.config import Environment, PdtSettings, ResilienceSettings
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
+from proxy.pdt_vocabulary import PdtVocabulary, default_vocabulary
 from proxy.upstream._aiohttp import AiohttpTransport
 from proxy.upstream._errors import (
     SUCCESS,
@@ -36,13 +37,8 @@ from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import direct_transport, resolve_base_url
 
-__all__ = ["MODULES", "Channel", "PdtCall", "PdtClient", "PdtCredential"]
+__all__ = ["PdtCall", "PdtClient", "PdtCredential"]
 
-Channel = Literal["sms", "email"]
-MODULES = frozenset({"scores", "ratings", "insights"})
-
-# PDT names the e-mail token resource in the plural and the SMS one in the singular.
-_CHANNEL_PATHS: Mapping[str, str] = {"sms": "sms", "email": "emails"}
 _ACCEPT = {"Accept": "application/json"}
 _ACCEPT_AND_SEND = {"Accept": "application/json", "Content-Type": "application/json"}
 
@@ -77,6 +73,16 @@ class _Endpoints:
     direct: AiohttpTransport | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    """One token channel's names, resolved once: what a send or a validation needs."""
+
+    send_suffix: str
+    validate_suffix: str
+    send_call: str
+    validate_call: str
+
+
 class PdtClient:
     """PDT's API over a long-lived httpx transport that the caller owns and closes.
 
@@ -85,6 +91,9 @@ class PdtClient:
     redirect machinery per call that a proxy with fixed upstreams never uses
     (measured: about a fifth of the proxy's CPU per request). Redirects are not
     followed and no cookie is ever kept, by construction.
+
+    Every PDT path and member name comes from ``vocabulary`` (``mappings/pdt/``),
+    resolved to ready strings here so that no call looks a name up.
     """
 
     def __init__(
@@ -94,7 +103,9 @@ class PdtClient:
         *,
         resilience: Resilience | None = None,
         clock: Callable[[], float] = time.monotonic,
+        vocabulary: PdtVocabulary | None = None,
     ) -> None:
+        self.vocabulary = names = vocabulary or default_vocabulary()
         self._transport = transport
         self._clock = clock
         self._resilience = resilience or Resilience(ResilienceSettings())
@@ -113,11 +124,25 @@ class PdtClient:
             # Parsed once: the fixed endpoints skip URL parsing on every request.
             self._endpoints[name] = _Endpoints(
                 base,
-                httpx.URL(f"{base}/v1/authentication"),
-                httpx.URL(f"{base}/v1/transaction"),
+                httpx.URL(f"{base}{names.authentication.path}"),
+                httpx.URL(f"{base}{names.transaction.path}"),
                 self._resilience.target("pdt", base),
                 direct_transport(transport, base),
             )
+        self._transaction_prefix = names.transaction.path
+        self._packs_prefix = names.packs.path
+        self._all_suffix = f"/{names.transaction.all}"
+        self._module_suffixes = {name: f"/{module.path}" for name, module in names.modules.items()}
+        self._channels = {
+            name: _Channel(
+                f"/{channel.path}", f"/{channel.validate_path}", f"{name}_token", f"{name}_token_validate"
+            )
+            for name, channel in names.channels.items()
+        }
+        auth = names.authentication
+        self._login_members = (auth.username, auth.password)
+        self._answer_members = (auth.token, auth.lifetime)
+        self._value_member = names.token_validation.value
         self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
             self._authenticate, refresh_margin_s=settings.token_refresh_margin_s, clock=clock
@@ -136,7 +161,7 @@ class PdtClient:
         When one fails the others are cancelled and the most meaningful failure is raised.
         """
         names = list(dict.fromkeys(modules))
-        unknown = sorted(set(names) - MODULES)
+        unknown = sorted(set(names) - self._module_suffixes.keys())
         if unknown:
             raise ValueError(f"unknown PDT modules {unknown}")
         prefix = self._transaction_path(call, transaction_id)
@@ -155,27 +180,30 @@ class PdtClient:
         url = self._pack_urls.get((base, pack_name))
         if url is None:
             # Pack names come from the tenant file: few, fixed, parsed once.
-            url = httpx.URL(f"{base}/v1/packs/{safe_segment(pack_name, 'pack')}")
+            url = httpx.URL(f"{base}{self._packs_prefix}/{safe_segment(pack_name, 'pack')}")
             self._pack_urls[(base, pack_name)] = url
         result: dict[str, Any] = await self._call(call, "pack", "POST", url, dict, body=body)
         return result
 
     async def get_all(self, call: PdtCall, transaction_id: str) -> dict[str, Any]:
-        url = f"{self._transaction_path(call, transaction_id)}/all"
+        url = f"{self._transaction_path(call, transaction_id)}{self._all_suffix}"
         result: dict[str, Any] = await self._call(call, "all", "GET", url, dict, id_based=True)
         return result
 
-    async def send_token(self, call: PdtCall, transaction_id: str, channel: Channel) -> dict[str, Any]:
-        url = f"{self._transaction_path(call, transaction_id)}/{_channel_path(channel)}/tokens"
-        result: dict[str, Any] = await self._call(call, f"{channel}_token", "POST", url, dict, id_based=True)
+    async def send_token(self, call: PdtCall, transaction_id: str, channel: str) -> dict[str, Any]:
+        names = self._channel(channel)
+        url = f"{self._transaction_path(call, transaction_id)}{names.send_suffix}"
+        result: dict[str, Any] = await self._call(call, names.send_call, "POST", url, dict, id_based=True)
         return result
 
     async def validate_token(
-        self, call: PdtCall, transaction_id: str, channel: Channel, value: str
+        self, call: PdtCall, transaction_id: str, channel: str, value: str
     ) -> dict[str, Any]:
-        url = f"{self._transaction_path(call, transaction_id)}/{_channel_path(channel)}/tokens/validate"
+        names = self._channel(channel)
+        url = f"{self._transaction_path(call, transaction_id)}{names.validate_suffix}"
+        body = {self._value_member: value}
         result: dict[str, Any] = await self._call(
-            call, f"{channel}_token_validate", "POST", url, dict, body={"value": value}, id_based=True
+            call, names.validate_call, "POST", url, dict, body=body, id_based=True
         )
         return result
 
@@ -191,10 +219,17 @@ class PdtClient:
 
     def _transaction_path(self, call: PdtCall, transaction_id: str) -> str:
         segment = safe_segment(transaction_id, "transaction")
-        return f"{self._endpoints_for(call).base}/v1/transaction/{segment}"
+        return f"{self._endpoints_for(call).base}{self._transaction_prefix}/{segment}"
+
+    def _channel(self, channel: str) -> _Channel:
+        try:
+            return self._channels[channel]
+        except KeyError:
+            raise ValueError(f"unknown token channel {channel!r}") from None
 
     async def _module(self, call: PdtCall, prefix: str, name: str) -> list[Any]:
-        result: list[Any] = await self._call(call, name, "POST", f"{prefix}/{name}", list, id_based=True)
+        url = f"{prefix}{self._module_suffixes[name]}"
+        result: list[Any] = await self._call(call, name, "POST", url, list, id_based=True)
         return result
 
     async def _call(
@@ -243,7 +278,8 @@ class PdtClient:
         # Shared by every caller waiting on this credential, so bounded by the call
         # timeout alone; each waiter still gives up at its own deadline. A login
         # changes nothing at PDT: it is repeated like a read.
-        content = orjson.dumps({"Username": credential.username, "Password": credential.password})
+        username, password = self._login_members
+        content = orjson.dumps({username: credential.username, password: credential.password})
         endpoints = self._endpoints[credential.environment]
         budget = Deadline(self._call_timeout_s, clock=self._clock)
         with translated("authentication"):
@@ -260,7 +296,7 @@ class PdtClient:
                 )
             # A 401 here means the tenant's PDT credentials are wrong: UpstreamRejected.
             check_status("authentication", reply.status, id_based=False)
-            return _issued_token(parse_json("authentication", reply.body, dict))
+            return _issued_token(parse_json("authentication", reply.body, dict), *self._answer_members)
 
     async def _send(
         self,
@@ -314,15 +350,8 @@ def _headers(base: dict[str, str], token: str, request_id: str | None) -> dict[s
     return headers
 
 
-def _channel_path(channel: str) -> str:
-    try:
-        return _CHANNEL_PATHS[channel]
-    except KeyError:
-        raise ValueError(f"unknown token channel {channel!r}") from None
-
-
-def _issued_token(answer: dict[str, Any]) -> IssuedToken:
-    token, lifetime = answer.get("token"), answer.get("expiresInSeconds")
+def _issued_token(answer: dict[str, Any], token_member: str, lifetime_member: str) -> IssuedToken:
+    token, lifetime = answer.get(token_member), answer.get(lifetime_member)
     if (
         not isinstance(token, str)
         or not token

@@ -76,7 +76,7 @@ async def test_authentication(proxy: httpx.AsyncClient, prefix: str, credentials
     body = answer.json()
     assert list(body) == ["token", "expiresInSeconds"]
     assert len(body["token"]) <= 2048
-    assert body["expiresInSeconds"] == 3600
+    assert body["expiresInSeconds"] == 7200  # datatrust-v1/product.yaml token_lifetime
     _assert_conforms(body, "authentication.response.json")
 
 

@@ -14,6 +14,7 @@ from proxy.config import project_root
 from proxy.errors import MappingError
 from proxy.ledger.pricing import Pricing, compute_bill, load_pricing, parse_pricing
 from proxy.ledger.record import UsageRow
+from proxy.pdt_vocabulary import PdtVocabulary, parse_vocabulary
 
 SHIPPED = project_root() / "mappings" / "billing" / "pricing.yaml"
 
@@ -309,3 +310,39 @@ def test_the_shipped_rules_keep_reads_free(operation: str) -> None:
     (line,) = compute_bill(load_pricing(SHIPPED), "2026-02", [_row(3, operation=operation, modules=())]).lines
     assert dict(line.excluded) == {"free-read": 3}
     assert line.amount == 0
+
+
+# -- module names come from the PDT vocabulary ----------------------------------------------
+
+
+def _vocabulary_with_sms_module(name: str) -> PdtVocabulary:
+    raw = yaml.safe_load(
+        (project_root() / "mappings" / "pdt" / "vocabulary.yaml").read_text(encoding="utf-8")
+    )
+    raw["channels"]["sms"]["module"] = name
+    return parse_vocabulary(raw, source="vocabulary.yaml")
+
+
+RENAMED = _vocabulary_with_sms_module("sms_otp")
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "name", "accepted"),
+    [
+        (None, "sms_token", True),
+        (None, "sms_otp", False),
+        (RENAMED, "sms_otp", True),
+        (RENAMED, "sms_token", False),
+    ],
+    ids=["shipped-shipped-name", "shipped-new-name", "renamed-new-name", "renamed-old-name"],
+)
+def test_module_names_are_checked_against_the_given_vocabulary(
+    vocabulary: PdtVocabulary | None, name: str, accepted: bool
+) -> None:
+    raw = {"evidence": "sample", "currency": "BRL", "products": {"ffr": {"modules": {name: "0.10"}}}}
+    if accepted:
+        pricing = parse_pricing(raw, source="pricing.yaml", vocabulary=vocabulary)
+        assert pricing.products["ffr"].modules == {name: Decimal("0.10")}
+    else:
+        with pytest.raises(MappingError, match=f"unknown module\\(s\\) {name}"):
+            parse_pricing(raw, source="pricing.yaml", vocabulary=vocabulary)

@@ -246,6 +246,9 @@ def build_mini_catalog(root: Path) -> Path:
     ):
         directory.mkdir(parents=True)
     (mappings / "pdt-mini").mkdir()
+    # Every mappings directory carries PDT's names; the mini product uses none of them.
+    (mappings / "pdt").mkdir()
+    shutil.copy(MAPPINGS / "pdt" / "vocabulary.yaml", mappings / "pdt" / "vocabulary.yaml")
     shutil.copy(DATATRUST / "errors.yaml", product / "errors.yaml")
     shutil.copy(
         DATATRUST / "contract" / "authentication.request.json", product / "contract" / "auth.request.json"
@@ -277,6 +280,7 @@ authentication:
     schema: contract/auth.response.json
     token: token
     expiry: {field: expiresInSeconds, style: seconds}
+  token_lifetime: {seconds: 600, evidence: sample}
 routes:
   - method: GET
     path: /codes/{id}

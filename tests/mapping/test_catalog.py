@@ -135,6 +135,27 @@ BREAKAGES = [
         id="when-any-unknown-field",
     ),
     pytest.param(
+        edit(CREATE, "  - name: insights\n", "  - name: biometrics\n"),
+        CREATE,
+        None,
+        "modules: 'biometrics' is not a PDT module (known: scores, ratings, insights)",
+        id="module-not-in-the-pdt-vocabulary",
+    ),
+    pytest.param(
+        edit("pdt/vocabulary.yaml", "  value: value", "  value: code"),
+        f"{PRODUCT}/operations/token-validate.yaml",
+        None,
+        "validate_token: the PDT request schema must require 'code' (the code)",
+        id="validation-member-renamed-without-its-schema",
+    ),
+    pytest.param(
+        edit("pdt/vocabulary.yaml", "view_key: smsTokens ", "view_key: scores "),
+        "pdt/vocabulary.yaml",
+        None,
+        "all-results keys must be distinct: 'scores' is used twice",
+        id="broken-vocabulary",
+    ),
+    pytest.param(
         edit(
             CREATE,
             "    - id: dt.resp.transaction-id\n"
@@ -274,7 +295,7 @@ BREAKAGES = [
         ),
         MT_CREATE,
         None,
-        "after.0.channel: Input should be 'sms' or 'email'",
+        "after: 'fax' is not a PDT token channel (known: sms, email)",
         id="follow-up-unknown-channel",
     ),
     pytest.param(

@@ -325,7 +325,7 @@ def test_modules_called() -> None:
 
 # --- the SMS follow-up -----------------------------------------------------------------------
 
-SMS = FollowUp("send_token", "sms", None)
+SMS = FollowUp("send_token", "sms", None, "smsTokens", "sms_token")
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ async def test_wrong_credentials_get_401(pdt: Pdt, credentials: dict[str, str]) 
 
 @pytest.mark.parametrize(
     ("content", "field"),
-    [(b"{", "$"), (b'{"Username": "acme"}', "Password"), (b'{"username": "a", "password": "b"}', "username")],
+    [(b"{", "$"), (b'{"Username": "acme"}', "Password"), (b'{"username": "acme"}', "Password")],
 )
 async def test_malformed_login_gets_400(pdt: Pdt, content: bytes, field: str) -> None:
     answer = await pdt.client.post("/v1/authentication", content=content)
@@ -207,16 +207,17 @@ async def test_create_echoes_the_transaction_with_server_fields(pdt: Pdt, person
 @pytest.mark.parametrize(
     ("change", "field"),
     [
+        # Only what PDT documents (types, digits-only documents, the birthdate format)
+        # and the two members the simulator cannot work without; the lenient cases are
+        # in test_pdt_binding.py.
         ({"document": None}, "document"),
         ({"documentType": None}, "documentType"),
         ({"document": "123.456.789-09"}, "document"),
-        ({"documentType": "RG"}, "documentType"),
         ({"birthdate": "01/04/1990"}, "birthdate"),
-        ({"phone": {"areaCode": "11", "number": 988887777}}, "phone.areaCode"),
-        ({"phone": {"areaCode": 11}}, "phone.number"),
-        ({"identifierDate": "2026-11-22T10:00:00"}, "identifierDate"),
-        ({"address": {"zipcode": "01001000"}}, "address.zipcode"),
-        ({"Document": "12345678909"}, "Document"),
+        ({"phone": {"areaCode": "onze", "number": 988887777}}, "phone.areaCode"),
+        ({"phone": {"areaCode": 11, "number": {"n": 1}}}, "phone.number"),
+        ({"name": 42}, "name"),
+        ({"address": {"zipCode": 1001000}}, "address.zipCode"),
         ({"verifiedEmail": "yes"}, "verifiedEmail"),
     ],
 )
@@ -283,7 +284,7 @@ async def test_complements_add_missing_fields(pdt: Pdt) -> None:
         ({"email": "other@example.com"}, "email"),
         ({"document": "11111111111"}, "document"),
         ({"phone": {"areaCode": 21, "number": 977776666}}, "phone"),
-        ({"unknown": 1}, "unknown"),
+        ({"verifiedEmail": "yes"}, "verifiedEmail"),
         ({"birthdate": "1990"}, "birthdate"),
     ],
 )
@@ -615,9 +616,11 @@ async def test_a_pack_answers_only_for_its_own_transactions(clock: FakeClock) ->
 
 
 async def test_pack_refuses_a_bad_body(pdt: Pdt) -> None:
-    answer = await pdt.client.post("/v1/packs/datatrust", json=BARE_PERSON | {"x": 1}, headers=pdt.headers)
+    answer = await pdt.client.post(
+        "/v1/packs/datatrust", json=BARE_PERSON | {"birthdate": "1990"}, headers=pdt.headers
+    )
     assert answer.status_code == 400
-    assert list(answer.json()["errors"]) == ["x"]
+    assert list(answer.json()["errors"]) == ["birthdate"]
 
 
 # -- capacity, latency, faults, errors -------------------------------------------------------

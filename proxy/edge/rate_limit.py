@@ -24,6 +24,9 @@ class TenantRateLimiter:
     def __init__(self, default: RateLimitSettings, buckets: Buckets | None = None) -> None:
         self._default = default
         self._buckets: Buckets = buckets if buckets is not None else LocalBuckets()
+        # The embedded default keeps today's cost: in-process buckets are asked
+        # directly, without a coroutine per request.
+        self._local = self._buckets if isinstance(self._buckets, LocalBuckets) else None
         # Per tenant: the settings object last seen and what it becomes, so a request
         # builds no key string and no Rate (a reloaded tenant file brings new objects).
         self._shapes: dict[str, tuple[RateLimitSettings, str, Rate]] = {}
@@ -35,6 +38,11 @@ class TenantRateLimiter:
         if shape is None or shape[0] is not settings:
             shape = (settings, f"tenant:{tenant}", Rate(settings.requests_per_s, settings.burst))
             self._shapes[tenant] = shape
-        wait_s = await self._buckets.take(shape[1], shape[2])
+        local = self._local
+        wait_s = (
+            local.take_now(shape[1], shape[2])
+            if local is not None
+            else await self._buckets.take(shape[1], shape[2])
+        )
         if wait_s > 0:
             raise RateLimited(f"tenant {tenant} is over its request rate", retry_after_s=wait_s)

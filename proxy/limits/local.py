@@ -60,7 +60,8 @@ class LocalBuckets:
     def take_now(self, key: str, rate: Rate, cost: int = 1) -> float:
         """``Buckets.take`` without the coroutine: for callers that know the store is local."""
         found = self._buckets.get(key)
-        if found is None or found[0] != rate:
+        # Identity first: callers keep their Rate objects, and a dataclass == costs more.
+        if found is None or (found[0] is not rate and found[0] != rate):
             # New key, or its limit changed (a tenant file edited): a fresh, full bucket.
             if found is None and len(self._buckets) >= self._max_keys:
                 self._make_room()

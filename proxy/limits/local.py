@@ -4,14 +4,15 @@ The embedded default (one process, no Redis) and the per-replica fallback when
 Redis does not answer. Keys may come from outside (login throttles key on the
 presented username and the client address), so the number of buckets is bounded:
 past ``max_keys`` the buckets that have refilled go first (forgetting a full
-bucket changes nothing), then the oldest.
+bucket changes nothing), then the least recently used (a busy tenant's bucket is
+never the one a spray of usernames pushes out).
 """
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
-from itertools import islice
 
 from proxy.limits.store import Rate
 
@@ -40,6 +41,10 @@ class TokenBucket:
             return 0.0
         self._tokens = tokens
         return (1.0 - tokens) / self._rate
+
+    @property
+    def last_used(self) -> float:
+        return self._last
 
     def is_full(self) -> bool:
         """Refilled to its burst: the same as a bucket never used."""
@@ -79,9 +84,10 @@ class LocalBuckets:
         full = [key for key, (_, bucket) in self._buckets.items() if bucket.is_full()]
         for key in full:
             del self._buckets[key]
-        # A spray of keys that are all still draining: drop the oldest tenth, so the
-        # next inserts do not each pay a scan of every bucket.
+        # A spray of keys that are all still draining: drop the least recently used
+        # tenth, so the next inserts do not each pay a scan of every bucket.
         short = self._max_keys // 10 + 1 - len(full)
         if short > 0:
-            for key in list(islice(self._buckets, short)):
+            idle = heapq.nsmallest(short, self._buckets.items(), key=lambda item: item[1][1].last_used)
+            for key, _ in idle:
                 del self._buckets[key]

@@ -63,6 +63,20 @@ def test_the_number_of_buckets_is_bounded_the_oldest_draining_ones_going() -> No
     assert buckets.take_now("login-user:0", slow, 0) == 0.0
 
 
+def test_a_busy_bucket_outlives_a_spray_of_new_keys() -> None:
+    clock = FakeClock()
+    buckets = LocalBuckets(max_keys=100, clock=clock)
+    tenant = Rate(0.001, 1000)
+    buckets.take_now("tenant:acme", tenant, 500)  # first in, half spent
+    for index in range(1000):
+        clock.advance(0.001)
+        buckets.take_now(f"login-user:{index}", Rate(0.001, 2), 2)
+        buckets.take_now("tenant:acme", tenant)  # used all along
+    assert len(buckets) <= 100
+    # Still the same bucket: 500 + 1000 spent of 1000 + what refilled, so it is empty.
+    assert buckets.take_now("tenant:acme", tenant, 0) > 0
+
+
 def test_buckets_that_have_refilled_are_dropped_first() -> None:
     clock = FakeClock()
     buckets = LocalBuckets(max_keys=100, clock=clock)

@@ -23,6 +23,11 @@ between the two at the same arrival rate (the bar: ≤ 0.5 ms), and their
 throughput ratio is what running the PDT side costs at saturation, where the
 shadow queue also sheds samples (counted in the samples line).
 
+Logins, on the same proxy process as the pack row: repeated valid logins of one
+user at saturation (the bar: >= 2,000/s on one worker), and a client that logs in
+before every call, as logins-and-calls pairs per second over the pack row's
+call-only rate (the bar: >= 40 %). ``--logins-only`` measures just these three.
+
 The proxy (pack) is measured again with the usage ledger off (``ledger.enabled:
 false``): the ratio is the cost of metering with group commit, and the writer's
 batch sizes (``GET /admin/ledger/stats``) show how many records each commit carried.
@@ -54,7 +59,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import closed_loop, open_loop, percentile
+from loadgen import closed_loop, login_then_call, open_loop, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = Path(__file__).resolve().parent
@@ -70,6 +75,8 @@ PATH = "/products/v1/datatrust"
 PDT_PATH = "/v1/packs/datatrust"
 # The legacy backend's route behind the legacy and shadow stages (the stub answers it too).
 LEGACY_PATH = PATH
+LOGIN_PATH = "/products/v1/authentication"
+LOGIN_BODY: dict[str, object] = {"Username": "bench-pack", "Password": "bench-secret"}
 
 
 @dataclass
@@ -305,6 +312,39 @@ def _soak(base: str, pid: int, args: argparse.Namespace, every: float = 30.0) ->
     )
 
 
+def _login_rows(base: str, pid: int, args: argparse.Namespace, calls: Measured) -> list[str]:
+    """Repeated valid logins, and a client logging in before each call, beside ``calls``.
+
+    Each row also gives its rate per core from the proxy's own CPU time: on a shared
+    machine throughput moves with the neighbours' load between two rows, CPU per
+    request much less, so the CPU ratio is the steadier comparison.
+    """
+    url = base + LOGIN_PATH
+    closed_loop(url, LOGIN_BODY, "", seconds=2, connections=args.connections)  # warm-up
+    before = _tree_cpu_seconds(pid)
+    logins = closed_loop(url, LOGIN_BODY, "", seconds=args.seconds, connections=args.connections)
+    login_us = (_tree_cpu_seconds(pid) - before) / max(logins.requests, 1) * 1e6
+    token = _token(base, "bench-pack").removeprefix("Bearer ")
+    before = _tree_cpu_seconds(pid)
+    both = login_then_call(
+        base,
+        (LOGIN_PATH, LOGIN_BODY, "token"),
+        (PATH, BODY),
+        token=token,
+        seconds=args.seconds,
+        connections=args.connections,
+    )
+    pair_us = (_tree_cpu_seconds(pid) - before) / max(both.requests / 2, 1) * 1e6
+    pairs = both.rate / 2
+    return [
+        f"logins, repeated valid (one user, one worker): {logins.rate:,.0f}/s, {login_us:,.0f} CPU us/login "
+        f"(= {1e6 / max(login_us, 1):,.0f}/s per core), {logins.errors} errors (bar: >= 2,000/s)",
+        f"login before every call (pack): {pairs:,.0f} login+call pairs/s, {pair_us:,.0f} CPU us/pair, "
+        f"{both.errors} errors; {pairs / calls.rate:.0%} of call-only {calls.rate:,.0f} req/s, "
+        f"{calls.cpu_us / max(pair_us, 1):.0%} by CPU per request (bar: >= 40%)",
+    ]
+
+
 def _token(base: str, user: str) -> str:
     answer = httpx.post(
         f"{base}/products/v1/authentication", json={"Username": user, "Password": "bench-secret"}
@@ -317,6 +357,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--logins-only",
+        action="store_true",
+        help="only the pack row and the two login rows (one proxy process, a short run)",
+    )
     parser.add_argument(
         "--soak",
         type=float,
@@ -353,10 +398,23 @@ def main() -> None:
             with _server(serve, env, base + "/healthz", cpu=0) as proxy:
                 print(_soak(base, proxy.pid, args))
             return
+        if args.logins_only:
+            with _server(serve, env, base + "/healthz", cpu=0) as proxy:
+                pack = _measure(
+                    "proxy (pack)", base + PATH, _token(base, "bench-pack"), proxy.pid, args, upstream
+                )
+                rows = _login_rows(base, proxy.pid, args, pack)
+            print(
+                f"proxy (pack) call-only: {pack.rate:,.0f} req/s, {pack.cpu_us:,.0f} CPU us/req, "
+                f"{pack.errors} errors"
+            )
+            print("\n".join(rows))
+            return
         with _server(serve, env, base + "/healthz", cpu=0) as proxy:
             for strategy in ("pack", "modules"):
                 token = _token(base, f"bench-{strategy}")
                 results.append(_measure(f"proxy ({strategy})", base + PATH, token, proxy.pid, args, upstream))
+            extra.extend(_login_rows(base, proxy.pid, args, results[0]))
             tokens = {stage: _token(base, f"bench-{stage}") for stage in ("legacy", "shadow")}
             drained = functools.partial(_shadow_drained, base)
             for stage, token in tokens.items():

@@ -32,10 +32,13 @@ __all__ = [
     "LegacySettings",
     "LegacySimulatorSettings",
     "LoggingSettings",
+    "LoginSettings",
+    "LoginThrottleSettings",
     "PdtEnvironment",
     "PdtSettings",
     "PoolSettings",
     "RateLimitSettings",
+    "RedisSettings",
     "ResilienceSettings",
     "RetrySettings",
     "SecuritySettings",
@@ -388,6 +391,66 @@ class LedgerSettings(_Frozen):
     pricing_file: Path | None = None
 
 
+class RedisSettings(_Frozen):
+    """Shared counters (``proxy/limits``): tenant rate limits and login throttles.
+
+    Unset = every counter lives in the process, as on a laptop; with several
+    workers or replicas each then holds its own share of a tenant's limit.
+    """
+
+    # ``redis://[:password@]host:6379/0``; kept out of repr: it may carry a password.
+    url: str | None = Field(default=None, repr=False)
+    # Every key the proxy writes starts with this: one Redis may serve several proxies.
+    key_prefix: str = Field(default="pdt-proxy:", max_length=64)
+    # One counter update is a single script on a nearby server (well under 1 ms); past
+    # this the request is not held any longer and the per-replica limit decides.
+    timeout_ms: float = Field(default=50.0, gt=0, le=5000)
+    # While Redis is unreachable, one request per interval tries it again; the rest
+    # use the per-replica limit without waiting for a timeout each.
+    retry_interval_s: float = Field(default=1.0, gt=0)
+    # While Redis is down, at most one log line per interval says how many decisions
+    # were taken per replica (the metric counts every one).
+    log_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
+class LoginThrottleSettings(_Frozen):
+    """Failed logins one key (a username, a client address) may make: a token bucket."""
+
+    # Refill rate of the bucket, in failed logins per minute.
+    failures_per_minute: float = Field(gt=0)
+    # Failures allowed in a row before the throttle answers the family's 429.
+    burst: int = Field(ge=1)
+
+
+class LoginSettings(_Frozen):
+    """Legacy logins (``proxy/logins``): cache of verified secrets and failure throttles."""
+
+    # Clients that log in before every call (the Classic ASP and PHP snippets) would
+    # pay an argon2id verification (~30 ms of a core) each time; after one
+    # verification the same secret is recognised by a keyed hash for this long.
+    # Minutes, not hours: a password removed from the tenant file stops working
+    # within this bound even without a reload.
+    cache_minutes: float = Field(default=5.0, ge=0, le=60)
+    # Users remembered at once (an entry is ~200 bytes); 0 turns the cache off.
+    cache_max_users: int = Field(default=10_000, ge=0, le=1_000_000)
+    # Per username: a guesser gets 10 tries, then one every 10 s (6 a minute): a
+    # password guessed that way takes centuries, and a client with a typo recovers.
+    throttle_per_user: LoginThrottleSettings = LoginThrottleSettings(failures_per_minute=6, burst=10)
+    # Per client address: several integrations of one bank may share an egress
+    # address, so the bucket is larger; it stops one host spraying many usernames.
+    throttle_per_address: LoginThrottleSettings = LoginThrottleSettings(failures_per_minute=60, burst=100)
+    # Distinct usernames and addresses tracked in process (without Redis); past it
+    # the buckets that have refilled go first. Bounds memory under a spray.
+    throttle_max_keys: int = Field(default=100_000, ge=100)
+
+
 class LoggingSettings(_Frozen):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: Annotated[bool, Field(alias="json")] = True
@@ -405,6 +468,9 @@ class Settings(_Frozen):
     resilience: ResilienceSettings = ResilienceSettings()
     # Sampled, masked recording of legacy-answered exchanges for replay (off by default).
     recorder: RecorderSettings = RecorderSettings()
+    # Shared counters (rate limits, login throttles); unset = in process.
+    redis: RedisSettings = RedisSettings()
+    logins: LoginSettings = LoginSettings()
     # State (SQLite database, generated token key) lives here.
     data_dir: Path = Path("var")
     mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")
@@ -429,6 +495,7 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_HOST": ("server", "host"),
     "PROXY_PORT": ("server", "port"),
     "PROXY_WORKERS": ("server", "workers"),
+    "PROXY_REDIS_URL": ("redis", "url"),
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }
 

@@ -24,6 +24,8 @@ from proxy.ledger.factory import build_ledger, load_settings_pricing
 from proxy.ledger.ledger import LedgerService
 from proxy.ledger.pricing import Pricing
 from proxy.ledger.store import LedgerStore
+from proxy.limits import Buckets, build_buckets
+from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
@@ -77,6 +79,9 @@ class Runtime:
     retention: ShadowRetention
     resilience: Resilience
     rate_limiter: TenantRateLimiter
+    # Shared counters (Redis) or this process's: tenant rate limits and login throttles.
+    counters: Buckets
+    logins: Logins
 
     async def start(self) -> None:
         """Open the databases (migrations included) before listening: a database that
@@ -101,6 +106,7 @@ class Runtime:
             await self.state.close()
             await self.pdt.aclose()
             await self.legacy.aclose()
+            await self.counters.aclose()
         await self._transport.aclose()
 
 
@@ -185,6 +191,9 @@ def build_runtime(
         # Nothing the end customer would notice twice (a second SMS): legacy sent its own.
         return await dispatcher.pdt_side(exchange, stage, side_effects=False)
 
+    counters = build_buckets(
+        settings.redis, max_keys=settings.logins.throttle_max_keys, on_fallback=metrics.count_limit_fallback
+    )
     shadow = ShadowRunner(
         shadow_pdt_side,
         compare_rules,
@@ -217,10 +226,21 @@ def build_runtime(
         legacy_traffic=LegacyTraffic(),
         retention=ShadowRetention(state, keep_days=settings.shadow.retention_days),
         resilience=resilience,
-        rate_limiter=TenantRateLimiter(settings.server.tenant_rate_limit),
+        rate_limiter=TenantRateLimiter(settings.server.tenant_rate_limit, counters),
+        counters=counters,
+        logins=_logins(settings, counters, metrics),
         recorder=Recorder.from_settings(
             settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
         ),
+    )
+
+
+def _logins(settings: Settings, counters: Buckets, metrics: Metrics) -> Logins:
+    config = settings.logins
+    return Logins(
+        VerifiedSecrets(ttl_s=config.cache_minutes * 60, max_users=config.cache_max_users),
+        LoginThrottle(counters, per_user=config.throttle_per_user, per_address=config.throttle_per_address),
+        metrics,
     )
 
 

@@ -107,3 +107,43 @@ def test_rotation_and_canary_keys(
     assert settings.security.canary_key == canary
     # Secrets never reach a repr (and so never a log line that prints settings).
     assert "k1" not in repr(settings.security)
+
+
+@pytest.mark.parametrize(
+    ("environ", "file", "url"),
+    [
+        pytest.param({}, "", None, id="unset: counters in process"),
+        pytest.param(
+            {"PROXY_REDIS_URL": "redis://cache:6379/0"}, "", "redis://cache:6379/0", id="environment"
+        ),
+        pytest.param({}, "redis: {url: 'rediss://cache:6380/1'}\n", "rediss://cache:6380/1", id="file"),
+        pytest.param(
+            {"PROXY_REDIS_URL": "redis://env:6379/0"},
+            "redis: {url: 'redis://file/0'}\n",
+            "redis://env:6379/0",
+            id="env wins",
+        ),
+    ],
+)
+def test_redis_url(tmp_path: Path, environ: dict[str, str], file: str, url: str | None) -> None:
+    path = tmp_path / "proxy.yaml"
+    path.write_text(file, encoding="utf-8")
+    settings = load_settings(path, environ=environ)
+    assert settings.redis.url == url
+    # A URL may carry a password: never in a printed settings object.
+    assert "cache" not in repr(settings.redis)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("redis: {url: 'http://cache:6379'}\n", "redis.url"),
+        ("logins: {cache_minutes: -1}\n", "logins.cache_minutes"),
+        ("logins: {throttle_per_user: {failures_per_minute: 0, burst: 5}}\n", "logins.throttle_per_user"),
+    ],
+)
+def test_invalid_limit_settings_name_the_problem(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "proxy.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(path, environ={})

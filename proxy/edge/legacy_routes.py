@@ -84,7 +84,15 @@ def _authentication_endpoint(
                 allow_form=allow_form,
             )
             fields = auth.gate.parse(body)
-            tenant = await runtime.tenants.authenticate(fields[spec.username], fields[spec.password])
+            tenant = await runtime.logins.authenticate(
+                runtime.tenants,
+                fields[spec.username],
+                fields[spec.password],
+                # What uvicorn reports: the peer, or X-Forwarded-For from a trusted
+                # proxy (FORWARDED_ALLOW_IPS).
+                address=request.client.host if request.client else "-",
+                product=product.name,
+            )
             granted = products & tenant.products
             if not granted:
                 raise BadCredentials("tenant has none of the products of this endpoint")
@@ -141,7 +149,7 @@ def _operation_endpoint(
             tenant_id = tenant.id
             # After authentication, before any work: the 429 costs the tenant nothing
             # billable and the proxy almost nothing.
-            rate_limiter.check(tenant_id, tenant.rate_limit)
+            await rate_limiter.check(tenant_id, tenant.rate_limit)
             body = await read_body(request, limit=limit) if takes_body else b""
             exchange = Exchange(
                 product,

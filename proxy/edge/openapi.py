@@ -39,7 +39,9 @@ _ERRORS_PLACEHOLDER: Final = "{errors}"
 # errors.yaml later) is assumed possible everywhere: documenting too much costs a
 # reader a line, documenting too little makes a real answer "undocumented".
 _AUTH_ONLY: Final = frozenset({"bad_credentials"})
-_TOKEN_ONLY: Final = frozenset({"unauthorized", "forbidden", "rate_limited"})
+# ``rate_limited`` is everywhere: operations have the tenant's rate, and logins
+# the failed-login throttle (proxy/logins).
+_TOKEN_ONLY: Final = frozenset({"unauthorized", "forbidden"})
 _UPSTREAM: Final = frozenset(
     {"upstream_timeout", "upstream_unavailable", "upstream_rejected", "upstream_malformed"}
 )

@@ -248,6 +248,25 @@ class Metrics:
             # The whole process's load: the running workers' counts added up.
             multiprocess_mode="livesum",
         )
+        self._logins = family(
+            Counter(
+                "pdt_proxy_logins_total",
+                "Legacy logins by outcome: verified (argon2id), cached (verified lately), "
+                "bad_credentials, throttled.",
+                ["product", "outcome"],
+                registry=registry,
+            ),
+            "logins",
+        )
+        self._limit_fallbacks = family(
+            Counter(
+                "pdt_proxy_limit_fallbacks_total",
+                "Limit decisions taken by this replica's own buckets because Redis did not answer.",
+                ["limit"],
+                registry=registry,
+            ),
+            "limit_fallbacks",
+        )
 
     def observe_request(
         self,
@@ -295,6 +314,13 @@ class Metrics:
 
     def count_shed(self, *, tenant: str, product: str, reason: str) -> None:
         self._shed.child(tenant, product, reason).inc()
+
+    def count_login(self, *, product: str, outcome: str) -> None:
+        self._logins.child(product, outcome).inc()
+
+    def count_limit_fallback(self, limit: str) -> None:
+        """``limit`` is the bucket kind (``tenant``, ``login-user``, ``login-addr``), never its key."""
+        self._limit_fallbacks.child(limit).inc()
 
     def request_started(self) -> None:
         self._in_flight.inc()

@@ -193,3 +193,13 @@ def test_schemathesis_loads_every_operation(document: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_dict(document)
     loaded = [result for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(loaded) == len(_operations(document))
+
+
+def test_authentication_documents_the_failed_login_throttle(
+    catalog: MappingCatalog, document: dict[str, Any]
+) -> None:
+    for product in catalog.products.values():
+        status = str(product.errors.entries["rate_limited"][0])
+        for prefix in product.spec.prefixes.values():
+            responses = document["paths"][prefix + product.authentication.spec.path]["post"]["responses"]
+            assert "rate_limited" in responses[status]["description"]

@@ -1,50 +1,36 @@
-"""Per-tenant rate limits: the token bucket, and the family's 429 through the whole app."""
+"""Per-tenant rate limits: a bucket per tenant, the family's 429 through the whole app, and
+the same limit shared by two apps (two replicas) through Redis."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from proxy.config import RateLimitSettings, ServerSettings
-from proxy.edge.rate_limit import TenantRateLimiter, TokenBucket
+from proxy.config import RateLimitSettings, RedisSettings, SecuritySettings, ServerSettings
+from proxy.edge.rate_limit import TenantRateLimiter
 from proxy.errors import RateLimited
+from proxy.limits import LocalBuckets
 from tests.conftest import ProxyFactory, make_settings
+from tests.limits.support import REDIS_URL, closed_port_url, needs_redis, unique_prefix
 from tests.upstream.support import FakeClock
 
 
-@pytest.mark.parametrize(
-    ("rate", "burst", "steps", "expected"),
-    [
-        pytest.param(1.0, 2, [0, 0, 0], [0.0, 0.0, 1.0], id="burst then wait a whole token"),
-        pytest.param(10.0, 1, [0, 0.05, 0.05], [0.0, 0.05, 0.0], id="refills at the rate"),
-        pytest.param(2.0, 1, [0, 100, 0], [0.0, 0.0, 0.5], id="never more than the burst"),
-    ],
-)
-def test_the_bucket_answers_how_long_to_wait(
-    rate: float, burst: int, steps: list[float], expected: list[float]
-) -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate, burst, clock=clock)
-    waits = []
-    for step in steps:
-        clock.advance(step)
-        waits.append(bucket.take())
-    assert waits == pytest.approx(expected)
-
-
-def test_each_tenant_has_its_own_bucket_and_may_override_the_default() -> None:
-    limiter = TenantRateLimiter(RateLimitSettings(requests_per_s=1, burst=1), clock=FakeClock())
-    limiter.check("acme")
+async def test_each_tenant_has_its_own_bucket_and_may_override_the_default() -> None:
+    limiter = TenantRateLimiter(RateLimitSettings(requests_per_s=1, burst=1), LocalBuckets(clock=FakeClock()))
+    await limiter.check("acme")
     with pytest.raises(RateLimited) as refused:
-        limiter.check("acme")
+        await limiter.check("acme")
     assert refused.value.retry_after_s == pytest.approx(1.0)
-    limiter.check("globex")  # unaffected by acme
+    await limiter.check("globex")  # unaffected by acme
     big = RateLimitSettings(requests_per_s=1, burst=3)
     for _ in range(3):
-        limiter.check("initech", big)
+        await limiter.check("initech", big)
     with pytest.raises(RateLimited):
-        limiter.check("initech", big)
+        await limiter.check("initech", big)
 
 
 @pytest.mark.parametrize(
@@ -107,3 +93,57 @@ async def test_logins_are_not_rate_limited_by_the_operation_bucket(
             for _ in range(2)
         ]
     assert statuses == [200, 200]
+
+
+def _shed(metrics: str) -> list[str]:
+    return [line for line in metrics.splitlines() if line.startswith("pdt_proxy_requests_shed_total{")]
+
+
+async def _dt_token(client: httpx.AsyncClient) -> dict[str, str]:
+    login = {"Username": "demo-dt", "Password": "demo-dt-secret"}
+    token = (await client.post("/products/v1/authentication", json=login)).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+@needs_redis
+async def test_two_replicas_share_a_tenant_bucket_through_redis(
+    tmp_path: Path, proxy_factory: ProxyFactory
+) -> None:
+    server = ServerSettings(tenant_rate_limit=RateLimitSettings(requests_per_s=0.001, burst=3))
+    redis = RedisSettings(url=REDIS_URL, key_prefix=unique_prefix())
+    # One token key, as replicas must share (a token from one is honoured by the other).
+    shared: dict[str, Any] = {
+        "server": server,
+        "redis": redis,
+        "security": SecuritySettings(token_key=secrets.token_hex(32)),
+    }
+    body = {"Document": "12345678909", "Email": "a@example.com"}
+    async with (
+        proxy_factory(make_settings(tmp_path / "a", **shared)) as one,
+        proxy_factory(make_settings(tmp_path / "b", **shared)) as two,
+    ):
+        headers = await _dt_token(one)
+        statuses = [
+            (await replica.post("/products/v1/datatrust", json=body, headers=headers)).status_code
+            for replica in (one, two, one, two)
+        ]
+    # Three between them, not three each.
+    assert [status == 429 for status in statuses] == [False, False, False, True]
+
+
+async def test_with_redis_unreachable_the_app_limits_per_replica_and_counts_it(
+    tmp_path: Path, proxy_factory: ProxyFactory
+) -> None:
+    server = ServerSettings(tenant_rate_limit=RateLimitSettings(requests_per_s=0.001, burst=2))
+    redis = RedisSettings(url=closed_port_url(), timeout_ms=200)
+    body = {"Document": "12345678909", "Email": "a@example.com"}
+    async with proxy_factory(make_settings(tmp_path, server=server, redis=redis)) as client:
+        headers = await _dt_token(client)
+        statuses = [
+            (await client.post("/products/v1/datatrust", json=body, headers=headers)).status_code
+            for _ in range(3)
+        ]
+        metrics = (await client.get("/metrics")).text
+    assert [status == 429 for status in statuses] == [False, False, True]
+    assert 'pdt_proxy_limit_fallbacks_total{limit="tenant"} 3.0' in metrics
+    assert len(_shed(metrics)) == 1

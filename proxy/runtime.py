@@ -18,6 +18,8 @@ import httpx
 
 from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import Settings
+from proxy.db.factory import database_pool
+from proxy.db.pool import PostgresPool
 from proxy.edge.rate_limit import TenantRateLimiter
 from proxy.edge.tokens import LegacyTokens, load_token_key
 from proxy.edge.unmapped import UnmappedReporter
@@ -78,10 +80,15 @@ class Runtime:
     retention: ShadowRetention
     resilience: Resilience
     rate_limiter: TenantRateLimiter
+    # The PostgreSQL pool the ledger, state store and recorder share (None on SQLite).
+    database_pool: PostgresPool | None = None
 
     async def start(self) -> None:
-        """Open the databases (migrations included) before listening: a database that
-        cannot be reached stops startup instead of failing every answer."""
+        """Open the database (migrated, or checked when auto_migrate is off) before
+        listening: a database that cannot be reached, or whose schema this release
+        cannot serve on, stops startup instead of failing every answer."""
+        if self.database_pool is not None:
+            await self.database_pool.open()
         await self.ledger.start()
         await self.state.open()
         await self.stage_control.start()
@@ -100,6 +107,9 @@ class Runtime:
             await self.ledger.aclose()
         finally:
             await self.state.close()
+            # Last of the database: the ledger and the state store returned their connections.
+            if self.database_pool is not None:
+                await self.database_pool.close()
             await self.pdt.aclose()
             await self.legacy.aclose()
         await self._transport.aclose()
@@ -159,7 +169,9 @@ def build_runtime(
         canary_key=hmac.new(tokens_key, b"pdt-proxy/canary/v1", hashlib.sha256).digest(),
     )
     compare_rules = load_compare_rules(catalog)
-    state = state_store or build_state_store(settings)
+    # One pool per process for every store on PostgreSQL; closed by Runtime.aclose.
+    pool = database_pool(settings)
+    state = state_store or build_state_store(settings, pool=pool)
     stages = StageBook(tenants)
 
     async def shadow_pdt_side(exchange: Exchange, stage: str) -> Answer:
@@ -186,7 +198,7 @@ def build_runtime(
         metrics,
         UnmappedReporter(metrics),
         transport,
-        ledger=build_ledger(settings, store=ledger_store),
+        ledger=build_ledger(settings, store=ledger_store, pool=pool),
         pricing=pricing,
         legacy=legacy,
         dispatcher=dispatcher,
@@ -202,6 +214,7 @@ def build_runtime(
         recorder=Recorder.from_settings(
             settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
         ),
+        database_pool=pool,
     )
 
 

@@ -52,12 +52,17 @@ class SqliteStateStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout_ms: int = 5000,
+        auto_migrate: bool = True,
         prune_batch_rows: int = 5000,
     ) -> None:
         self.path = path
         self._prune_batch_rows = max(1, prune_batch_rows)
         self._database = SqliteDatabase(
-            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="state"
+            path,
+            synchronous=synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            name="state",
+            auto_migrate=auto_migrate,
         )
 
     @property

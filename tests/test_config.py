@@ -96,7 +96,8 @@ def test_database_dsn_and_its_ledger_alias_resolve_to_one_value(
     config.write_text(content, encoding="utf-8")
     settings = load_settings(config, environ=environ)
     assert settings.database.dsn == settings.ledger.dsn == expected
-    assert DSN_A not in repr(settings) and DSN_B not in repr(settings)
+    assert DSN_A not in repr(settings)
+    assert DSN_B not in repr(settings)
 
 
 @pytest.mark.parametrize(
@@ -116,13 +117,19 @@ def test_two_different_databases_are_a_config_error_naming_both(
     with pytest.raises(ConfigError) as raised:
         load_settings(config, environ=environ)
     message = str(raised.value)
-    assert "database.dsn" in message and "ledger.dsn" in message
-    assert DSN_A not in message and DSN_B not in message  # a DSN may hold a password
+    assert "database.dsn" in message
+    assert "ledger.dsn" in message
+    assert DSN_A not in message
+    assert DSN_B not in message
 
 
 @pytest.mark.parametrize(
     ("environ", "expected"),
-    [({}, True), ({"PROXY_DATABASE_AUTO_MIGRATE": "false"}, False), ({"PROXY_DATABASE_AUTO_MIGRATE": "1"}, True)],
+    [
+        ({}, True),
+        ({"PROXY_DATABASE_AUTO_MIGRATE": "false"}, False),
+        ({"PROXY_DATABASE_AUTO_MIGRATE": "1"}, True),
+    ],
 )
 def test_auto_migrate_defaults_on_and_the_environment_turns_it_off(
     environ: dict[str, str], expected: bool

@@ -85,9 +85,12 @@ class PostgresStore:
             return
         if self._closed:
             raise RuntimeError("the PostgreSQL ledger store is closed")
-        async with self._pool.connection() as connection:
-            async with connection.transaction(), connection.cursor() as cursor:
-                await cursor.executemany(_INSERT, [_row(record) for record in records])
+        async with (
+            self._pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            await cursor.executemany(_INSERT, [_row(record) for record in records])
 
     async def usage(self, month: Month, *, tenant: str | None = None) -> list[UsageRow]:
         where, parameters = _month_filter(month, tenant)

@@ -208,11 +208,15 @@ def build_runtime(
         compare_rules=compare_rules,
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
-        retention=ShadowRetention(state, keep_days=settings.shadow.retention_days),
+        retention=ShadowRetention(
+            state,
+            keep_days=settings.shadow.retention_days,
+            recorded_keep_days=settings.recorder.keep_days if settings.recorder.enabled else None,
+        ),
         resilience=resilience,
         rate_limiter=TenantRateLimiter(settings.server.tenant_rate_limit),
         recorder=Recorder.from_settings(
-            settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
+            settings.recorder, settings.data_dir, state, reanswer=_reanswerer(settings, dispatcher)
         ),
         database_pool=pool,
     )

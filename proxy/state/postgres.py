@@ -18,15 +18,18 @@ from typing import Any, Final
 import psycopg
 
 from proxy.db.pool import PostgresPool
+from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride, as_utc
 from proxy.state.rows import (
+    RECORDED_WRITE,
     SHADOW_READ,
     SHADOW_WRITE,
     check_change,
     check_limit,
     product_column,
     product_value,
+    recorded_row,
     shadow_from_row,
     shadow_row,
 )
@@ -46,6 +49,7 @@ _INSERT_SHADOW: Final = (
     f"INSERT INTO shadow_result ({SHADOW_WRITE}) "  # noqa: S608 (fixed text, bound values)
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_INSERT_RECORDED: Final = f"INSERT INTO recorded_exchange ({RECORDED_WRITE}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
 _AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
 # Byte order, as SQLite sorts: the database's collation must not reorder tenants.
 _OVERRIDES: Final = (
@@ -157,4 +161,30 @@ class PostgresStateStore:
         cutoff = as_utc(before, "before")
         async with self._use() as connection:
             cursor = await connection.execute("DELETE FROM shadow_result WHERE at < %s", (cutoff,))
+            return cursor.rowcount
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None:
+        rows = [recorded_row(entry) for entry in entries]
+        if not rows:
+            return
+        async with self._use() as connection, connection.transaction(), connection.cursor() as cursor:
+            await cursor.executemany(_INSERT_RECORDED, rows)
+
+    async def recorded_lines(
+        self, tenant: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        where, parameters = "tenant = %s", list[Any]([tenant])
+        if since is not None:
+            where, parameters = f"{where} AND at >= %s", [*parameters, as_utc(since, "since")]
+        if until is not None:
+            where, parameters = f"{where} AND at < %s", [*parameters, as_utc(until, "until")]
+        query = f"SELECT id, line FROM recorded_exchange WHERE {where} ORDER BY at, id"  # noqa: S608
+        async with self._use() as connection:
+            cursor = await connection.execute(query, parameters)
+            return [(int(row_id), str(line)) for row_id, line in await cursor.fetchall()]
+
+    async def prune_recorded(self, before: datetime) -> int:
+        cutoff = as_utc(before, "before")
+        async with self._use() as connection:
+            cursor = await connection.execute("DELETE FROM recorded_exchange WHERE at < %s", (cutoff,))
             return cursor.rowcount

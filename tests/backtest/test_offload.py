@@ -38,8 +38,11 @@ MIXES = [
 @pytest.mark.parametrize("results", MIXES, ids=["empty", "one", "mixed", "two-hundred"])
 async def test_the_report_is_built_off_the_loop_and_is_the_same(results: list[ShadowResult]) -> None:
     watched = WatchedResults(results)
-    window = {"window_from": AT - timedelta(days=1), "window_to": AT + timedelta(days=1)}
-    report = await backtest_off_loop("acme", watched, RULES, **window)
+    since, until = AT - timedelta(days=1), AT + timedelta(days=1)
+    report = await backtest_off_loop("acme", watched, RULES, window_from=since, window_to=until)
     assert watched.threads, "the results were never aggregated"
     assert threading.get_ident() not in watched.threads
-    assert report.to_json() == build_backtest("acme", results, RULES, **window).to_json()
+    assert (
+        report.to_json()
+        == build_backtest("acme", results, RULES, window_from=since, window_to=until).to_json()
+    )

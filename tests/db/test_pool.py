@@ -83,7 +83,8 @@ async def test_connections_killed_under_a_store_are_replaced(pg_dsn: str) -> Non
         # other test runs share this server).
         together, hold, pids = asyncio.Barrier(3), asyncio.Event(), list[int]()
         holders = [asyncio.create_task(_backend_pid(store, together, hold, pids)) for _ in range(2)]
-        await together.wait()
+        # Bounded: a holder that failed would otherwise leave the barrier waiting forever.
+        await asyncio.wait_for(together.wait(), timeout=10)
         hold.set()
         await asyncio.gather(*holders)
         with psycopg.connect(pg_dsn, autocommit=True) as admin:

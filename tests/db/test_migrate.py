@@ -94,10 +94,12 @@ def test_migrate_refuses_a_schema_newer_than_it_knows(
 
 @pytest.mark.parametrize("auto_migrate", ["true", "false"])
 async def test_stores_and_the_runtime_refuse_a_newer_schema_naming_both_versions(
-    database: Database, auto_migrate: str
+    database: Database, auto_migrate: str, tmp_path: Path
 ) -> None:
     future = await asyncio.to_thread(_from_the_future, database)
-    settings = load_settings(environ=database.environ(PROXY_DATABASE_AUTO_MIGRATE=auto_migrate))
+    # The data dir is the test's (the runtime keeps its token key there), whatever the backend.
+    environ = database.environ(PROXY_DATABASE_AUTO_MIGRATE=auto_migrate, PROXY_DATA_DIR=str(tmp_path))
+    settings = load_settings(environ=environ)
     for store in (build_store(settings), build_state_store(settings)):
         with pytest.raises(SchemaError, match=f"version {future}.*version {_latest(database)}"):
             await store.open()
@@ -128,11 +130,12 @@ async def test_without_auto_migrate_a_fresh_database_is_refused_until_migrated(d
 
 
 def test_serve_refuses_to_start_on_a_schema_it_cannot_serve(
-    database: Database, capsys: pytest.CaptureFixture[str]
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Before uvicorn: the refusal is one line on stderr and exit 1, not a failed lifespan."""
+    environ = database.environ(PROXY_DATABASE_AUTO_MIGRATE="false", PROXY_DATA_DIR=str(tmp_path))
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in database.environ(PROXY_DATABASE_AUTO_MIGRATE="false").items():
+        for name, value in environ.items():
             patch.setenv(name, value)
         assert main(["serve", "--port", "1"]) == 1
         assert "pdt-proxy migrate" in capsys.readouterr().err

@@ -129,20 +129,32 @@ async def test_without_auto_migrate_a_fresh_database_is_refused_until_migrated(d
         await store.close()
 
 
-def test_serve_refuses_to_start_on_a_schema_it_cannot_serve(
-    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def _serve(environ: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    # A process of its own: serve configures the process's logging, which must not
+    # leak into the rest of the suite; and a refusal must come before uvicorn listens.
+    return subprocess.run(
+        [sys.executable, "-m", "proxy.cli", "serve", "--port", "1"],
+        env={**os.environ, "PROXY_CONFIG": "", **environ},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_refuses_to_start_on_a_schema_it_cannot_serve(database: Database, tmp_path: Path) -> None:
     """Before uvicorn: the refusal is one line on stderr and exit 1, not a failed lifespan."""
     environ = database.environ(PROXY_DATABASE_AUTO_MIGRATE="false", PROXY_DATA_DIR=str(tmp_path))
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environ.items():
-            patch.setenv(name, value)
-        assert main(["serve", "--port", "1"]) == 1
-        assert "pdt-proxy migrate" in capsys.readouterr().err
-        future = _from_the_future(database)
-        patch.setenv("PROXY_DATABASE_AUTO_MIGRATE", "true")
-        assert main(["serve", "--port", "1"]) == 1
-        assert f"version {future}" in capsys.readouterr().err
+    older = _serve(environ, tmp_path)
+    assert older.returncode == 1
+    assert "pdt-proxy migrate" in older.stderr
+    assert "Traceback" not in older.stderr
+    future = _from_the_future(database)
+    newer = _serve({**environ, "PROXY_DATABASE_AUTO_MIGRATE": "true"}, tmp_path)
+    assert newer.returncode == 1
+    assert f"version {future}" in newer.stderr
+    assert "Traceback" not in newer.stderr
 
 
 def test_migrate_names_an_unreachable_database_and_exits_1(

@@ -1,6 +1,7 @@
 """``pdt-proxy``: one command line for serving, checking mappings and simulating PDT.
 
     pdt-proxy serve [--config FILE] [--host H] [--port N] [--workers N]
+    pdt-proxy migrate                  (applies pending database migrations; exit 0 when at the latest)
     pdt-proxy lint [--mappings DIR]
     pdt-proxy import-table CSV --product P --table T [--column NAME=TITLE ...]
     pdt-proxy simulate pdt [--port N] [--latency-ms X] [--fault-rate R]
@@ -66,6 +67,9 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
     configure_logging(settings.logging)
+    # Once, before any worker: migrate (auto_migrate) or check the schema, so a
+    # schema this release cannot serve on stops here with one clear line.
+    _prepare_database(settings)
     drain_s = settings.server.graceful_shutdown_s
     if workers > 1:
         _run_workers(
@@ -74,6 +78,37 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
         _run_uvicorn(create_app(settings), host, port, drain_s=drain_s)
+    return 0
+
+
+def _database_step(settings: Settings, *, always_migrate: bool) -> str:
+    """Migrate (or check) the proxy's database; a ConfigError naming the reason on failure."""
+    import asyncio
+    import sqlite3
+
+    import psycopg
+    import psycopg_pool
+
+    from proxy.db.migrate import migrate_database, prepare_database
+
+    step = migrate_database if always_migrate else prepare_database
+    try:
+        return asyncio.run(step(settings)).describe()
+    except (psycopg.Error, psycopg_pool.PoolTimeout, sqlite3.Error, OSError) as error:
+        # The class and the driver's text (host, port, reason), never the DSN's password.
+        raise ConfigError(
+            f"the proxy's database cannot be migrated: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _prepare_database(settings: Settings) -> None:
+    from proxy.observability.logging import get_logger
+
+    get_logger(__name__).info("database ready", detail=_database_step(settings, always_migrate=False))
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    print(_database_step(_settings(args), always_migrate=True))
     return 0
 
 
@@ -398,6 +433,11 @@ def _parser() -> argparse.ArgumentParser:
         "--disagreement-rate", type=float, help="legacy only: share of people whose answers differ from PDT"
     )
     simulate.set_defaults(run=_simulate)
+
+    migrate = commands.add(
+        "migrate", help="apply pending database migrations and exit (a Kubernetes Job or init container)"
+    )
+    migrate.set_defaults(run=_migrate)
 
     hasher = commands.add("hash-password", help="print the argon2id hash for a tenant file")
     hasher.set_defaults(run=_hash_password)

@@ -3,7 +3,7 @@
 Sources, later ones winning: the defaults written here, a YAML file (``--config``
 or ``PROXY_CONFIG``), then environment variables for secrets and the few values an
 operator changes per deployment (``PROXY_TOKEN_KEY``, ``PROXY_ADMIN_TOKEN``,
-``PROXY_DATA_DIR``, ``PROXY_TENANTS_FILE``, ``PROXY_LEDGER_DSN``). Every default
+``PROXY_DATA_DIR``, ``PROXY_TENANTS_FILE``, ``PROXY_DATABASE_DSN``). Every default
 carries its reason.
 
 A PDT base URL of ``simulator`` means the built-in PDT simulator, mounted in
@@ -26,6 +26,7 @@ from proxy.replay.settings import RecorderSettings
 __all__ = [
     "SIMULATOR",
     "BreakerSettings",
+    "DatabaseSettings",
     "Environment",
     "LedgerSettings",
     "LegacyEnvironment",
@@ -363,14 +364,54 @@ class SecuritySettings(_Frozen):
         return value
 
 
+class DatabaseSettings(_Frozen):
+    """The proxy's one database (``proxy/db``): ledger, stage state and audit, shadow
+    results and recorded traffic. ``ledger.dsn`` (``PROXY_LEDGER_DSN``) is an alias
+    of ``dsn``, kept for configurations written before the database held more than
+    the ledger."""
+
+    # None = SQLite under data_dir (one host, ``--workers N`` share the file). A
+    # PostgreSQL DSN when several replicas must share one state. Out of repr: a DSN
+    # may carry a password.
+    dsn: str | None = Field(default=None, repr=False)
+    # serve applies pending migrations at start: the embedded default and a single
+    # replica need no separate step. A fleet sets it false and runs
+    # ``pdt-proxy migrate`` once (a Kubernetes Job or init container), so that
+    # replicas rolling out never race a schema change or need DDL rights.
+    auto_migrate: bool = True
+    # PostgreSQL pool, per process (``proxy.db.pool``). Two connections stay open:
+    # the ledger's group commit holds one per batch and the stage poller (every
+    # second) another, so neither pays a connect on its path.
+    pool_min_size: int = Field(default=2, ge=1, le=100)
+    # What may use a connection at once in one process: the ledger's commit, the
+    # stage poller, a shadow batch, a recorder batch, a readiness probe and a few
+    # admin reads. 10 covers them with room; PostgreSQL's default max_connections
+    # (100) then holds replicas x workers x 10 = 3 x 2 x 10 with margin.
+    pool_max_size: int = Field(default=10, ge=1, le=1000)
+    # Waiting longer than this for a free connection means the database (or the
+    # pool) is saturated: the caller fails (a ledger batch: the legacy 503) rather
+    # than queue past the legacy client's patience.
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+    # Connecting takes milliseconds on a LAN; past this the server is down.
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> DatabaseSettings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError(
+                f"pool_min_size ({self.pool_min_size}) is above pool_max_size ({self.pool_max_size})"
+            )
+        return self
+
+
 class LedgerSettings(_Frozen):
     """The usage ledger (``proxy/ledger``): one durable record per legacy transaction."""
 
     # Off only for benchmarks comparing the cost of metering; a proxy that does not
     # meter cannot bill, so production keeps the default.
     enabled: bool = True
-    # None = SQLite under data_dir (one host). A PostgreSQL DSN when several replicas
-    # must share one ledger. Kept out of repr: a DSN may carry a password.
+    # Alias of ``database.dsn`` (the ledger was the database's first tenant); the
+    # settings resolve both to the same value. Kept out of repr: a DSN may carry a password.
     dsn: str | None = Field(default=None, repr=False)
     # Classic group commit: whatever queued while the previous commit ran goes in the
     # next one. 0 ms of lingering adds no latency when idle; under load batches grow
@@ -462,6 +503,7 @@ class Settings(_Frozen):
     simulator: SimulatorSettings = SimulatorSettings()
     security: SecuritySettings = SecuritySettings()
     logging: LoggingSettings = LoggingSettings()
+    database: DatabaseSettings = DatabaseSettings()
     ledger: LedgerSettings = LedgerSettings()
     legacy: LegacySettings = LegacySettings()
     shadow: ShadowSettings = ShadowSettings()
@@ -476,6 +518,23 @@ class Settings(_Frozen):
     mappings_dir: Path = Field(default_factory=lambda: project_root() / "mappings")
     # None = the demo tenant file, usable only while PDT is the built-in simulator.
     tenants_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_database(self) -> Settings:
+        """``database.dsn`` and its alias ``ledger.dsn`` resolved to one value in both places."""
+        primary, alias = self.database.dsn, self.ledger.dsn
+        if primary and alias and primary != alias:
+            # Two databases named: which one holds the ledger would be a guess.
+            raise ValueError(
+                "database.dsn (PROXY_DATABASE_DSN) and ledger.dsn (PROXY_LEDGER_DSN, its alias) "
+                "name different databases: set only database.dsn"
+            )
+        dsn = primary or alias
+        if dsn != primary or dsn != alias:
+            # Frozen models: the resolved copies replace the fields once, here.
+            object.__setattr__(self, "database", self.database.model_copy(update={"dsn": dsn}))
+            object.__setattr__(self, "ledger", self.ledger.model_copy(update={"dsn": dsn}))
+        return self
 
 
 _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
@@ -496,6 +555,9 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_PORT": ("server", "port"),
     "PROXY_WORKERS": ("server", "workers"),
     "PROXY_REDIS_URL": ("redis", "url"),
+    "PROXY_DATABASE_DSN": ("database", "dsn"),
+    "PROXY_DATABASE_AUTO_MIGRATE": ("database", "auto_migrate"),
+    # Alias of PROXY_DATABASE_DSN (Settings._one_database).
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }
 
@@ -540,6 +602,12 @@ def _tls_nodes(raw: dict[str, Any]) -> list[Any]:
     return [env.get("tls") for env in environments if isinstance(env, dict)]
 
 
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    # A rule over several sections (Settings._one_database) has no single location.
+    where = ".".join(str(part) for part in location)
+    return f"{where}: {message}" if where else message.removeprefix("Value error, ")
+
+
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from defaults, an optional YAML file and the environment."""
     env = os.environ if environ is None else environ
@@ -566,5 +634,5 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         return Settings.model_validate(raw)
     except ValidationError as exc:
         where = str(path) if path else "environment"
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(_problem(err["loc"], err["msg"]) for err in exc.errors())
         raise ConfigError(f"{where}: invalid configuration: {problems}") from None

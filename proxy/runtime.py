@@ -16,6 +16,8 @@ import httpx
 
 from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import Settings
+from proxy.db.factory import database_pool
+from proxy.db.pool import PostgresPool
 from proxy.edge.rate_limit import TenantRateLimiter
 from proxy.edge.tokens import LegacyTokens
 from proxy.edge.unmapped import UnmappedReporter
@@ -82,10 +84,15 @@ class Runtime:
     # Shared counters (Redis) or this process's: tenant rate limits and login throttles.
     counters: Buckets
     logins: Logins
+    # The PostgreSQL pool the ledger, state store and recorder share (None on SQLite).
+    database_pool: PostgresPool | None = None
 
     async def start(self) -> None:
-        """Open the databases (migrations included) before listening: a database that
-        cannot be reached stops startup instead of failing every answer."""
+        """Open the database (migrated, or checked when auto_migrate is off) before
+        listening: a database that cannot be reached, or whose schema this release
+        cannot serve on, stops startup instead of failing every answer."""
+        if self.database_pool is not None:
+            await self.database_pool.open()
         await self.ledger.start()
         await self.state.open()
         await self.stage_control.start()
@@ -104,6 +111,9 @@ class Runtime:
             await self.ledger.aclose()
         finally:
             await self.state.close()
+            # Last of the database: the ledger and the state store returned their connections.
+            if self.database_pool is not None:
+                await self.database_pool.close()
             await self.pdt.aclose()
             await self.legacy.aclose()
             await self.counters.aclose()
@@ -126,7 +136,7 @@ def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirector
 def _legacy_tokens(settings: Settings, catalog: MappingCatalog) -> LegacyTokens:
     security = settings.security
     key = load_key(
-        TOKEN_KEY, security.token_key, settings.data_dir, shared_database=bool(settings.ledger.dsn)
+        TOKEN_KEY, security.token_key, settings.data_dir, shared_database=bool(settings.database.dsn)
     )
     # Each login passes its family's lifetime; this default (the shortest declared)
     # only serves callers that do not.
@@ -180,11 +190,13 @@ def build_runtime(
             CANARY_KEY,
             settings.security.canary_key,
             settings.data_dir,
-            shared_database=bool(settings.ledger.dsn),
+            shared_database=bool(settings.database.dsn),
         ),
     )
     compare_rules = load_compare_rules(catalog)
-    state = state_store or build_state_store(settings)
+    # One pool per process for every store on PostgreSQL; closed by Runtime.aclose.
+    pool = database_pool(settings)
+    state = state_store or build_state_store(settings, pool=pool)
     stages = StageBook(tenants)
 
     async def shadow_pdt_side(exchange: Exchange, stage: str) -> Answer:
@@ -214,7 +226,7 @@ def build_runtime(
         metrics,
         UnmappedReporter(metrics),
         transport,
-        ledger=build_ledger(settings, store=ledger_store),
+        ledger=build_ledger(settings, store=ledger_store, pool=pool),
         pricing=pricing,
         legacy=legacy,
         dispatcher=dispatcher,
@@ -224,14 +236,19 @@ def build_runtime(
         compare_rules=compare_rules,
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
-        retention=ShadowRetention(state, keep_days=settings.shadow.retention_days),
+        retention=ShadowRetention(
+            state,
+            keep_days=settings.shadow.retention_days,
+            recorded_keep_days=settings.recorder.keep_days if settings.recorder.enabled else None,
+        ),
         resilience=resilience,
         rate_limiter=TenantRateLimiter(settings.server.tenant_rate_limit, counters),
         counters=counters,
         logins=_logins(settings, counters, metrics),
         recorder=Recorder.from_settings(
-            settings.recorder, settings.data_dir, reanswer=_reanswerer(settings, dispatcher)
+            settings.recorder, settings.data_dir, state, reanswer=_reanswerer(settings, dispatcher)
         ),
+        database_pool=pool,
     )
 
 

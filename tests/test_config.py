@@ -147,3 +147,76 @@ def test_invalid_limit_settings_name_the_problem(tmp_path: Path, content: str, e
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=expected):
         load_settings(path, environ={})
+
+
+# --- the proxy's one database: database.dsn and its alias ledger.dsn -------------------------------
+
+DSN_A = "host=db-a dbname=proxy"
+DSN_B = "host=db-b dbname=proxy"
+
+DATABASE_SOURCES = [
+    # (settings file, environment, the resolved DSN)
+    ("", {}, None),
+    ("", {"PROXY_DATABASE_DSN": DSN_A}, DSN_A),
+    ("", {"PROXY_LEDGER_DSN": DSN_A}, DSN_A),
+    ("", {"PROXY_DATABASE_DSN": DSN_A, "PROXY_LEDGER_DSN": DSN_A}, DSN_A),
+    (f"database: {{dsn: '{DSN_A}'}}\n", {}, DSN_A),
+    (f"ledger: {{dsn: '{DSN_A}'}}\n", {}, DSN_A),
+    (f"ledger: {{dsn: '{DSN_A}'}}\n", {"PROXY_LEDGER_DSN": DSN_B}, DSN_B),
+]
+
+
+@pytest.mark.parametrize(("content", "environ", "expected"), DATABASE_SOURCES)
+def test_database_dsn_and_its_ledger_alias_resolve_to_one_value(
+    tmp_path: Path, content: str, environ: dict[str, str], expected: str | None
+) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text(content, encoding="utf-8")
+    settings = load_settings(config, environ=environ)
+    assert settings.database.dsn == settings.ledger.dsn == expected
+    assert DSN_A not in repr(settings)
+    assert DSN_B not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("content", "environ"),
+    [
+        ("", {"PROXY_DATABASE_DSN": DSN_A, "PROXY_LEDGER_DSN": DSN_B}),
+        (f"database: {{dsn: '{DSN_A}'}}\nledger: {{dsn: '{DSN_B}'}}\n", {}),
+        (f"ledger: {{dsn: '{DSN_B}'}}\n", {"PROXY_DATABASE_DSN": DSN_A}),
+    ],
+    ids=["both-variables", "both-keys", "key-and-variable"],
+)
+def test_two_different_databases_are_a_config_error_naming_both(
+    tmp_path: Path, content: str, environ: dict[str, str]
+) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ=environ)
+    message = str(raised.value)
+    assert "database.dsn" in message
+    assert "ledger.dsn" in message
+    assert DSN_A not in message
+    assert DSN_B not in message
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, True),
+        ({"PROXY_DATABASE_AUTO_MIGRATE": "false"}, False),
+        ({"PROXY_DATABASE_AUTO_MIGRATE": "1"}, True),
+    ],
+)
+def test_auto_migrate_defaults_on_and_the_environment_turns_it_off(
+    environ: dict[str, str], expected: bool
+) -> None:
+    assert load_settings(environ=environ).database.auto_migrate is expected
+
+
+def test_a_pool_whose_minimum_exceeds_its_maximum_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.yaml"
+    config.write_text("database: {pool_min_size: 5, pool_max_size: 2}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="pool_min_size"):
+        load_settings(config, environ={})

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth, AdminIdentity, Role
 from proxy.backtest.html import render_html
-from proxy.backtest.report import build_backtest
+from proxy.backtest.offload import backtest_off_loop
 from proxy.ledger.month import Month
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
@@ -162,7 +162,8 @@ class _TenantAdmin:
         except Exception:
             _log.exception("shadow results not read", tenant=tenant)
             return _error("the shadow results could not be read", 503)
-        report = build_backtest(
+        # On a worker thread: a long window's aggregation must not stall the answers.
+        report = await backtest_off_loop(
             tenant, results, self.runtime.compare_rules, window_from=since, window_to=until
         )
         if query.get("format") == "html":

@@ -1,7 +1,8 @@
-"""PostgreSQL plumbing shared by the stores: connect, and migrate once per database.
+"""PostgreSQL plumbing shared by the stores: connect, check the schema, migrate once per database.
 
-psycopg 3's async connection in autocommit mode: every store spells out its
-transactions (``connection.transaction()``), so nothing is left open between calls.
+psycopg 3's async connections in autocommit mode: every store spells out its
+transactions (``connection.transaction()``), so nothing is left open between
+calls. Connections come from the process's pool (``proxy.db.pool``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from typing import Any, Final
 import psycopg
 
 from proxy.db.migrations import migrations
+from proxy.db.schema import check_version, latest_version
 
-__all__ = ["connect", "migrate"]
+__all__ = ["check_schema", "connect", "migrate", "schema_version"]
 
 # pg_advisory_xact_lock key for migrations: any constant shared by every replica.
 # It spells "ledger" in ASCII because the ledger introduced it; kept, so that a
-# replica of the previous release starting beside this one still queues on the
-# same lock.
+# replica of the previous release starting beside this one (or a second
+# ``pdt-proxy migrate``) still queues on the same lock.
 _MIGRATION_LOCK: Final = 0x6C6564676572
 
 
@@ -28,11 +30,29 @@ async def connect(dsn: str, *, connect_timeout_s: float) -> psycopg.AsyncConnect
     )
 
 
-async def migrate(connection: psycopg.AsyncConnection[Any]) -> None:
-    """Apply every pending migration, each recorded in ``schema_version``, in one transaction."""
+async def schema_version(connection: psycopg.AsyncConnection[Any]) -> int:
+    """The schema version of the database (of the connection's search_path): 0 when unmigrated."""
+    cursor = await connection.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+    row = await cursor.fetchone()
+    if not row or not row[0]:
+        return 0
+    cursor = await connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def check_schema(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Refuse a schema older or newer than this release's (``proxy.db.schema``)."""
+    check_version(await schema_version(connection), latest_version("postgres"), migrating=False)
+
+
+async def migrate(connection: psycopg.AsyncConnection[Any]) -> list[str]:
+    """Apply every pending migration, each recorded in ``schema_version``, in one
+    transaction; the names applied. A schema newer than this release's is refused."""
+    applied: list[str] = []
     async with connection.transaction():
-        # Replicas (and stores) starting together queue here; the first applies,
-        # the others then see the new version and apply nothing.
+        # Replicas, stores and concurrent ``pdt-proxy migrate`` runs queue here; the
+        # first applies, the others then see the new version and apply nothing.
         await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -41,6 +61,7 @@ async def migrate(connection: psycopg.AsyncConnection[Any]) -> None:
         cursor = await connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
         row = await cursor.fetchone()
         current = int(row[0]) if row else 0
+        check_version(current, latest_version("postgres"), migrating=True)
         for migration in migrations("postgres"):
             if migration.version <= current:
                 continue
@@ -50,3 +71,5 @@ async def migrate(connection: psycopg.AsyncConnection[Any]) -> None:
                 "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                 (migration.version, migration.name),
             )
+            applied.append(migration.name)
+    return applied

@@ -40,14 +40,17 @@ from pathlib import Path
 from typing import Final, Literal, TypeVar
 
 from proxy.db.migrations import migrations
+from proxy.db.schema import check_version, latest_version
 from proxy.observability.logging import get_logger
 
 __all__ = [
     "InlineStats",
     "SqliteDatabase",
+    "check_schema",
     "enable_wal",
     "from_text",
     "migrate",
+    "schema_version",
     "split_statements",
     "to_text",
     "transaction",
@@ -79,10 +82,13 @@ class SqliteDatabase:
         busy_timeout_ms: int = 5000,
         name: str = "sqlite",
         checkpoint_every: int = 256,
+        auto_migrate: bool = True,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self.path = path
+        # False: open only checks the schema (``pdt-proxy migrate`` applies it).
+        self._auto_migrate = auto_migrate
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
         self._name = name
@@ -167,7 +173,8 @@ class SqliteDatabase:
             self._checkpoint = None
 
     async def open(self) -> None:
-        """Connect, switch to WAL and migrate; a no-op when already open."""
+        """Connect, switch to WAL and migrate (or, without auto_migrate, check that the
+        schema is the one this release needs); a no-op when already open."""
         await asyncio.get_running_loop().run_in_executor(self._thread, self._open)
 
     def _open(self) -> None:
@@ -180,7 +187,10 @@ class SqliteDatabase:
             connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             enable_wal(connection, deadline=time.monotonic() + self._busy_timeout_ms / 1000)
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
-            migrate(connection)
+            if self._auto_migrate:
+                migrate(connection)
+            else:
+                check_schema(connection)
             if self._inline_writes:
                 self._inline = _inline_connection(self.path)
         except BaseException:
@@ -299,16 +309,34 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def migrate(connection: sqlite3.Connection) -> None:
+def schema_version(connection: sqlite3.Connection) -> int:
+    """The database's schema version: 0 for a file no release has migrated yet."""
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return 0
+    return int(connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+
+
+def check_schema(connection: sqlite3.Connection) -> None:
+    """Refuse a schema older or newer than this release's (``proxy.db.schema``)."""
+    check_version(schema_version(connection), latest_version("sqlite"), migrating=False)
+
+
+def migrate(connection: sqlite3.Connection) -> list[str]:
     """Apply every pending migration, each recorded in ``schema_version``, in one
-    transaction. The write lock comes first: two connections opening a fresh file
-    at once must not both see version 0 and both create the tables."""
+    transaction; the names applied. The write lock comes first: two connections
+    opening a fresh file at once must not both see version 0 and both create the
+    tables. A schema newer than this release's is refused, nothing changed."""
+    applied: list[str] = []
     with transaction(connection):
         connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
             "applied_at TEXT NOT NULL)"
         )
         current = connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        check_version(int(current), latest_version("sqlite"), migrating=True)
         for migration in migrations("sqlite"):
             if migration.version <= current:
                 continue
@@ -318,3 +346,5 @@ def migrate(connection: sqlite3.Connection) -> None:
                 "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, to_text(datetime.now(UTC))),
             )
+            applied.append(migration.name)
+    return applied

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from proxy.config import Settings
+from proxy.db.factory import database_pool
 from proxy.db.location import SQLITE_FILE, sqlite_path
+from proxy.db.pool import PostgresPool
 from proxy.ledger.ledger import DisabledLedger, Ledger, LedgerService
 from proxy.ledger.postgres import PostgresStore
 from proxy.ledger.pricing import Pricing, load_pricing
@@ -16,24 +18,37 @@ from proxy.pdt_vocabulary import vocabulary_in
 __all__ = ["SQLITE_FILE", "build_ledger", "build_store", "load_settings_pricing", "pricing_path"]
 
 
-def build_store(settings: Settings) -> LedgerStore:
+def build_store(settings: Settings, *, pool: PostgresPool | None = None) -> LedgerStore:
+    """The ledger's store on the proxy's database: on PostgreSQL through ``pool`` (the
+    process's, shared with the state store), or a pool of its own when none is given
+    (one-shot commands), which the store then closes."""
     ledger = settings.ledger
-    if ledger.dsn:
-        return PostgresStore(ledger.dsn, connect_timeout_s=ledger.commit_timeout_s)
+    if settings.database.dsn:
+        own = pool is None
+        return PostgresStore(pool or _own_pool(settings), owns_pool=own)
     return SqliteStore(
         sqlite_path(settings),
         synchronous=ledger.sqlite_synchronous,
         busy_timeout_ms=ledger.sqlite_busy_timeout_ms,
+        auto_migrate=settings.database.auto_migrate,
     )
 
 
-def build_ledger(settings: Settings, *, store: LedgerStore | None = None) -> LedgerService:
+def _own_pool(settings: Settings) -> PostgresPool:
+    pool = database_pool(settings)
+    assert pool is not None  # a DSN is set
+    return pool
+
+
+def build_ledger(
+    settings: Settings, *, store: LedgerStore | None = None, pool: PostgresPool | None = None
+) -> LedgerService:
     """The runtime's ledger; ``store`` lets tests inject a failing or recording store."""
     ledger = settings.ledger
     if not ledger.enabled:
         return DisabledLedger()
     return Ledger(
-        store or build_store(settings),
+        store or build_store(settings, pool=pool),
         max_batch=ledger.max_batch,
         max_wait_s=ledger.max_wait_ms / 1000,
         commit_timeout_s=ledger.commit_timeout_s,

@@ -1,17 +1,17 @@
 """The PostgreSQL ledger store: for deployments where several replicas share one ledger.
 
-psycopg 3's async connection. The group-commit writer owns one connection for
-appends (one transaction per batch; ``executemany`` pipelines the inserts, so a
-batch costs about one round trip). Reads (billing export, admin API) open their
-own short-lived connection: they are rare, and sharing the writer's connection
-would put them inside its transactions.
+Connections come from the process's pool (``proxy.db.pool``), shared with the
+state store: the group-commit writer borrows one per batch (one transaction;
+``executemany`` pipelines the inserts, so a batch costs about one round trip),
+and reads (billing export, admin API) borrow their own, never sitting inside the
+writer's transaction.
 
 Durability is the server's: a COMMIT that returned is on the server (with its
 ``synchronous_commit`` setting), whatever happens to the proxy afterwards.
 
 A broken connection fails the batch in flight (its clients get the legacy 503)
-and is replaced on the next batch, so a database restart costs the requests made
-during the outage, not the process.
+and the pool replaces it, so a database restart costs the requests made during
+the outage, not the process.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, Final
 
-import psycopg
-
-from proxy.db.postgres import connect, migrate
+from proxy.db.pool import PostgresPool
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_modules
 
@@ -52,52 +50,52 @@ def _row(record: LedgerRecord) -> tuple[Any, ...]:
 
 
 class PostgresStore:
-    def __init__(self, dsn: str, *, connect_timeout_s: float = 5.0) -> None:
-        self._dsn = dsn
-        self._connect_timeout_s = connect_timeout_s
-        self._writer: psycopg.AsyncConnection[Any] | None = None
+    """On ``database``: a shared pool (the runtime's), or a DSN for a pool of its own
+    that the store closes with itself (tests); ``owns_pool`` hands a given pool over."""
+
+    def __init__(
+        self,
+        database: str | PostgresPool,
+        *,
+        connect_timeout_s: float = 5.0,
+        owns_pool: bool | None = None,
+    ) -> None:
+        # A pool made here is the store's to close; a given one is by default its giver's.
+        self._owns_pool = isinstance(database, str) if owns_pool is None else owns_pool
+        self._pool = (
+            PostgresPool(database, connect_timeout_s=connect_timeout_s)
+            if isinstance(database, str)
+            else database
+        )
         self._closed = False
 
     @property
     def dsn(self) -> str:
-        return self._dsn
+        return self._pool.dsn
 
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        return await connect(self._dsn, connect_timeout_s=self._connect_timeout_s)
+    @property
+    def pool(self) -> PostgresPool:
+        return self._pool
 
     async def open(self) -> None:
-        if self._writer is not None:
-            return
-        connection = await self._connect()
-        try:
-            await migrate(connection)
-        except BaseException:
-            await connection.close()
-            raise
-        self._writer = connection
+        await self._pool.open()
 
     async def append(self, records: Sequence[LedgerRecord]) -> None:
         if not records:
             return
         if self._closed:
             raise RuntimeError("the PostgreSQL ledger store is closed")
-        if self._writer is None or self._writer.closed or self._writer.broken:
-            self._writer = await self._connect()
-        connection = self._writer
-        try:
-            async with connection.transaction(), connection.cursor() as cursor:
-                await cursor.executemany(_INSERT, [_row(record) for record in records])
-        except BaseException:
-            # The connection's state is unknown (server gone, statement cancelled by
-            # the commit timeout): drop it and start the next batch on a fresh one.
-            self._writer = None
-            await connection.close()
-            raise
+        async with (
+            self._pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            await cursor.executemany(_INSERT, [_row(record) for record in records])
 
     async def usage(self, month: Month, *, tenant: str | None = None) -> list[UsageRow]:
         where, parameters = _month_filter(month, tenant)
         query = f"SELECT {_GROUP}, COUNT(*) FROM ledger WHERE {where} GROUP BY {_GROUP} ORDER BY {_GROUP}"  # noqa: S608
-        async with await self._connect() as connection:
+        async with self._pool.connection() as connection:
             cursor = await connection.execute(query, parameters)
             return [
                 UsageRow(t, p, o, st, si, int(status), decode_modules(m), int(n))
@@ -107,7 +105,7 @@ class PostgresStore:
     async def records(self, month: Month, *, tenant: str | None = None) -> list[LedgerRecord]:
         where, parameters = _month_filter(month, tenant)
         query = f"SELECT {_COLUMNS} FROM ledger WHERE {where} ORDER BY at, id"  # noqa: S608
-        async with await self._connect() as connection:
+        async with self._pool.connection() as connection:
             cursor = await connection.execute(query, parameters)
             return [
                 LedgerRecord(
@@ -127,10 +125,10 @@ class PostgresStore:
             ]
 
     async def close(self) -> None:
+        """Idempotent; a shared pool stays open for the other stores (its owner closes it)."""
         self._closed = True
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
+        if self._owns_pool:
+            await self._pool.close()
 
 
 def _month_filter(month: Month, tenant: str | None) -> tuple[str, tuple[Any, ...]]:

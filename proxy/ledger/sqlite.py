@@ -65,10 +65,15 @@ class SqliteStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout_ms: int = 5000,
+        auto_migrate: bool = True,
     ) -> None:
         self.path = path
         self._database = SqliteDatabase(
-            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="ledger"
+            path,
+            synchronous=synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            name="ledger",
+            auto_migrate=auto_migrate,
         )
 
     @property

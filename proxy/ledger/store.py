@@ -1,10 +1,11 @@
 """The one interface both ledger stores implement (SQLite, PostgreSQL).
 
-A store is opened once (applying pending schema migrations), appends batches of
+A store is opened once (applying pending schema migrations, or checking the
+schema when ``database.auto_migrate`` is off), appends batches of
 records in one database transaction each, and answers the two reads billing and
 tests need. Every method is a coroutine: the SQLite store commits on the event loop
 when that cannot block and runs everything else on a dedicated thread
-(``proxy.db.sqlite``), the PostgreSQL store uses psycopg's async connection.
+(``proxy.db.sqlite``), the PostgreSQL store borrows connections from the process's pool.
 """
 
 from __future__ import annotations

@@ -90,14 +90,36 @@ def _time(text: str | None, option: str) -> datetime | None:
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
-    from proxy.replay.export import export_corpus
-    from proxy.replay.settings import RecorderSettings
+    import asyncio
+
+    from proxy.replay.export import export_corpus, export_recorded
+    from proxy.state.factory import build_state_store
 
     since, until = _time(args.since, "--since"), _time(args.until, "--until")
-    # The recorder's settings once ``Settings`` embeds them (``recorder``), else the defaults.
-    recorder: RecorderSettings = getattr(settings, "recorder", None) or RecorderSettings()
-    directory = Path(args.directory) if args.directory else settings.data_dir / recorder.directory
-    count = export_corpus(directory, Path(args.out), tenant=args.tenant, since=since, until=until)
+    out = Path(args.out)
+    if args.directory:
+        # Corpus files alone: a corpus recorded by an earlier release, or copied from elsewhere.
+        count = export_corpus(Path(args.directory), out, tenant=args.tenant, since=since, until=until)
+    else:
+
+        async def from_database() -> int:
+            # The database every worker and replica records into (SQLite's WAL lets this
+            # read beside running workers; PostgreSQL is shared anyway).
+            store = build_state_store(settings)
+            await store.open()
+            try:
+                return await export_recorded(
+                    store,
+                    out,
+                    tenant=args.tenant,
+                    since=since,
+                    until=until,
+                    earlier_files=settings.data_dir / settings.recorder.directory,
+                )
+            finally:
+                await store.close()
+
+        count = asyncio.run(from_database())
     print(f"{args.out}: {count} exchanges of tenant {args.tenant}")
     return 0
 
@@ -148,7 +170,11 @@ def add_record_parser(commands: SubCommands) -> argparse.ArgumentParser:
     exporter.add_argument("--out", required=True)
     exporter.add_argument("--since", help="ISO-8601 time, inclusive (naive = UTC)")
     exporter.add_argument("--until", help="ISO-8601 time, exclusive")
-    exporter.add_argument("--directory", help="corpus directory (default: DATA_DIR/corpus)")
+    exporter.add_argument(
+        "--directory",
+        help="read corpus files in this directory instead of the database "
+        "(default: the database, plus files an earlier release left in DATA_DIR/corpus)",
+    )
     exporter.set_defaults(record_run="export")
     sampler = record.add("sample", help="write the sample corpus from the legacy simulator")
     sampler.add_argument("--out", default="tests/replay/corpus/sample.jsonl")

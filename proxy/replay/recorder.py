@@ -1,11 +1,13 @@
-"""The recorder: answered legacy exchanges, sampled, masked and appended to a corpus.
+"""The recorder: answered legacy exchanges, sampled, masked and saved to the proxy's database.
 
 ``offer`` is called on the request path after the answer is known and never
 awaits: a sampled exchange joins a bounded queue, and a full queue drops it
-(counted in ``stats.dropped``) rather than make the client wait for a disk. One
-background task takes what has queued, masks it (``proxy.replay.capture``) and
-appends the lines in a worker thread (``proxy.replay.files``: size cap, rotation).
-``aclose`` stops taking new exchanges, writes what is queued and closes the file.
+(counted in ``stats.dropped``) rather than make the client wait for the database.
+One background task takes what has queued, masks it (``proxy.replay.capture``)
+and saves the batch in one transaction through its sink, the state store
+(``save_recorded``: the shadow results' write path, so every worker and replica
+records into the one database ``record export`` reads). ``aclose`` stops taking
+new exchanges and saves what is queued.
 
 Only the legacy backend's own answers are recorded (``answer.side == "legacy"``,
 no proxy-rendered error): a replay compares them with the PDT path's translation.
@@ -17,21 +19,21 @@ import asyncio
 import contextlib
 import contextvars
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from proxy.observability.logging import get_logger
 from proxy.replay.capture import entry_from_exchange, recordable
-from proxy.replay.corpus import entry_to_line
-from proxy.replay.files import CorpusFiles
+from proxy.replay.corpus import CorpusEntry
 from proxy.replay.key import load_corpus_key
 from proxy.replay.reanswer import Reanswerer
 from proxy.replay.settings import RecorderSettings
 from proxy.stages.dispatch import Answer, Exchange
 
-__all__ = ["Recorder", "RecorderStats"]
+__all__ = ["RecordSink", "Recorder", "RecorderStats"]
 
 _log = get_logger(__name__)
 
@@ -48,6 +50,12 @@ class RecorderStats:
     failed: int = 0
 
 
+class RecordSink(Protocol):
+    """Where masked exchanges go (``proxy.state.store.StateStore`` implements it)."""
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     exchange: Exchange
@@ -60,9 +68,9 @@ class Recorder:
         self,
         settings: RecorderSettings,
         *,
-        directory: Path,
+        sink: RecordSink,
         key: bytes,
-        stem: str | None = None,
+        directory: Path | None = None,
         sample: Callable[[], float] = random.random,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         reanswer: Reanswerer | None = None,
@@ -72,9 +80,9 @@ class Recorder:
         self._reanswer = reanswer
         self.stats = RecorderStats()
         self._key = key
-        self._files = CorpusFiles(
-            directory, max_bytes=settings.max_bytes, max_files=settings.max_files, stem=stem, clock=now
-        )
+        self._sink = sink
+        # Where the key file lives (and corpus files of earlier releases); nothing is written there.
+        self._directory = directory
         self._sample = sample
         self._now = now
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=settings.queue_size)
@@ -86,18 +94,19 @@ class Recorder:
         cls,
         settings: RecorderSettings,
         data_dir: Path,
+        sink: RecordSink,
         environ: Mapping[str, str] | None = None,
         *,
         reanswer: Reanswerer | None = None,
     ) -> Recorder:
-        """The recorder of a proxy whose state lives in ``data_dir``; the key is loaded here."""
+        """The recorder of a proxy whose key file lives under ``data_dir``, saving to ``sink``."""
         directory = data_dir / settings.directory
         key = load_corpus_key(settings.key, directory, environ) if settings.enabled else b""
-        return cls(settings, directory=directory, key=key, reanswer=reanswer)
+        return cls(settings, sink=sink, key=key, directory=directory, reanswer=reanswer)
 
     @property
-    def directory(self) -> Path:
-        return self._files.directory
+    def directory(self) -> Path | None:
+        return self._directory
 
     def offer(self, exchange: Exchange, answer: Answer) -> None:
         """Queue the exchange for the corpus if recordable and sampled; never blocks or raises."""
@@ -133,33 +142,32 @@ class Recorder:
                     self._queue.task_done()
 
     async def _write(self, jobs: list[_Job]) -> None:
-        lines: list[bytes] = []
+        entries: list[CorpusEntry] = []
         for job in jobs:
             try:
                 entry = entry_from_exchange(job.exchange, job.answer, key=self._key, now=job.at)
                 if self._reanswer is not None:
                     entry = await self._reanswer.entry_for(job.exchange, job.answer, entry)
-                lines.append(entry_to_line(entry))
+                entries.append(entry)
             except Exception:
                 # One odd exchange is lost, the recorder is not.
                 self.stats.failed += 1
                 _log.exception("corpus entry not recorded", request_id=job.exchange.request_id)
+        if not entries:
+            return
         try:
-            await asyncio.to_thread(self._files.append, lines)
-        except OSError as error:
-            self.stats.failed += len(lines)
-            _log.error("corpus write failed", directory=str(self._files.directory), error=error.strerror)
+            await self._sink.save_recorded(entries)
+        except Exception as error:
+            # The batch is lost, never the writer: it must keep draining the queue, or
+            # shutdown would wait on it forever. The class only: a driver's message may
+            # quote the statement's values.
+            self.stats.failed += len(entries)
+            _log.error("recorded exchanges not saved", count=len(entries), error=type(error).__name__)
             return
-        except Exception:
-            # Anything else loses these lines, never the writer: it must keep draining
-            # the queue, or shutdown would wait on it forever.
-            self.stats.failed += len(lines)
-            _log.exception("corpus write failed", directory=str(self._files.directory))
-            return
-        self.stats.written += len(lines)
+        self.stats.written += len(entries)
 
     async def aclose(self) -> None:
-        """Stop accepting, write everything queued, close the file. Idempotent."""
+        """Stop accepting and save everything queued (before the database closes). Idempotent."""
         self._accepting = False
         if self._task is not None:
             await self._queue.join()
@@ -167,4 +175,3 @@ class Recorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await asyncio.to_thread(self._files.close)

@@ -1,12 +1,11 @@
-"""The PostgreSQL state store: the ledger's database, its own connection.
+"""The PostgreSQL state store: the ledger's database, through the process's pool.
 
-One connection, used by one operation at a time (an ``asyncio.Lock``): stage
-changes are rare and shadow results are written off the response path, so a
-pool would buy nothing, and two operations interleaving their transactions on
-one connection would corrupt both. A failed operation drops the connection (its
-state is unknown after a server restart or a cancelled statement) and the next
-operation connects afresh, so a database restart costs the calls made during
-the outage, not the process.
+Each operation borrows a connection from the pool the ledger shares
+(``proxy.db.pool``), so a stage poll, a shadow batch, a recorder batch and an
+admin read run side by side instead of queueing behind one connection and its
+lock. A failed operation's connection is closed and replaced by the pool (its
+state is unknown after a server restart or a cancelled statement), so a database
+restart costs the calls made during the outage, not the process.
 """
 
 from __future__ import annotations
@@ -19,16 +18,19 @@ from typing import Any, Final
 
 import psycopg
 
-from proxy.db.postgres import connect, migrate
+from proxy.db.pool import PostgresPool
+from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride, as_utc
 from proxy.state.rows import (
+    RECORDED_WRITE,
     SHADOW_READ,
     SHADOW_WRITE,
     check_change,
     check_limit,
     product_column,
     product_value,
+    recorded_row,
     shadow_from_row,
     shadow_row,
 )
@@ -48,6 +50,7 @@ _INSERT_SHADOW: Final = (
     f"INSERT INTO shadow_result ({SHADOW_WRITE}) "  # noqa: S608 (fixed text, bound values)
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_INSERT_RECORDED: Final = f"INSERT INTO recorded_exchange ({RECORDED_WRITE}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
 _AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
 # Byte order, as SQLite sorts: the database's collation must not reorder tenants.
 _OVERRIDES: Final = (
@@ -57,52 +60,51 @@ _OVERRIDES: Final = (
 
 
 class PostgresStateStore:
-    def __init__(self, dsn: str, *, connect_timeout_s: float = 5.0) -> None:
-        self._dsn = dsn
-        self._connect_timeout_s = connect_timeout_s
-        self._connection: psycopg.AsyncConnection[Any] | None = None
-        self._lock = asyncio.Lock()
+    """On ``database``: a shared pool (the runtime's), or a DSN for a pool of its own
+    that the store closes with itself (tests); ``owns_pool`` hands a given pool over."""
+
+    def __init__(
+        self,
+        database: str | PostgresPool,
+        *,
+        connect_timeout_s: float = 5.0,
+        owns_pool: bool | None = None,
+    ) -> None:
+        # A pool made here is the store's to close; a given one is by default its giver's.
+        self._owns_pool = isinstance(database, str) if owns_pool is None else owns_pool
+        self._pool = (
+            PostgresPool(database, connect_timeout_s=connect_timeout_s)
+            if isinstance(database, str)
+            else database
+        )
         self._opened = False
         self._closed = False
 
     @property
     def dsn(self) -> str:
-        return self._dsn
+        return self._pool.dsn
+
+    @property
+    def pool(self) -> PostgresPool:
+        return self._pool
 
     async def open(self) -> None:
-        async with self._lock:
-            if self._opened:
-                return
-            connection = await connect(self._dsn, connect_timeout_s=self._connect_timeout_s)
-            try:
-                await migrate(connection)
-            except BaseException:
-                await connection.close()
-                raise
-            self._connection, self._opened = connection, True
+        await self._pool.open()
+        self._opened = True
 
     async def close(self) -> None:
-        """Idempotent. Does not wait for the lock: a shutdown must not hang behind a
-        stuck statement, which fails instead when its connection closes."""
+        """Idempotent; a shared pool stays open for the other stores (its owner closes it).
+        Waits for no operation: one stuck on a statement fails when its pool closes."""
         self._closed = True
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        if self._owns_pool:
+            await self._pool.close()
 
     @asynccontextmanager
     async def _use(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        async with self._lock:
-            if self._closed or not self._opened:
-                raise RuntimeError("the PostgreSQL state store is not open")
-            if self._connection is None or self._connection.closed or self._connection.broken:
-                self._connection = await connect(self._dsn, connect_timeout_s=self._connect_timeout_s)
-            connection = self._connection
-            try:
-                yield connection
-            except BaseException:
-                self._connection = None
-                await connection.close()
-                raise
+        if self._closed or not self._opened:
+            raise RuntimeError("the PostgreSQL state store is not open")
+        async with self._pool.connection() as connection:
+            yield connection
 
     async def stage_overrides(self) -> list[StageOverride]:
         async with self._use() as connection:
@@ -154,10 +156,40 @@ class PostgresStateStore:
         query = f"SELECT {columns} FROM shadow_result WHERE {where} ORDER BY at, id"  # noqa: S608
         async with self._use() as connection:
             cursor = await connection.execute(query, parameters)
-            return [shadow_from_row((row[0].astimezone(UTC), *row[1:])) for row in await cursor.fetchall()]
+            rows = await cursor.fetchall()
+        # Decoding every comparison of a long window is CPU work: off the loop, as on SQLite.
+        return await asyncio.to_thread(
+            lambda: [shadow_from_row((row[0].astimezone(UTC), *row[1:])) for row in rows]
+        )
 
     async def prune_shadow(self, before: datetime) -> int:
         cutoff = as_utc(before, "before")
         async with self._use() as connection:
             cursor = await connection.execute("DELETE FROM shadow_result WHERE at < %s", (cutoff,))
+            return cursor.rowcount
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None:
+        rows = [recorded_row(entry) for entry in entries]
+        if not rows:
+            return
+        async with self._use() as connection, connection.transaction(), connection.cursor() as cursor:
+            await cursor.executemany(_INSERT_RECORDED, rows)
+
+    async def recorded_lines(
+        self, tenant: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        where, parameters = "tenant = %s", list[Any]([tenant])
+        if since is not None:
+            where, parameters = f"{where} AND at >= %s", [*parameters, as_utc(since, "since")]
+        if until is not None:
+            where, parameters = f"{where} AND at < %s", [*parameters, as_utc(until, "until")]
+        query = f"SELECT id, line FROM recorded_exchange WHERE {where} ORDER BY at, id"  # noqa: S608
+        async with self._use() as connection:
+            cursor = await connection.execute(query, parameters)
+            return [(int(row_id), str(line)) for row_id, line in await cursor.fetchall()]
+
+    async def prune_recorded(self, before: datetime) -> int:
+        cutoff = as_utc(before, "before")
+        async with self._use() as connection:
+            cursor = await connection.execute("DELETE FROM recorded_exchange WHERE at < %s", (cutoff,))
             return cursor.rowcount

@@ -1,8 +1,10 @@
-"""Shadow results older than the retention period are deleted, once at start and then hourly.
+"""Shadow results and recorded exchanges older than their retention periods are
+deleted, once at start and then hourly.
 
 A backtest looks at weeks, and results hold no personal data, but a table that
-only grows is an outage scheduled for later. Each worker prunes; the delete is
-idempotent, so several workers doing it costs a few cheap statements.
+only grows is an outage scheduled for later; the recorded corpus (pseudonymised
+traffic) is kept no longer than a replay needs it. Each worker prunes; the
+deletes are idempotent, so several workers doing it costs a few cheap statements.
 """
 
 from __future__ import annotations
@@ -26,19 +28,28 @@ class ShadowRetention:
         store: StateStore,
         *,
         keep_days: int,
+        recorded_keep_days: int | None = None,
         every_s: float = 3600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._keep = timedelta(days=keep_days)
+        # None: the recorded corpus is not pruned here (its recorder is off).
+        self._keep_recorded = None if recorded_keep_days is None else timedelta(days=recorded_keep_days)
         self._every_s = every_s
         self._now = now
         self._task: asyncio.Task[None] | None = None
 
     async def prune_once(self) -> int:
-        deleted = await self._store.prune_shadow(self._now() - self._keep)
+        now = self._now()
+        deleted = await self._store.prune_shadow(now - self._keep)
         if deleted:
             _log.info("old shadow results pruned", deleted=deleted)
+        if self._keep_recorded is not None:
+            recorded = await self._store.prune_recorded(now - self._keep_recorded)
+            if recorded:
+                _log.info("old recorded exchanges pruned", deleted=recorded)
+            deleted += recorded
         return deleted
 
     def start(self) -> None:

@@ -8,18 +8,21 @@ from typing import Any, Final
 import orjson
 
 from proxy.comparison.codec import comparison_from_json, comparison_to_json
+from proxy.replay.corpus import CorpusEntry, entry_to_line
 from proxy.stages.shadow import ShadowResult
 from proxy.stages.stage import Stage
 from proxy.state.records import StageChange, as_utc
 
 __all__ = [
     "NO_PRODUCT",
+    "RECORDED_WRITE",
     "SHADOW_READ",
     "SHADOW_WRITE",
     "check_change",
     "check_limit",
     "product_column",
     "product_value",
+    "recorded_row",
     "shadow_from_row",
     "shadow_row",
 ]
@@ -40,6 +43,18 @@ SHADOW_READ: Final = (
     "at, tenant, product, operation, environment, request_id, "
     "legacy_status, pdt_status, legacy_ms, pdt_ms, {}"
 )
+
+
+RECORDED_WRITE: Final = "at, tenant, product, operation, line"
+
+
+def recorded_row(entry: CorpusEntry) -> tuple[Any, ...]:
+    """Values for ``RECORDED_WRITE``; ``at`` in UTC to the millisecond, as the line's own
+    ``time`` reads, so a window filters the column exactly as it would the lines."""
+    moment = as_utc(entry.time, "a recorded exchange")
+    at = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    line = entry_to_line(entry).decode().rstrip("\n")
+    return (at, entry.tenant, entry.product, entry.operation, line)
 
 
 def product_column(product: str | None) -> str:

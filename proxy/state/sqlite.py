@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Final, Literal
 
 from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text, transaction
+from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride, as_utc
 from proxy.state.rows import (
+    RECORDED_WRITE,
     SHADOW_READ,
     SHADOW_WRITE,
     check_change,
     check_limit,
     product_column,
     product_value,
+    recorded_row,
     shadow_from_row,
     shadow_row,
 )
@@ -42,7 +45,8 @@ _INSERT_SHADOW: Final = (
     f"INSERT INTO shadow_result ({SHADOW_WRITE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 )
 _AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
-_PRUNE: Final = "DELETE FROM shadow_result WHERE id IN (SELECT id FROM shadow_result WHERE at < ? LIMIT ?)"
+_INSERT_RECORDED: Final = f"INSERT INTO recorded_exchange ({RECORDED_WRITE}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+_PRUNE: Final = "DELETE FROM {0} WHERE id IN (SELECT id FROM {0} WHERE at < ? LIMIT ?)"
 
 
 class SqliteStateStore:
@@ -52,12 +56,17 @@ class SqliteStateStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout_ms: int = 5000,
+        auto_migrate: bool = True,
         prune_batch_rows: int = 5000,
     ) -> None:
         self.path = path
         self._prune_batch_rows = max(1, prune_batch_rows)
         self._database = SqliteDatabase(
-            path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, name="state"
+            path,
+            synchronous=synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            name="state",
+            auto_migrate=auto_migrate,
         )
 
     @property
@@ -143,8 +152,39 @@ class SqliteStateStore:
         return await self._database.run(read)
 
     async def prune_shadow(self, before: datetime) -> int:
+        return await self._prune("shadow_result", before)
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None:
+        rows = []
+        for entry in entries:
+            at, *rest = recorded_row(entry)
+            rows.append((to_text(at), *rest))
+        if rows:
+            # The shadow batches' path: on the loop when the write lock is free, else the thread.
+            await self._database.write(lambda connection: connection.executemany(_INSERT_RECORDED, rows))
+
+    async def recorded_lines(
+        self, tenant: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        where, parameters = "tenant = ?", [tenant]
+        if since is not None:
+            where, parameters = f"{where} AND at >= ?", [*parameters, to_text(as_utc(since, "since"))]
+        if until is not None:
+            where, parameters = f"{where} AND at < ?", [*parameters, to_text(as_utc(until, "until"))]
+        query = f"SELECT id, line FROM recorded_exchange WHERE {where} ORDER BY at, id"  # noqa: S608
+
+        def read(connection: sqlite3.Connection) -> list[tuple[int, str]]:
+            return [(int(row_id), str(line)) for row_id, line in connection.execute(query, parameters)]
+
+        return await self._database.run(read)
+
+    async def prune_recorded(self, before: datetime) -> int:
+        return await self._prune("recorded_exchange", before)
+
+    async def _prune(self, table: str, before: datetime) -> int:
         cutoff = to_text(as_utc(before, "before"))
         batch = self._prune_batch_rows
+        statement = _PRUNE.format(table)
 
         def delete(connection: sqlite3.Connection) -> int:
             # In batches, one transaction each: the write lock is the whole file's, and
@@ -153,7 +193,7 @@ class SqliteStateStore:
             deleted = 0
             while True:
                 with transaction(connection):
-                    count = connection.execute(_PRUNE, (cutoff, batch)).rowcount
+                    count = connection.execute(statement, (cutoff, batch)).rowcount
                 deleted += count
                 if count < batch:
                     return deleted

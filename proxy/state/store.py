@@ -2,10 +2,12 @@
 
 Durable runtime state beside the ledger, in the same database: stage overrides
 set through the admin API (per tenant, optionally per product), the audit log of
-every stage change, and the shadow stage's comparison results (the backtest's
-input). Every method is a coroutine: the SQLite store commits shadow samples on
+every stage change, the shadow stage's comparison results (the backtest's
+input) and the recorder's masked exchanges (the replay corpus). Every method is
+a coroutine: the SQLite store commits shadow samples and recorded exchanges on
 the event loop when that cannot block and runs everything else on a dedicated
-thread (``proxy.db.sqlite``), the PostgreSQL store uses psycopg's async connection.
+thread (``proxy.db.sqlite``), the PostgreSQL store borrows connections from the
+process's pool (``proxy.db.pool``).
 
 Times are timezone-aware and come back in UTC. Time windows are half open:
 ``since <= at < until``, like the ledger's months.
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride
 
@@ -55,3 +58,15 @@ class StateStore(Protocol):
 
     async def prune_shadow(self, before: datetime) -> int:
         """Delete the results older than ``before`` (retention); the number deleted."""
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None:
+        """Store every (already masked) exchange in one transaction, or raise and store none."""
+
+    async def recorded_lines(
+        self, tenant: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        """``tenant``'s corpus lines with ``since <= at < until`` as ``(id, line)``, oldest
+        first, from every worker and replica that recorded."""
+
+    async def prune_recorded(self, before: datetime) -> int:
+        """Delete the exchanges recorded before ``before`` (retention); the number deleted."""

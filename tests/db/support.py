@@ -36,6 +36,12 @@ class Database:
     def state_store(self) -> StateStore:
         return SqliteStateStore(self.path) if self.path else PostgresStateStore(self._dsn())
 
+    def environ(self, **extra: str) -> dict[str, str]:
+        """Environment variables that point ``load_settings`` at this database."""
+        if self.path:
+            return {"PROXY_DATA_DIR": str(self.path.parent), **extra}
+        return {"PROXY_DATABASE_DSN": self._dsn(), **extra}
+
     def _dsn(self) -> str:
         assert self.dsn is not None
         return self.dsn

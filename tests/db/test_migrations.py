@@ -11,7 +11,11 @@ from proxy.db.sqlite import split_statements
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_the_sequence_is_numbered_without_gaps_and_ships_every_file(kind: Backend) -> None:
     found = migrations(kind)
-    assert [(m.version, m.name) for m in found] == [(1, "0001_ledger.sql"), (2, "0002_state.sql")]
+    assert [(m.version, m.name) for m in found] == [
+        (1, "0001_ledger.sql"),
+        (2, "0002_state.sql"),
+        (3, "0003_recorded_exchange.sql"),
+    ]
     assert all(m.sql.strip() for m in found)
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from proxy.cli import main
-from proxy.replay.corpus import entry_to_line, read_corpus
-from proxy.replay.export import export_corpus, select
+from proxy.replay.corpus import CorpusError, entry_to_line, read_corpus
+from proxy.replay.export import export_corpus, export_recorded, select
+from tests.db.support import Database
 
 from .support import MOMENT, entry
 
@@ -67,3 +69,72 @@ def test_the_cli_exports_from_the_data_dir(
 def test_a_bad_time_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--since"):
         main(["record", "export", "--tenant", "a", "--out", str(tmp_path / "x"), "--since", "yesterday"])
+
+
+async def _record_into(database: Database) -> None:
+    store = database.state_store()
+    await store.open()
+    try:
+        await store.save_recorded(ENTRIES)
+    finally:
+        await store.close()
+
+
+def test_the_cli_exports_every_replicas_exchanges_from_the_database(
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    asyncio.run(_record_into(database))
+    for name, value in database.environ().items():
+        monkeypatch.setenv(name, value)
+    if database.dsn:
+        # Nothing on this replica's disk: the database alone holds the corpus.
+        monkeypatch.setenv("PROXY_DATA_DIR", str(tmp_path / "empty"))
+    out = tmp_path / "acme.jsonl"
+    assert (
+        main(["record", "export", "--tenant", "acme", "--out", str(out), "--until", "2026-11-23T11:30:00Z"])
+        == 0
+    )
+    assert "2 exchanges" in capsys.readouterr().out
+    assert [item.time for item in read_corpus(out)] == [MOMENT, MOMENT + HOUR]
+
+
+def test_export_reads_the_database_and_an_earlier_releases_files_together(
+    database: Database, tmp_path: Path
+) -> None:
+    async def run() -> int:
+        store = database.state_store()
+        await store.open()
+        try:
+            await store.save_recorded(ENTRIES[:2])
+            return await export_recorded(
+                store, tmp_path / "out.jsonl", tenant="acme", earlier_files=tmp_path / "old"
+            )
+        finally:
+            await store.close()
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "corpus-7.jsonl").write_bytes(entry_to_line(ENTRIES[3]))
+    assert asyncio.run(run()) == 3
+    assert [item.time for item in read_corpus(tmp_path / "out.jsonl")] == [
+        MOMENT,
+        MOMENT + HOUR,
+        MOMENT + 2 * HOUR,
+    ]
+
+
+def test_a_bad_line_in_the_database_names_its_row(database: Database, tmp_path: Path) -> None:
+    async def run() -> None:
+        store = database.state_store()
+        await store.open()
+        try:
+            await store.save_recorded(ENTRIES[:1])
+            database.execute("UPDATE recorded_exchange SET line = '{\"format\": 1}'")
+            await export_recorded(store, tmp_path / "out.jsonl", tenant="acme")
+        finally:
+            await store.close()
+
+    with pytest.raises(CorpusError, match="recorded_exchange id:1"):
+        asyncio.run(run())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride
 from proxy.state.retention import ShadowRetention
@@ -20,6 +21,7 @@ class PruneOnly:
 
     def __init__(self, failures: int = 0) -> None:
         self.cutoffs: list[datetime] = []
+        self.recorded_cutoffs: list[datetime] = []
         self.failures = failures
 
     async def prune_shadow(self, before: datetime) -> int:
@@ -28,6 +30,16 @@ class PruneOnly:
             self.failures -= 1
             raise OSError("database unreachable")
         return 3
+
+    async def prune_recorded(self, before: datetime) -> int:
+        self.recorded_cutoffs.append(before)
+        return 2
+
+    async def save_recorded(self, entries: Sequence[CorpusEntry]) -> None: ...
+    async def recorded_lines(
+        self, tenant: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[int, str]]:
+        return []
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -51,6 +63,16 @@ async def test_prune_once_cuts_at_now_minus_the_kept_days(days: int) -> None:
     retention = ShadowRetention(store, keep_days=days, now=lambda: NOW)
     assert await retention.prune_once() == 3
     assert store.cutoffs == [NOW - timedelta(days=days)]
+    assert store.recorded_cutoffs == []  # no recorder, no corpus to prune
+
+
+@pytest.mark.parametrize(("days", "recorded_days"), [(90, 30), (7, 14)])
+async def test_the_recorded_corpus_has_its_own_period(days: int, recorded_days: int) -> None:
+    store = PruneOnly()
+    retention = ShadowRetention(store, keep_days=days, recorded_keep_days=recorded_days, now=lambda: NOW)
+    assert await retention.prune_once() == 3 + 2
+    assert store.cutoffs == [NOW - timedelta(days=days)]
+    assert store.recorded_cutoffs == [NOW - timedelta(days=recorded_days)]
 
 
 async def test_the_task_survives_a_failing_database_and_stops_on_close() -> None:

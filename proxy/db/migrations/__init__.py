@@ -1,11 +1,12 @@
 """Schema migrations: numbered SQL files per backend, applied in order at open.
 
 ``migrations/<backend>/NNNN_name.sql``, numbered from 0001 without gaps, one
-sequence for the whole database (0001 the ledger, 0002 the runtime state): every
-store applies every pending migration, so a database is at one version whichever
-store opened it. The applied numbers are recorded in ``schema_version``, inside
-the same transaction as the migration, so a migration is applied exactly once
-even when several stores or workers open the database at the same moment (each
+sequence for the whole database (0001 the ledger, 0002 the runtime state, 0003
+the recorded traffic): every store (and ``pdt-proxy migrate``) applies every
+pending migration, so a database is at one version whichever opened it. The
+applied numbers are recorded in ``schema_version``, inside the same transaction
+as the migration, so a migration is applied exactly once even when several
+stores, workers or ``migrate`` runs open the database at the same moment (each
 takes a lock first: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL;
 see ``proxy.db.sqlite.migrate`` and ``proxy.db.postgres.migrate``).
 """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy.config import LedgerSettings, SecuritySettings
+from proxy.config import DatabaseSettings, SecuritySettings
 from proxy.errors import ConfigError
 from proxy.runtime import build_runtime
 from tests.conftest import make_settings
@@ -30,7 +30,7 @@ def test_a_replica_on_a_shared_database_refuses_to_start_without_shared_keys(
 ) -> None:
     # Each replica would otherwise make its own key file: a token from one replica
     # would be a 401 on the next, and canary sides would depend on the replica.
-    settings = make_settings(tmp_path, ledger=LedgerSettings(dsn=SHARED_DSN), security=security)
+    settings = make_settings(tmp_path, database=DatabaseSettings(dsn=SHARED_DSN), security=security)
     with pytest.raises(ConfigError, match=missing):
         build_runtime(settings)
     assert not (tmp_path / "data").exists()
@@ -39,7 +39,7 @@ def test_a_replica_on_a_shared_database_refuses_to_start_without_shared_keys(
 def test_replicas_with_shared_keys_build(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
-        ledger=LedgerSettings(dsn=SHARED_DSN),
+        database=DatabaseSettings(dsn=SHARED_DSN),
         security=SecuritySettings(token_key=KEY_A, canary_key=CANARY),
     )
     build_runtime(settings)  # builds without touching the database (start() opens it)

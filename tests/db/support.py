@@ -40,7 +40,9 @@ class Database:
         """Environment variables that point ``load_settings`` at this database."""
         if self.path:
             return {"PROXY_DATA_DIR": str(self.path.parent), **extra}
-        return {"PROXY_DATABASE_DSN": self._dsn(), **extra}
+        # Replicas on a shared database must be given their keys (proxy/keys.py).
+        keys = {"PROXY_TOKEN_KEY": "t" * 40, "PROXY_CANARY_KEY": "c" * 40}
+        return {"PROXY_DATABASE_DSN": self._dsn(), **keys, **extra}
 
     def _dsn(self) -> str:
         assert self.dsn is not None

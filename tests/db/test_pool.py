@@ -19,8 +19,18 @@ from tests.ledger.support import make_record
 from tests.state.support import change
 
 
+def shared_database(dsn: str, data_dir: Path) -> dict[str, str]:
+    """A replica's environment on a shared database: the DSN and the keys every replica shares."""
+    return {
+        "PROXY_DATABASE_DSN": dsn,
+        "PROXY_DATA_DIR": str(data_dir),
+        "PROXY_TOKEN_KEY": "t" * 40,
+        "PROXY_CANARY_KEY": "c" * 40,
+    }
+
+
 async def test_the_runtime_shares_one_pool_and_closes_it_at_shutdown(pg_dsn: str, tmp_path: Path) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(environ=shared_database(pg_dsn, tmp_path))
     runtime = build_runtime(settings)
     pool = runtime.database_pool
     assert pool is not None
@@ -104,7 +114,7 @@ async def test_connections_killed_under_a_store_are_replaced(pg_dsn: str) -> Non
 
 
 async def test_readiness_reads_the_database_through_the_pool(pg_dsn: str, tmp_path: Path) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(environ=shared_database(pg_dsn, tmp_path))
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -116,7 +126,7 @@ async def test_readiness_reads_the_database_through_the_pool(pg_dsn: str, tmp_pa
 
 @pytest.mark.parametrize("minimum", [1, 3])
 async def test_the_pool_keeps_its_minimum_open(pg_dsn: str, tmp_path: Path, minimum: int) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(environ=shared_database(pg_dsn, tmp_path))
     settings = settings.model_copy(
         update={"database": settings.database.model_copy(update={"pool_min_size": minimum})}
     )

@@ -1,0 +1,293 @@
+"""The fleet's processes and services: children in their own process groups, nginx,
+a PostgreSQL database made for the run, Redis.
+
+Every child runs in a process group of its own (``start_new_session``), so a
+signal reaches what it forked too (nginx's workers), and asks the kernel to kill it
+if this script dies without its ``finally`` (``PR_SET_PDEATHSIG``): a fleet run
+killed by a test's timeout leaves no replica listening. Only loopback addresses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import getpass
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Final
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+__all__ = [
+    "LOOPBACK",
+    "Child",
+    "MissingService",
+    "free_port",
+    "nginx_binary",
+    "nginx_conf",
+    "postgres_database",
+    "redis_call",
+    "wait_answering",
+]
+
+LOOPBACK: Final = "127.0.0.1"
+_PR_SET_PDEATHSIG: Final = 1
+
+
+class MissingService(RuntimeError):
+    """nginx, PostgreSQL or Redis is not there: the run cannot say anything."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec. The signal fires when the *thread*
+    # that forked exits, so children are only ever started from the main thread.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclass(eq=False)
+class Child:
+    """One long-running process of the fleet, restartable with the same argv and env."""
+
+    name: str
+    argv: list[str]
+    env: Mapping[str, str]
+    log: Path
+    cwd: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("children are started from the main thread (PR_SET_PDEATHSIG)")
+        sink: IO[bytes]
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, nginx: fixed argv)
+                self.argv,
+                env=dict(self.env),
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # started from the main thread only (see above)
+            )
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was never started")
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """To the whole process group; a group already gone is fine."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout_s: float) -> int | None:
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL past ``timeout_s``; the group either way, so no
+        grandchild outlives it."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.signal(signal.SIGTERM)
+            if self.wait(timeout_s) is None:
+                self.signal(signal.SIGKILL)
+                self.process.wait()
+        # Workers of a master that already exited still belong to the group.
+        self.signal(signal.SIGKILL)
+
+    def tail(self, characters: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-characters:]
+        except OSError:
+            return ""
+
+
+def wait_answering(child: Child, url: str, *, timeout_s: float, want: int | None = 200) -> float:
+    """Poll ``url`` until it answers ``want`` (None: any HTTP answer, for a server
+    with no health route); the seconds it took. A child that exits meanwhile is an
+    error naming its log's end."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    while True:
+        if not child.running:
+            raise RuntimeError(f"{child.name} exited:\n{child.tail()}")
+        with contextlib.suppress(httpx.TransportError):
+            status = httpx.get(url, timeout=1.0).status_code
+            if want is None or status == want:
+                return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{child.name} did not answer {want or 'at all'} on {url} within {timeout_s:.0f} s"
+            )
+        time.sleep(0.1)
+
+
+# -- nginx ------------------------------------------------------------------------------------
+
+
+def nginx_binary() -> str:
+    # Debian puts it in /usr/sbin, which a non-root PATH often lacks.
+    found = shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
+    )
+    if found is None:
+        raise MissingService("nginx is not installed (.ci/run installs nginx-light)")
+    return found
+
+
+def nginx_conf(
+    *, prefix: Path, listen_port: int, upstream_ports: Sequence[int], fail_timeout_s: int, user: str | None
+) -> str:
+    """A self-contained nginx configuration: everything under ``prefix``, loopback only.
+
+    Passive health checks: a replica that refuses a connection or times out is
+    skipped (``proxy_next_upstream error timeout``) and left alone for
+    ``fail_timeout_s`` after one failure. Non-idempotent requests whose bytes reached
+    a replica are never re-sent (nginx's default, kept: a POST may already have
+    reached PDT and been billed). No keep-alive to the replicas: a replica's graceful
+    shutdown then never races a request onto a connection it is closing."""
+    if not upstream_ports:
+        raise ValueError("an upstream needs at least one replica")
+    servers = "\n".join(
+        f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout={fail_timeout_s}s;"
+        for port in upstream_ports
+    )
+    temp = "\n".join(
+        f"    {kind}_temp_path {prefix / 'temp' / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # The user directive matters only when nginx starts as root (its workers would
+    # otherwise run as nobody, who cannot write the temp paths under our prefix).
+    user_line = f"user {user};\n" if user else ""
+    return f"""{user_line}daemon off;
+worker_processes 1;
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} warn;
+events {{
+    worker_connections 2048;
+}}
+http {{
+    access_log off;
+{temp}
+    upstream pdt_proxy_fleet {{
+{servers}
+    }}
+    server {{
+        listen {LOOPBACK}:{listen_port};
+        location / {{
+            proxy_pass http://pdt_proxy_fleet;
+            proxy_next_upstream error timeout;
+            proxy_next_upstream_tries {len(upstream_ports)};
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 30s;
+            proxy_set_header Host $host;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_child(prefix: Path, conf_text: str, env: Mapping[str, str], cwd: Path) -> Child:
+    binary = nginx_binary()
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "temp" / kind).mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(conf_text, encoding="utf-8")
+    # -e: the error log of the start-up itself stays under the prefix too.
+    argv = [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
+    return Child("nginx", argv, env, prefix / "nginx.out", cwd)
+
+
+def nginx_user() -> str | None:
+    return getpass.getuser() if os.geteuid() == 0 else None
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database(admin_dsn: str) -> Iterator[str]:
+    """A database made for the run (its DSN), dropped afterwards with whatever the
+    replicas still hold open on it."""
+    host = conninfo_to_dict(admin_dsn).get("host") or LOOPBACK
+    if str(host) not in (LOOPBACK, "localhost", "::1"):
+        raise MissingService(f"PostgreSQL must be on loopback for a fleet run, not {host}")
+    name = f"pdt_fleet_{secrets.token_hex(5)}"
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as error:
+        raise MissingService(f"PostgreSQL is not reachable ({admin_dsn}): {error}") from None
+    try:
+        yield make_conninfo(admin_dsn, dbname=name)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# -- Redis --------------------------------------------------------------------------------------
+
+
+def _read_reply(stream: IO[bytes]) -> bytes | int:
+    line = stream.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("Redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        length = int(rest)
+        return b"" if length < 0 else stream.read(length + 2)[:-2]
+    raise ConnectionError(f"Redis answered {line[:80]!r}")
+
+
+def redis_call(url: str, *words: str) -> bytes | int:
+    """One Redis command over RESP (PING, INFO): enough to check the server and read
+    its counters without a client library the proxy itself may not need."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or LOOPBACK, parts.port or 6379
+    if host not in (LOOPBACK, "localhost", "::1"):
+        raise MissingService(f"Redis must be on loopback for a fleet run, not {host}")
+    command = b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w.encode()) for w in words)
+    try:
+        with socket.create_connection((host, port), timeout=3) as connection:
+            connection.sendall(command)
+            with connection.makefile("rb") as stream:
+                return _read_reply(stream)
+    except OSError as error:
+        raise MissingService(f"Redis is not reachable at {host}:{port}: {error}") from None

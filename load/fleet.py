@@ -500,6 +500,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--connections", type=int, default=32, help="capacity closed loop's connections (32)")
     parser.add_argument(
+        "--upstream-keepalive",
+        type=int,
+        default=0,
+        help="idle nginx->replica connections kept (default 0: a connection per request)",
+    )
+    parser.add_argument(
         "--breaker-open-s", type=float, default=5.0, help="the replicas' breaker open time (5)"
     )
     parser.add_argument(

@@ -46,8 +46,10 @@ class FleetControl(Protocol):
 
     replicas: list[Child]
     pdt: Child
-    base: str
     graceful_shutdown_s: float
+
+    @property
+    def base(self) -> str: ...
 
     def replica_url(self, index: int) -> str: ...
 

@@ -169,7 +169,13 @@ def nginx_binary() -> str:
 
 
 def nginx_conf(
-    *, prefix: Path, listen_port: int, upstream_ports: Sequence[int], fail_timeout_s: int, user: str | None
+    *,
+    prefix: Path,
+    listen_port: int,
+    upstream_ports: Sequence[int],
+    fail_timeout_s: int,
+    user: str | None,
+    keepalive: int = 0,
 ) -> str:
     """A self-contained nginx configuration: everything under ``prefix``, loopback only.
 
@@ -177,8 +183,9 @@ def nginx_conf(
     skipped (``proxy_next_upstream error timeout``) and left alone for
     ``fail_timeout_s`` after one failure. Non-idempotent requests whose bytes reached
     a replica are never re-sent (nginx's default, kept: a POST may already have
-    reached PDT and been billed). No keep-alive to the replicas: a replica's graceful
-    shutdown then never races a request onto a connection it is closing."""
+    reached PDT and been billed). ``keepalive`` 0: a connection per request to the
+    replicas, so a replica's graceful shutdown never races a request onto a
+    connection it is closing; N: up to N idle connections kept per nginx worker."""
     if not upstream_ports:
         raise ValueError("an upstream needs at least one replica")
     servers = "\n".join(
@@ -192,6 +199,12 @@ def nginx_conf(
     # The user directive matters only when nginx starts as root (its workers would
     # otherwise run as nobody, who cannot write the temp paths under our prefix).
     user_line = f"user {user};\n" if user else ""
+    pool = f"\n        keepalive {keepalive};" if keepalive else ""
+    http11 = (
+        '\n            proxy_http_version 1.1;\n            proxy_set_header Connection "";'
+        if keepalive
+        else ""
+    )
     return f"""{user_line}daemon off;
 worker_processes 1;
 pid {prefix / "nginx.pid"};
@@ -203,7 +216,7 @@ http {{
     access_log off;
 {temp}
     upstream pdt_proxy_fleet {{
-{servers}
+{servers}{pool}
     }}
     server {{
         listen {LOOPBACK}:{listen_port};
@@ -213,7 +226,7 @@ http {{
             proxy_next_upstream_tries {len(upstream_ports)};
             proxy_connect_timeout 1s;
             proxy_read_timeout 30s;
-            proxy_set_header Host $host;
+            proxy_set_header Host $host;{http11}
         }}
     }}
 }}

@@ -400,17 +400,20 @@ async def _capacity(
 
 
 def _capacity_lines(figures: dict[str, float], connections: int) -> list[str]:
+    f = figures
     return [
         f"capacity, Data Trust v1 pack path through nginx, closed loop ({connections} connections, "
-        f"{figures['seconds']:.0f} s): {figures['requests_per_s']:,.0f} req/s, {figures['errors']:.0f} errors",
-        f"  replicas' CPU: {figures['replica_cpu_us_per_request']:,.0f} us/request -> "
-        f"{figures['requests_per_core_s']:,.0f} requests/s per core",
-        f"  beside them, per request: nginx {figures['nginx_cpu_us_per_request']:,.0f} us, "
-        f"PDT simulator {figures['pdt_simulator_cpu_us_per_request']:,.0f} us, "
-        f"PostgreSQL {figures['postgres_cpu_us_per_request']:,.0f} us",
-        f"  PostgreSQL: {figures['pg_commits_per_request']:.3f} commits and {figures['pg_rows_per_request']:.3f} "
-        f"rows inserted per request ({figures['ledger_records_per_request']:.3f} ledger records); Redis: {figures['redis_commands_per_request']:.2f} commands per request "
-        "(server-wide count: other clients of the same Redis add to it)",
+        f"{f['seconds']:.0f} s): {f['requests_per_s']:,.0f} req/s, {f['errors']:.0f} errors",
+        f"  replicas' CPU: {f['replica_cpu_us_per_request']:,.0f} us/request -> "
+        f"{f['requests_per_core_s']:,.0f} requests/s per core",
+        f"  beside them, per request: nginx {f['nginx_cpu_us_per_request']:,.0f} us, "
+        f"PDT simulator {f['pdt_simulator_cpu_us_per_request']:,.0f} us, "
+        f"PostgreSQL {f['postgres_cpu_us_per_request']:,.0f} us",
+        f"  PostgreSQL per request: {f['pg_commits_per_request']:.3f} commits, "
+        f"{f['pg_rows_per_request']:.3f} rows inserted "
+        f"({f['ledger_records_per_request']:.3f} ledger records)",
+        f"  Redis per request: {f['redis_commands_per_request']:.2f} commands "
+        "(the server's own count: other clients of the same Redis add to it)",
     ]
 
 
@@ -537,9 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in _capacity_lines(figures, args.connections) if figures else []:
         print(line)
     print(notes)
-    print(
-        f"whole run: {time.monotonic() - started:.0f} s; {'every row held' if all_held(rows) else 'MISSED rows'}"
-    )
+    verdict = "every row held" if all_held(rows) else "MISSED rows"
+    print(f"whole run: {time.monotonic() - started:.0f} s; {verdict}")
     if args.json:
         Path(args.json).write_bytes(
             orjson.dumps(

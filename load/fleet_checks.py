@@ -37,6 +37,7 @@ __all__ = [
 
 STAGE_BAR_S: Final = 2.0
 RATE_TOLERANCE: Final = 0.10
+_STAGE_CHECK: Final = "a stage change seen by every replica within 2 s"
 # How often a recovering replica is asked again after PDT returns.
 RECOVERY_POLL_S: Final = 0.25
 
@@ -139,6 +140,7 @@ async def token_travels(context: Context) -> Row:
                 total += 1
                 accepted += sent.status == 200
     return Row(
+        "token",
         "a token from one replica accepted by the others",
         f"{accepted}/{total} answered 200 (3 products x each replica's token on the {count - 1} others)",
         total > 0 and accepted == total,
@@ -173,9 +175,7 @@ async def stage_change_propagates(context: Context) -> Row:
             headers={**_admin(context), "X-Admin-Actor": "fleet-run"},
         ) as answer:
             if answer.status != 200:
-                return Row(
-                    "a stage change seen by every replica within 2 s", f"PUT answered {answer.status}", False
-                )
+                return Row("stage", _STAGE_CHECK, f"PUT answered {answer.status}", False)
         delays += await asyncio.gather(
             *(
                 _stage_seen(context, index, tenant, label, STAGE_BAR_S * 5)
@@ -191,7 +191,8 @@ async def stage_change_propagates(context: Context) -> Row:
         else "no replica showed the change"
     )
     return Row(
-        "a stage change seen by every replica within 2 s",
+        "stage",
+        _STAGE_CHECK,
         figure,
         len(seen) == len(delays) and worst <= STAGE_BAR_S,
     )
@@ -221,6 +222,7 @@ async def rate_limit_fleet_wide(context: Context) -> Row:
     admitted = statuses[200]
     expected = token_bucket_allowance(context.limit_per_s, context.limit_burst, window)
     return Row(
+        "rate_limit",
         "a tenant's rate limit held fleet-wide (+-10%)",
         f"{admitted} of {total} admitted in {window:.1f} s at {offered:.0f}/s "
         f"(429: {statuses[429]}); one bucket of {context.limit_per_s:.0f}/s, burst {context.limit_burst} "
@@ -246,6 +248,7 @@ async def ledger_matches_answers(context: Context) -> Row:
         f"{status}: {count}" for status, count in sorted(statuses.items(), key=lambda kv: str(kv[0]))
     )
     return Row(
+        "ledger",
         "ledger total = answered transactions, exactly",
         f"{diff.answered} answered ({shown}), {diff.recorded} ledger records; "
         f"missing {diff.missing}, extra {diff.extra}, duplicated {diff.duplicated}",
@@ -281,6 +284,7 @@ async def kill_one_under_load(context: Context) -> Row:
     failed_after = sum(item.failed for item in after)
     restart_s = await fleet.restart_replica(0)
     return Row(
+        "kill",
         "kill -9 of one replica under load: no answered record lost, routed around",
         f"{diff.answered} answered, {diff.missing} missing from the ledger "
         f"({diff.extra} recorded but cut off); {len(in_flight)} in flight at the kill lost, "
@@ -314,6 +318,7 @@ async def rolling_restart(context: Context) -> Row:
     statuses = Counter(item.status for item in failed)
     detail = f" ({', '.join(f'{s}: {n}' for s, n in statuses.items())})" if failed else ""
     return Row(
+        "rolling_restart",
         "rolling restart (SIGTERM one by one) fails no request",
         f"{len(sent)} requests, {len(failed)} failed{detail}; {len(took)} replicas restarted, "
         f"{max(took, default=0):.1f} s each at most; ledger missing {diff.missing}",
@@ -412,7 +417,8 @@ async def pdt_outage(context: Context, pdt_host: str) -> Row:
     worst = max(times) if len(times) == len(recovered) else float("inf")
     bar = context.breaker_open_s + RECOVERY_POLL_S * 2
     return Row(
-        f"{context.outage_s:.0f} s PDT outage: replicas stay ready, PDT tenants back within the breaker's open time",
+        "pdt_outage",
+        f"{context.outage_s:.0f} s PDT outage: every replica ready, PDT tenants back within the open time",
         f"/readyz not 200 in {not_ready} of {polls} polls; breaker opened on "
         f"{sum(1 for count in opened if count > 0)}/{len(opened)} replicas; PDT tenants answered again "
         + (f"{worst:.1f} s after PDT returned" if times and worst != float("inf") else "on no replica")

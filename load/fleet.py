@@ -71,7 +71,7 @@ from fleet_procs import (
     redis_call,
     wait_answering,
 )
-from fleet_report import Row, all_held, render_table
+from fleet_report import Row, all_held, render_table, replicas_needed
 from fleet_traffic import PRODUCTS, User, login
 from loadgen import closed_loop
 
@@ -346,6 +346,10 @@ def _redis_commands(url: str) -> int:
 
 
 _PG_STATS_SETTLE_S: Final = 2.5
+# A replica planned at 60 % of its saturation keeps latency flat and absorbs the
+# traffic of a replica lost or restarting until the spare takes it.
+HEADROOM: Final = 0.6
+PEAKS: Final = (100, 500, 2_000)
 
 
 async def _capacity(
@@ -381,7 +385,24 @@ async def _capacity(
     commits1, rows1, _ = await asyncio.to_thread(_pg_counters, args.postgres, dsn)
     records1 = sum((await ledger()).values())
     answered = max(result.requests - result.errors, 1)
+    # The same path on one replica directly, over kept-alive connections: what the
+    # connection per request between nginx and the replicas costs them.
+    replica = fleet.replicas[0]
+    alone0 = _tree_cpu_seconds(replica.pid)
+    alone = await asyncio.to_thread(
+        closed_loop,
+        fleet.replica_url(0) + user.product.call_path,
+        body,
+        authorization,
+        seconds=max(2.0, args.capacity_s / 2),
+        connections=args.connections,
+    )
+    alone_cpu = _tree_cpu_seconds(replica.pid) - alone0
+    alone_answered = max(alone.requests - alone.errors, 1)
     return {
+        "direct_requests_per_s": alone.rate,
+        "direct_requests_per_core_s": alone_answered / max(alone_cpu, 1e-9),
+        "direct_cpu_us_per_request": alone_cpu / alone_answered * 1e6,
         "seconds": result.seconds,
         "requests": float(result.requests),
         "errors": float(result.errors),
@@ -406,6 +427,9 @@ def _capacity_lines(figures: dict[str, float], connections: int) -> list[str]:
         f"{f['seconds']:.0f} s): {f['requests_per_s']:,.0f} req/s, {f['errors']:.0f} errors",
         f"  replicas' CPU: {f['replica_cpu_us_per_request']:,.0f} us/request -> "
         f"{f['requests_per_core_s']:,.0f} requests/s per core",
+        f"  one replica directly, kept-alive connections: {f['direct_requests_per_s']:,.0f} req/s, "
+        f"{f['direct_cpu_us_per_request']:,.0f} us/request -> {f['direct_requests_per_core_s']:,.0f} "
+        "requests/s per core",
         f"  beside them, per request: nginx {f['nginx_cpu_us_per_request']:,.0f} us, "
         f"PDT simulator {f['pdt_simulator_cpu_us_per_request']:,.0f} us, "
         f"PostgreSQL {f['postgres_cpu_us_per_request']:,.0f} us",
@@ -414,6 +438,12 @@ def _capacity_lines(figures: dict[str, float], connections: int) -> list[str]:
         f"({f['ledger_records_per_request']:.3f} ledger records)",
         f"  Redis per request: {f['redis_commands_per_request']:.2f} commands "
         "(the server's own count: other clients of the same Redis add to it)",
+        "  replicas for a peak (one core each, run at "
+        f"{HEADROOM:.0%} of saturation, one spare): "
+        + ", ".join(
+            f"{peak:,} req/s: {replicas_needed(peak, f['requests_per_core_s'], cores_per_replica=1, headroom=HEADROOM)}"
+            for peak in PEAKS
+        ),
     ]
 
 

@@ -420,6 +420,10 @@ async def _capacity(
     }
 
 
+def _replicas(peak: int, per_core_per_s: float) -> int:
+    return replicas_needed(peak, per_core_per_s, cores_per_replica=1, headroom=HEADROOM)
+
+
 def _capacity_lines(figures: dict[str, float], connections: int) -> list[str]:
     f = figures
     return [
@@ -440,10 +444,7 @@ def _capacity_lines(figures: dict[str, float], connections: int) -> list[str]:
         "(the server's own count: other clients of the same Redis add to it)",
         "  replicas for a peak (one core each, run at "
         f"{HEADROOM:.0%} of saturation, one spare): "
-        + ", ".join(
-            f"{peak:,} req/s: {replicas_needed(peak, f['requests_per_core_s'], cores_per_replica=1, headroom=HEADROOM)}"
-            for peak in PEAKS
-        ),
+        + ", ".join(f"{peak:,} req/s: {_replicas(peak, f['requests_per_core_s'])}" for peak in PEAKS),
     ]
 
 

@@ -66,7 +66,6 @@ from fleet_procs import (
     nginx_binary,
     nginx_child,
     nginx_conf,
-    nginx_user,
     postgres_database,
     redis_call,
     wait_answering,
@@ -245,7 +244,6 @@ def _build_fleet(directory: Path, args: argparse.Namespace, env: dict[str, str])
         listen_port=nginx_port,
         upstream_ports=replica_ports,
         fail_timeout_s=2,
-        user=nginx_user(),
     )
     nginx = nginx_child(prefix, conf, env, ROOT)
     graceful = float(load_settings(config, environ=env).server.graceful_shutdown_s)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import getpass
 import os
 import secrets
 import shutil
@@ -23,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 from urllib.parse import urlsplit
 
 import httpx
@@ -174,7 +173,6 @@ def nginx_conf(
     listen_port: int,
     upstream_ports: Sequence[int],
     fail_timeout_s: int,
-    user: str | None,
     keepalive: int = 0,
 ) -> str:
     """A self-contained nginx configuration: everything under ``prefix``, loopback only.
@@ -196,17 +194,16 @@ def nginx_conf(
         f"    {kind}_temp_path {prefix / 'temp' / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    # The user directive matters only when nginx starts as root (its workers would
-    # otherwise run as nobody, who cannot write the temp paths under our prefix).
-    user_line = f"user {user};\n" if user else ""
     pool = f"\n        keepalive {keepalive};" if keepalive else ""
     http11 = (
         '\n            proxy_http_version 1.1;\n            proxy_set_header Connection "";'
         if keepalive
         else ""
     )
-    return f"""{user_line}daemon off;
-worker_processes 1;
+    # One process, no master: a master's workers outlive it when it is killed, this
+    # process dies with the run (PR_SET_PDEATHSIG) even when the run is SIGKILLed.
+    return f"""daemon off;
+master_process off;
 pid {prefix / "nginx.pid"};
 error_log {prefix / "error.log"} warn;
 events {{
@@ -244,10 +241,6 @@ def nginx_child(prefix: Path, conf_text: str, env: Mapping[str, str], cwd: Path)
     return Child("nginx", argv, env, prefix / "nginx.out", cwd)
 
 
-def nginx_user() -> str | None:
-    return getpass.getuser() if os.geteuid() == 0 else None
-
-
 # -- PostgreSQL -------------------------------------------------------------------------------
 
 
@@ -258,9 +251,10 @@ def postgres_database(admin_dsn: str) -> Iterator[str]:
     host = conninfo_to_dict(admin_dsn).get("host") or LOOPBACK
     if str(host) not in (LOOPBACK, "localhost", "::1"):
         raise MissingService(f"PostgreSQL must be on loopback for a fleet run, not {host}")
-    name = f"pdt_fleet_{secrets.token_hex(5)}"
+    name = f"{DATABASE_PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
     try:
         with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as admin:
+            _drop_abandoned(admin, time.time())
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
         raise MissingService(f"PostgreSQL is not reachable ({admin_dsn}): {error}") from None
@@ -269,6 +263,38 @@ def postgres_database(admin_dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+DATABASE_PREFIX: Final = "pdt_fleet_"
+# Older than any run, and nobody connected: a run killed before its ``finally``.
+_ABANDONED_AFTER_S: Final = 3600
+
+
+def abandoned(names: Sequence[str], busy: Sequence[str], now: float) -> list[str]:
+    """Run databases a SIGKILLed run left behind: named by their creation time, old
+    enough that no run can still use them, and with no backend connected."""
+    found = []
+    for name in names:
+        stamp = name.removeprefix(DATABASE_PREFIX).split("_", 1)[0]
+        old = stamp.isdigit() and now - int(stamp) > _ABANDONED_AFTER_S
+        if name.startswith(DATABASE_PREFIX) and old and name not in busy:
+            found.append(name)
+    return found
+
+
+def _drop_abandoned(admin: psycopg.Connection[Any], now: float) -> None:
+    like = DATABASE_PREFIX.replace("_", r"\_") + "%"
+    names = [
+        row[0] for row in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (like,))
+    ]
+    busy = [
+        row[0]
+        for row in admin.execute("SELECT DISTINCT datname FROM pg_stat_activity WHERE datname IS NOT NULL")
+    ]
+    for name in abandoned(names, busy, now):
+        # Without FORCE: a database someone connected to meanwhile stays.
+        with contextlib.suppress(psycopg.Error):
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 # -- Redis --------------------------------------------------------------------------------------

@@ -228,7 +228,6 @@ def test_nginx_routes_around_a_failed_replica_and_stays_on_loopback(
         listen_port=8000,
         upstream_ports=[8001, 8002, 8003],
         fail_timeout_s=2,
-        user=None,
         keepalive=keepalive,
     )
     assert "listen 127.0.0.1:8000;" in conf
@@ -241,14 +240,13 @@ def test_nginx_routes_around_a_failed_replica_and_stays_on_loopback(
     assert f"pid {tmp_path / 'nginx.pid'};" in conf
     assert ("keepalive 16;" in conf) is pooled
     assert ("proxy_http_version 1.1;" in conf) is pooled
-    assert "user " not in conf
+    # One process: nothing of it outlives a killed run.
+    assert "master_process off;" in conf
 
 
 def test_nginx_needs_a_replica(modules: dict[str, ModuleType], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least one"):
-        modules["fleet_procs"].nginx_conf(
-            prefix=tmp_path, listen_port=1, upstream_ports=[], fail_timeout_s=2, user=None
-        )
+        modules["fleet_procs"].nginx_conf(prefix=tmp_path, listen_port=1, upstream_ports=[], fail_timeout_s=2)
 
 
 def test_the_run_tenants_cover_every_product_and_only_one_is_limited(modules: dict[str, ModuleType]) -> None:
@@ -278,6 +276,23 @@ def test_the_run_database_is_made_and_dropped(modules: dict[str, ModuleType]) ->
             assert connection.execute("SELECT current_database()").fetchone() == (name,)
     with psycopg.connect(PG_DSN) as admin:
         assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "busy", "dropped"),
+    [
+        ("pdt_fleet_1000_ab12cd34", False, True),  # an hour and more old, nobody on it
+        ("pdt_fleet_1000_ab12cd34", True, False),  # someone is connected
+        ("pdt_fleet_4000_ab12cd34", False, False),  # a run that may still be going
+        ("pdt_fleet_ab12cd34", False, False),  # no time stamp: not ours to judge
+        ("test", False, False),
+    ],
+)
+def test_only_databases_abandoned_by_killed_runs_are_swept(
+    modules: dict[str, ModuleType], name: str, busy: bool, dropped: bool
+) -> None:
+    found = modules["fleet_procs"].abandoned([name], [name] if busy else [], now=5000.0)
+    assert (found == [name]) is dropped
 
 
 def test_stopping_a_child_ends_its_whole_process_group(

@@ -62,10 +62,9 @@ from fleet_procs import (
     LOOPBACK,
     Child,
     MissingService,
+    Nginx,
     free_port,
     nginx_binary,
-    nginx_child,
-    nginx_conf,
     postgres_database,
     redis_call,
     wait_answering,
@@ -96,6 +95,9 @@ LIMIT_BURST: Final = 20
 PDT_ACCOUNT_VARIABLE: Final = "FLEET_PDT_PASSWORD"
 LEGACY_ACCOUNT_VARIABLE: Final = "FLEET_LEGACY_PASSWORD"
 START_TIMEOUT_S: Final = 90.0
+# The pause between taking a replica out of nginx and stopping it (Kubernetes: the
+# preStop sleep while the endpoint removal reaches every load balancer).
+DRAIN_S: Final = 1.0
 
 
 def _tenant_file(run: str, digest: str) -> dict[str, Any]:
@@ -148,7 +150,7 @@ class Fleet:
     pdt_port: int
     legacy: Child
     legacy_port: int
-    nginx: Child
+    balancer: Nginx
     nginx_port: int
     graceful_shutdown_s: float
     started: list[Child] = field(default_factory=list)
@@ -156,6 +158,21 @@ class Fleet:
     @property
     def base(self) -> str:
         return f"http://{LOOPBACK}:{self.nginx_port}"
+
+    @property
+    def nginx(self) -> Child:
+        return self.balancer.child
+
+    async def out_of_rotation(self, index: int) -> None:
+        """What Kubernetes does before it stops a pod: no new request reaches it,
+        then a pause (a preStop sleep) for the connections nginx had already opened
+        to it to deliver their requests. Only then may SIGTERM close its listener:
+        a connection still in its accept queue would be reset with a POST on it."""
+        await asyncio.to_thread(self.balancer.route, down=[self.replica_ports[index]])
+        await asyncio.sleep(DRAIN_S)
+
+    async def all_in_rotation(self) -> None:
+        await asyncio.to_thread(self.balancer.route, down=())
 
     def replica_url(self, index: int) -> str:
         return f"http://{LOOPBACK}:{self.replica_ports[index]}"
@@ -239,16 +256,17 @@ def _build_fleet(directory: Path, args: argparse.Namespace, env: dict[str, str])
         )
     prefix = directory / "nginx"
     prefix.mkdir()
-    conf = nginx_conf(
-        prefix=prefix,
+    balancer = Nginx(
+        prefix,
         listen_port=nginx_port,
         upstream_ports=replica_ports,
-        fail_timeout_s=2,
+        keepalive=args.upstream_keepalive,
+        env=env,
+        cwd=ROOT,
     )
-    nginx = nginx_child(prefix, conf, env, ROOT)
     graceful = float(load_settings(config, environ=env).server.graceful_shutdown_s)
     return Fleet(
-        replicas, replica_ports, pdt, pdt_port, legacy, legacy_port, nginx, nginx_port, graceful
+        replicas, replica_ports, pdt, pdt_port, legacy, legacy_port, balancer, nginx_port, graceful
     ), config
 
 

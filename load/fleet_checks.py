@@ -58,6 +58,10 @@ class FleetControl(Protocol):
 
     async def restart_pdt(self) -> float: ...
 
+    async def out_of_rotation(self, index: int) -> None: ...
+
+    async def all_in_rotation(self) -> None: ...
+
 
 @dataclass
 class Context:
@@ -297,7 +301,9 @@ async def kill_one_under_load(context: Context) -> Row:
 
 
 async def rolling_restart(context: Context) -> Row:
-    """SIGTERM each replica in turn under load, start it again, wait until ready."""
+    """Each replica in turn, under load, as a Kubernetes rolling update does it: out
+    of the load balancer's rotation, SIGTERM (in-flight requests finish, the ledger
+    commits), started again, ready, back in rotation."""
     fleet = context.fleet
     took: list[float] = []
 
@@ -305,11 +311,13 @@ async def rolling_restart(context: Context) -> Row:
         await asyncio.sleep(0.5)
         for index in range(len(fleet.replicas)):
             started = time.monotonic()
+            await fleet.out_of_rotation(index)
             fleet.replicas[index].signal(signal.SIGTERM)
             code = await asyncio.to_thread(fleet.replicas[index].wait, fleet.graceful_shutdown_s + 10)
             if code is None:
                 raise RuntimeError(f"replica {index} did not stop on SIGTERM")
             await fleet.restart_replica(index)
+            await fleet.all_in_rotation()
             took.append(time.monotonic() - started)
 
     sent = await _under_load(context, _pdt_tenants(context), roll)

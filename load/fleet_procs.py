@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import getpass
 import os
 import secrets
 import shutil
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -34,6 +35,7 @@ __all__ = [
     "LOOPBACK",
     "Child",
     "MissingService",
+    "Nginx",
     "free_port",
     "nginx_binary",
     "nginx_conf",
@@ -174,6 +176,8 @@ def nginx_conf(
     upstream_ports: Sequence[int],
     fail_timeout_s: int,
     keepalive: int = 0,
+    down: Collection[int] = (),
+    user: str | None = None,
 ) -> str:
     """A self-contained nginx configuration: everything under ``prefix``, loopback only.
 
@@ -183,27 +187,28 @@ def nginx_conf(
     a replica are never re-sent (nginx's default, kept: a POST may already have
     reached PDT and been billed). ``keepalive`` 0: a connection per request to the
     replicas, so a replica's graceful shutdown never races a request onto a
-    connection it is closing; N: up to N idle connections kept per nginx worker."""
+    connection it is closing; N: up to N idle connections kept per nginx worker.
+    ``down``: replicas taken out of rotation (a rolling restart's drain)."""
     if not upstream_ports:
         raise ValueError("an upstream needs at least one replica")
+    if set(down) >= set(upstream_ports):
+        raise ValueError("at least one replica must stay in rotation")
     servers = "\n".join(
-        f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout={fail_timeout_s}s;"
+        f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout={fail_timeout_s}s"
+        + (" down;" if port in down else ";")
         for port in upstream_ports
     )
-    temp = "\n".join(
-        f"    {kind}_temp_path {prefix / 'temp' / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
+    temp = "\n".join(f"    {kind}_temp_path {prefix / 'temp' / kind};" for kind in _TEMP_KINDS)
     pool = f"\n        keepalive {keepalive};" if keepalive else ""
     http11 = (
         '\n            proxy_http_version 1.1;\n            proxy_set_header Connection "";'
         if keepalive
         else ""
     )
-    # One process, no master: a master's workers outlive it when it is killed, this
-    # process dies with the run (PR_SET_PDEATHSIG) even when the run is SIGKILLed.
-    return f"""daemon off;
-master_process off;
+    # As root, nginx would run its worker as nobody, who cannot write under our prefix.
+    user_line = f"user {user};\n" if user else ""
+    return f"""{user_line}daemon off;
+worker_processes 1;
 pid {prefix / "nginx.pid"};
 error_log {prefix / "error.log"} warn;
 events {{
@@ -230,15 +235,71 @@ http {{
 """
 
 
-def nginx_child(prefix: Path, conf_text: str, env: Mapping[str, str], cwd: Path) -> Child:
-    binary = nginx_binary()
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (prefix / "temp" / kind).mkdir(parents=True, exist_ok=True)
-    conf = prefix / "nginx.conf"
-    conf.write_text(conf_text, encoding="utf-8")
-    # -e: the error log of the start-up itself stays under the prefix too.
-    argv = [binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
-    return Child("nginx", argv, env, prefix / "nginx.out", cwd)
+_TEMP_KINDS: Final = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+class Nginx:
+    """nginx in front of the replicas: its own prefix, pid and logs; reconfigured in
+    place (SIGHUP) to take a replica out of rotation and put it back.
+
+    A master and one worker: only a master reloads a configuration (a single-process
+    nginx stopped answering after SIGHUP here). The master dies with the run
+    (PR_SET_PDEATHSIG); a worker it leaves when the run is SIGKILLed lingers, so the
+    suite stops a run that overstays with SIGTERM, which runs every ``finally``."""
+
+    def __init__(
+        self,
+        prefix: Path,
+        *,
+        listen_port: int,
+        upstream_ports: Sequence[int],
+        keepalive: int,
+        env: Mapping[str, str],
+        cwd: Path,
+    ) -> None:
+        self.prefix = prefix
+        self.listen_port = listen_port
+        self.upstream_ports = list(upstream_ports)
+        self.keepalive = keepalive
+        for kind in _TEMP_KINDS:
+            (prefix / "temp" / kind).mkdir(parents=True, exist_ok=True)
+        self.conf = prefix / "nginx.conf"
+        self._write(down=())
+        # -e: the error log of the start-up itself stays under the prefix too.
+        argv = [nginx_binary(), "-p", str(prefix), "-c", str(self.conf), "-e", str(prefix / "error.log")]
+        self.child = Child("nginx", argv, env, prefix / "nginx.out", cwd)
+
+    def _write(self, down: Collection[int]) -> None:
+        self.conf.write_text(
+            nginx_conf(
+                prefix=self.prefix,
+                listen_port=self.listen_port,
+                upstream_ports=self.upstream_ports,
+                fail_timeout_s=2,
+                keepalive=self.keepalive,
+                down=down,
+                user=getpass.getuser() if os.geteuid() == 0 else None,
+            ),
+            encoding="utf-8",
+        )
+
+    def _workers(self) -> set[int]:
+        children = Path(f"/proc/{self.child.pid}/task/{self.child.pid}/children")
+        with contextlib.suppress(OSError):
+            return {int(pid) for pid in children.read_text().split()}
+        return set()
+
+    def route(self, *, down: Collection[int], timeout_s: float = 10.0) -> None:
+        """Send new requests only to the replicas not ``down``; returns once a worker
+        with the new configuration runs (the old one finishes its requests and exits)."""
+        before = self._workers()
+        self._write(down)
+        self.child.signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout_s
+        while not self._workers() - before:
+            if time.monotonic() > deadline or not self.child.running:
+                raise RuntimeError(f"nginx did not reload:\n{self.child.tail()}")
+            time.sleep(0.05)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -52,13 +53,7 @@ def modules() -> Iterator[dict[str, ModuleType]]:
 @pytest.fixture(scope="module")
 def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     report = tmp_path_factory.mktemp("fleet") / "report.json"
-    run = subprocess.run(  # noqa: S603 (this interpreter running the project's own script)
-        [sys.executable, str(LOAD / "fleet.py"), *SHORT_RUN, "--postgres", PG_DSN, "--json", str(report)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    run = _run_fleet([*SHORT_RUN, "--postgres", PG_DSN, "--json", str(report)], timeout_s=240)
     if not report.exists():
         # pytest.fail, not an assertion: the rows awaiting other branches must not
         # pass as expected failures when the run itself could not start.
@@ -67,6 +62,25 @@ def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result["returncode"] = run.returncode
     result["stdout"] = run.stdout
     return result
+
+
+def _run_fleet(arguments: list[str], *, timeout_s: float) -> subprocess.CompletedProcess[str]:
+    """``load/fleet.py`` as a child; one that overstays gets SIGTERM first, so its
+    ``finally`` stops every process it started and drops its database (SIGKILL, what
+    ``subprocess.run``'s timeout sends, would leave them)."""
+    with subprocess.Popen(  # noqa: S603 (this interpreter running the project's own script)
+        [sys.executable, str(LOAD / "fleet.py"), *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        try:
+            stdout, stderr = child.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGTERM)
+            stdout, stderr = child.communicate(timeout=60)
+            pytest.fail(f"load/fleet.py ran past {timeout_s:.0f} s and was stopped:\n{stdout}\n{stderr}")
+        return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
 
 
 @pytest.mark.parametrize(
@@ -101,13 +115,7 @@ def test_the_run_exits_non_zero_exactly_when_a_row_is_missed(fleet_run: dict[str
     ],
 )
 def test_a_missing_service_stops_the_run_with_status_2(flag: str, value: str, named: str) -> None:
-    run = subprocess.run(  # noqa: S603 (this interpreter running the project's own script)
-        [sys.executable, str(LOAD / "fleet.py"), *SHORT_RUN, flag, value],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = _run_fleet([*SHORT_RUN, flag, value], timeout_s=60)
     assert run.returncode == 2, run.stdout + run.stderr
     assert named in run.stderr
 
@@ -240,8 +248,7 @@ def test_nginx_routes_around_a_failed_replica_and_stays_on_loopback(
     assert f"pid {tmp_path / 'nginx.pid'};" in conf
     assert ("keepalive 16;" in conf) is pooled
     assert ("proxy_http_version 1.1;" in conf) is pooled
-    # One process: nothing of it outlives a killed run.
-    assert "master_process off;" in conf
+    assert "user " not in conf
 
 
 def test_nginx_needs_a_replica(modules: dict[str, ModuleType], tmp_path: Path) -> None:

@@ -92,16 +92,22 @@ def _pdt_tenants(context: Context) -> list[User]:
 async def _under_load(
     context: Context, users: Sequence[User], action: Callable[[], Awaitable[None]]
 ) -> list[Sent]:
-    """Steady traffic through nginx while ``action`` runs, and a little after it."""
-    load = Load(context.session, context.fleet.base, users, context.rate_per_s)
-    stop = asyncio.Event()
-    running = asyncio.create_task(load.run(stop))
-    try:
-        await action()
-        await asyncio.sleep(0.5)
-    finally:
-        stop.set()
-        await running
+    """Steady traffic through nginx while ``action`` runs, and a little after it.
+
+    A connection per request between the clients and nginx: a reload (the rolling
+    restart's) closes the old worker's idle client connections, and a request sent
+    on one as it closes is nginx's own race with keep-alive clients, not the proxy's."""
+    connector = aiohttp.TCPConnector(force_close=True, limit=len(users) + 4)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        load = Load(session, context.fleet.base, users, context.rate_per_s)
+        stop = asyncio.Event()
+        running = asyncio.create_task(load.run(stop))
+        try:
+            await action()
+            await asyncio.sleep(0.5)
+        finally:
+            stop.set()
+            await running
     return load.sent
 
 

@@ -152,7 +152,7 @@ async def token_travels(context: Context) -> Row:
     return Row(
         "token",
         "a token from one replica accepted by the others",
-        f"{accepted}/{total} answered 200 (3 products x each replica's token on the {count - 1} others)",
+        f"{accepted}/{total} answered 200 (3 products, each replica's token on the {count - 1} others)",
         total > 0 and accepted == total,
     )
 
@@ -195,8 +195,8 @@ async def stage_change_propagates(context: Context) -> Row:
     seen = [delay for delay in delays if delay is not None]
     worst = max(seen) if seen else float("nan")
     figure = (
-        f"slowest replica {worst:.2f} s, median {sorted(seen)[len(seen) // 2]:.2f} s "
-        f"({len(seen)}/{len(delays)} replica views over 2 changes)"
+        f"slowest {worst:.2f} s, median {sorted(seen)[len(seen) // 2]:.2f} s "
+        f"({len(seen)}/{len(delays)} replica views, 2 changes)"
         if seen
         else "no replica showed the change"
     )
@@ -234,9 +234,8 @@ async def rate_limit_fleet_wide(context: Context) -> Row:
     return Row(
         "rate_limit",
         "a tenant's rate limit held fleet-wide (+-10%)",
-        f"{admitted} of {total} admitted in {window:.1f} s at {offered:.0f}/s "
-        f"(429: {statuses[429]}); one bucket of {context.limit_per_s:.0f}/s, burst {context.limit_burst} "
-        f"admits {expected:.0f}",
+        f"{admitted}/{total} admitted in {window:.1f} s at {offered:.0f}/s; "
+        f"one bucket ({context.limit_per_s:.0f}/s, burst {context.limit_burst}) admits {expected:.0f}",
         within(admitted, expected, RATE_TOLERANCE) and admitted + statuses[429] == total,
     )
 
@@ -260,8 +259,8 @@ async def ledger_matches_answers(context: Context) -> Row:
     return Row(
         "ledger",
         "ledger total = answered transactions, exactly",
-        f"{diff.answered} answered ({shown}), {diff.recorded} ledger records; "
-        f"missing {diff.missing}, extra {diff.extra}, duplicated {diff.duplicated}",
+        f"{diff.answered} answered ({shown}), {diff.recorded} records; "
+        f"missing {diff.missing}, extra {diff.extra}, twice {diff.duplicated}",
         diff.answered > 0 and diff.exact and diff.recorded == diff.answered,
     )
 
@@ -292,13 +291,12 @@ async def kill_one_under_load(context: Context) -> Row:
     in_flight = [item for item in sent if item.failed and item.started <= dead_at]
     after = [item for item in sent if item.started > dead_at]
     failed_after = sum(item.failed for item in after)
-    restart_s = await fleet.restart_replica(0)
+    await fleet.restart_replica(0)
     return Row(
         "kill",
-        "kill -9 of one replica under load: no answered record lost, routed around",
-        f"{diff.answered} answered, {diff.missing} missing from the ledger "
-        f"({diff.extra} recorded but cut off); {len(in_flight)} in flight at the kill lost, "
-        f"{failed_after} of {len(after)} sent after it failed; back ready in {restart_s:.1f} s",
+        "kill -9 of a replica under load: no record lost, routed around",
+        f"{diff.answered} answered, {diff.missing} not in the ledger; {len(in_flight)} in flight lost; "
+        f"{failed_after}/{len(after)} sent after the kill failed",
         diff.nothing_lost and failed_after == 0 and len(after) > 0,
     )
 
@@ -334,8 +332,8 @@ async def rolling_restart(context: Context) -> Row:
     return Row(
         "rolling_restart",
         "rolling restart (SIGTERM one by one) fails no request",
-        f"{len(sent)} requests, {len(failed)} failed{detail}; {len(took)} replicas restarted, "
-        f"{max(took, default=0):.1f} s each at most; ledger missing {diff.missing}",
+        f"{len(sent)} requests, {len(failed)} failed{detail}, {diff.missing} not in the ledger; "
+        f"{len(took)} replicas, {max(took, default=0):.1f} s each at most",
         len(took) == len(fleet.replicas) and not failed and diff.exact,
     )
 
@@ -432,10 +430,10 @@ async def pdt_outage(context: Context, pdt_host: str) -> Row:
     bar = context.breaker_open_s + RECOVERY_POLL_S * 2
     return Row(
         "pdt_outage",
-        f"{context.outage_s:.0f} s PDT outage: every replica ready, PDT tenants back within the open time",
-        f"/readyz not 200 in {not_ready} of {polls} polls; breaker opened on "
-        f"{sum(1 for count in opened if count > 0)}/{len(opened)} replicas; PDT tenants answered again "
-        + (f"{worst:.1f} s after PDT returned" if times and worst != float("inf") else "on no replica")
-        + f" (open time {context.breaker_open_s:.0f} s)",
+        f"{context.outage_s:.0f} s PDT outage: replicas ready, PDT back within the open time",
+        f"/readyz not 200 in {not_ready}/{polls} polls; breaker opened on "
+        f"{sum(1 for count in opened if count > 0)}/{len(opened)}; PDT tenants answered "
+        + (f"{worst:.1f} s after PDT's return" if times and worst != float("inf") else "on no replica")
+        + f" (open {context.breaker_open_s:.0f} s)",
         not_ready == 0 and all(count > 0 for count in opened) and worst <= bar,
     )

@@ -31,7 +31,9 @@ class StageControl:
         book: StageBook,
         store: StateStore,
         *,
-        refresh_every_s: float = 2.0,
+        # The README promises every replica within 2 s: the period plus one read of
+        # the database must stay under it. At 2.0 s the fleet run measured 2.02 s.
+        refresh_every_s: float = 1.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.book = book

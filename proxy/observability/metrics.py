@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.registry import Collector
 
 from proxy import privacy
 
@@ -40,6 +43,12 @@ EMPTY: Final = "none"
 # roughly 1-2.5-5 per decade: enough resolution for p50/p99 without series bloat.
 DURATION_BUCKETS_S: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _DEFAULT_MAX_SERIES: Final = 2000
+# Records per ledger commit: 1 on an idle proxy, up to the writer's max_batch (512 by
+# default) under load; powers of two resolve both ends.
+LEDGER_BATCH_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+# (tenant, product, stage label) for every tenant's product now: the stage gauge's source.
+StageSource = Callable[[], Iterable[tuple[str, str, str]]]
 
 _BREAKER_LEVELS: Final = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -228,6 +237,34 @@ class Metrics:
             ),
             "requests_shed",
         )
+        self._ledger_commits = family(
+            Counter(
+                "pdt_proxy_ledger_commits_total",
+                "Ledger transactions committed (each holds one or more usage records), by store backend.",
+                ["backend"],
+                registry=registry,
+            ),
+            "ledger_commits",
+        )
+        self._ledger_failures = family(
+            Counter(
+                "pdt_proxy_ledger_commit_failures_total",
+                "Ledger commits that failed or timed out: their requests were answered 503.",
+                ["backend"],
+                registry=registry,
+            ),
+            "ledger_commit_failures",
+        )
+        self._ledger_batch = family(
+            Histogram(
+                "pdt_proxy_ledger_commit_records",
+                "Usage records per ledger commit attempt (group commit batch size).",
+                ["backend"],
+                buckets=LEDGER_BATCH_BUCKETS,
+                registry=registry,
+            ),
+            "ledger_commit_records",
+        )
         self._in_flight = Gauge(
             "pdt_proxy_requests_in_flight",
             "Legacy requests being answered now.",
@@ -281,6 +318,23 @@ class Metrics:
     def count_shed(self, *, tenant: str, product: str, reason: str) -> None:
         self._shed.child(tenant, product, reason).inc()
 
+    def observe_ledger_commit(self, *, backend: str, records: int, ok: bool) -> None:
+        """One ledger commit attempt of ``records`` records on ``backend`` (sqlite, postgres)."""
+        self._ledger_batch.child(backend).observe(records)
+        if ok:
+            self._ledger_commits.child(backend).inc()
+        else:
+            self._ledger_failures.child(backend).inc()
+
+    def track_stages(self, source: StageSource) -> None:
+        """Export ``pdt_proxy_tenant_stage`` from ``source``, read at each scrape.
+
+        Read at scrape time rather than set on each change: stages change from the
+        admin API, the shared database's poll and the tenant file, and a collector sees
+        them all with no hook in any of them and no cost on the request path.
+        """
+        self.registry.register(_StageCollector(source))
+
     def request_started(self) -> None:
         self._in_flight.inc()
 
@@ -294,3 +348,33 @@ class Metrics:
         what prometheus_client serves when the scraper states no preference.
         """
         return generate_latest(self.registry), CONTENT_TYPE_PLAIN_0_0_4
+
+
+class _StageCollector(Collector):
+    """``pdt_proxy_tenant_stage{tenant, product, stage} 1`` for each tenant's product.
+
+    With the legacy backend's call counter it makes "legacy traffic from a tenant
+    already in pdt" expressible as an alert (``deploy/observability/alerts.yaml``).
+    Bounded by the tenant file (tenants x products), one series each.
+    """
+
+    def __init__(self, source: StageSource) -> None:
+        self._source = source
+
+    def describe(self) -> Iterable[Metric]:
+        # Described without calling the source: registering must not read state.
+        return [self._family()]
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for tenant, product, stage in self._source():
+            family.add_metric([sanitize_label(tenant), sanitize_label(product), sanitize_label(stage)], 1)
+        yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "pdt_proxy_tenant_stage",
+            "1 for the migration stage each tenant's product is in, as this process sees it.",
+            labels=["tenant", "product", "stage"],
+        )

@@ -74,7 +74,9 @@ async def test_a_refusal_by_the_open_breaker_is_a_span_too(spans: InMemorySpanEx
     assert calls == []
     outcomes = [(span.attributes or {})["pdt_proxy.outcome"] for span in spans.get_finished_spans()]
     assert outcomes == ["timeout", "circuit_open"]
-    assert {(s.attributes or {})["server.address"] for s in spans.get_finished_spans()} == {"legacy.example:8080"}
+    assert {(s.attributes or {})["server.address"] for s in spans.get_finished_spans()} == {
+        "legacy.example:8080"
+    }
 
 
 async def test_no_span_when_tracing_is_off() -> None:

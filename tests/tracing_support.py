@@ -33,10 +33,10 @@ def attribute_text(span: ReadableSpan) -> str:
     """The span's name, attribute names and values and events, as one text to scan."""
     parts = [span.name]
     for key, value in (span.attributes or {}).items():
-        parts.append(f"{key}={value}")
+        parts.append(f"{key}={value!s}")
     for event in span.events:
         parts.append(event.name)
-        parts.extend(f"{key}={value}" for key, value in (event.attributes or {}).items())
+        parts.extend(f"{key}={value!s}" for key, value in (event.attributes or {}).items())
     if span.status.description:
         parts.append(span.status.description)
     return " ".join(parts)

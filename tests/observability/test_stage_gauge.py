@@ -40,5 +40,6 @@ def test_labels_from_the_source_are_sanitized() -> None:
     metrics = Metrics()
     metrics.track_stages(lambda: [("tenant 12345678909", "ffr", "pdt")])
     ((tenant, product, stage, value),) = _stages(metrics)
-    assert "12345678909" not in tenant and " " not in tenant
+    assert "12345678909" not in tenant
+    assert " " not in tenant
     assert (product, stage, value) == ("ffr", "pdt", 1.0)

@@ -43,8 +43,8 @@ def test_summary_fields(settings: Settings, change: dict[str, Any], key: str, ex
         }
         settings = _with(settings, pdt=settings.pdt.model_copy(update={"environments": environments}))
     if "legacy" in change:
-        environments = {name: LegacyEnvironment(base_url=url) for name, url in change["legacy"].items()}
-        settings = _with(settings, legacy=settings.legacy.model_copy(update={"environments": environments}))
+        backends = {name: LegacyEnvironment(base_url=url) for name, url in change["legacy"].items()}
+        settings = _with(settings, legacy=settings.legacy.model_copy(update={"environments": backends}))
         expected = {"environments.prd": "api.legacy.example"}
     if "server" in change:
         settings = _with(settings, server=settings.server.model_copy(update=change["server"]))
@@ -58,7 +58,8 @@ def test_summary_fields(settings: Settings, change: dict[str, Any], key: str, ex
     assert summary["products"] == ["datatrust-v1", "ffr"]
     assert summary["tenants"] == 3
     assert summary["tenants_by_stage"] == {"pdt": 2, "shadow": 1}
-    assert summary["redis"] is False and summary["tracing"] is False
+    assert summary["redis"] is False
+    assert summary["tracing"] is False
     assert not any(secret in str(summary) for secret in SECRETS)
 
 

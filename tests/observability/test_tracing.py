@@ -59,7 +59,8 @@ def test_an_unsupported_exporter_is_named_in_the_reason() -> None:
 
 def test_configured_from_the_environment_once_per_process(fresh: None) -> None:
     first = tracing.configure_from_environment({"OTEL_TRACES_EXPORTER": "console"})
-    assert first is not None and first.enabled
+    assert first is not None
+    assert first.enabled
     assert tracing.STATE.tracer is not None
     provider = tracing.STATE.provider
     assert provider is not None

@@ -128,6 +128,18 @@ class Metrics:
             ),
             "request_duration",
         )
+        # Per tenant and stage, which the histogram above leaves out (it predates stages
+        # as labels); what the dashboard's per-tenant latency and the canary's compare use.
+        self._tenant_seconds = family(
+            Histogram(
+                "pdt_proxy_tenant_request_duration_seconds",
+                "Time to answer a legacy request, by tenant, product and stage.",
+                ["tenant", "product", "stage"],
+                buckets=DURATION_BUCKETS_S,
+                registry=registry,
+            ),
+            "tenant_request_duration",
+        )
         self._upstream_calls = family(
             Counter(
                 "pdt_proxy_upstream_calls_total",
@@ -285,6 +297,7 @@ class Metrics:
         """One answered legacy request; ``side`` is who answered (``legacy`` or ``pdt``)."""
         self._requests.child(tenant, product, operation, stage, side, status).inc()
         self._request_seconds.child(product, operation, side).observe(duration_s)
+        self._tenant_seconds.child(tenant, product, stage).observe(duration_s)
 
     def observe_upstream(self, *, upstream: str, call: str, outcome: str, duration_s: float) -> None:
         """One call to ``upstream`` (``pdt``, ``legacy``); ``call`` names the endpoint, not the URL."""

@@ -31,6 +31,7 @@ from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
+from proxy.observability.stages import stage_rows
 from proxy.replay.reanswer import Reanswerer
 from proxy.replay.recorder import Recorder
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
@@ -198,6 +199,7 @@ def build_runtime(
     pool = database_pool(settings)
     state = state_store or build_state_store(settings, pool=pool)
     stages = StageBook(tenants)
+    metrics.track_stages(lambda: stage_rows(stages))
 
     async def shadow_pdt_side(exchange: Exchange, stage: str) -> Answer:
         # Nothing the end customer would notice twice (a second SMS): legacy sent its own.
@@ -226,7 +228,7 @@ def build_runtime(
         metrics,
         UnmappedReporter(metrics),
         transport,
-        ledger=build_ledger(settings, store=ledger_store, pool=pool),
+        ledger=build_ledger(settings, store=ledger_store, pool=pool, metrics=metrics),
         pricing=pricing,
         legacy=legacy,
         dispatcher=dispatcher,

@@ -26,8 +26,11 @@ from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
 from proxy.edge.openapi import openapi_endpoint
+from proxy.edge.request_span import RequestSpans
 from proxy.ledger.store import LedgerStore
+from proxy.observability import tracing
 from proxy.observability.logging import configure_logging, get_logger
+from proxy.observability.startup import summarise
 from proxy.runtime import Runtime, build_runtime
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -102,6 +105,17 @@ def _http_error_handler(families: ErrorFamilies):  # type: ignore[no-untyped-def
     return handle
 
 
+def _log_configuration(runtime: Runtime) -> None:
+    """The startup line: what this process runs with (``proxy.observability.startup``)."""
+    summary = summarise(
+        runtime.settings,
+        products=runtime.catalog.products,
+        tenant_stages={row["tenant"]: row["stage"] for row in runtime.stages.describe()},
+        tracing_on=tracing.STATE.tracer is not None,
+    )
+    _log.info("configuration", **summary)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -114,6 +128,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             await runtime.start()
+            _log_configuration(runtime)
             yield
         finally:
             await runtime.aclose()
@@ -147,6 +162,12 @@ def create_app(
         families=families,
         metrics=runtime.metrics,
     )
+    # Only when tracing is on (OTEL_* variables, read once per process): off, the
+    # request path does not even pass through the layer.
+    tracing.configure_from_environment()
+    tracer = tracing.STATE.tracer
+    if tracer is not None:
+        app.add_middleware(RequestSpans, families=families, tracer=tracer)
     handler = _http_error_handler(families)
     app.add_exception_handler(HTTPException, handler)
     return app

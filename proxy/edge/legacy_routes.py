@@ -31,7 +31,8 @@ from proxy.ledger.record import LedgerRecord, utc_now
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
 from proxy.mapping.spec import ExpirySpec
-from proxy.observability.logging import bind_request_id, get_logger, log_access
+from proxy.observability.access import AccessEntry, client_address, record_access
+from proxy.observability.logging import bind_request_id, get_logger
 from proxy.runtime import Runtime
 from proxy.stages.dispatch import Answer, Exchange, LegacyRequest
 from proxy.stages.stage import Stage
@@ -138,6 +139,7 @@ def _operation_endpoint(
         request_id = request_id_of(request)
         tenant_id = "-"
         answer: Answer | None = None
+        body = b""
         try:
             principal = runtime.tokens.verify(request.headers.get("authorization"), environment=environment)
             tenant = runtime.tenants.get(principal.tenant_id)
@@ -219,8 +221,23 @@ def _operation_endpoint(
             status=response.status_code,
             duration_s=elapsed,
         )
-        log_access(
-            request.method, route_template, response.status_code, elapsed * 1000, tenant_id, product.name
+        record_access(
+            AccessEntry(
+                request.method,
+                route_template,
+                response.status_code,
+                elapsed * 1000,
+                tenant_id,
+                product.name,
+                operation.name,
+                answer.stage if answer else "-",
+                answer.side if answer else "-",
+                answer.elapsed_ms if answer else None,
+                len(body),
+                len(response.body),
+                client_address(request.scope),
+                request_id,
+            )
         )
         return response
 

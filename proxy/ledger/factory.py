@@ -13,9 +13,18 @@ from proxy.ledger.postgres import PostgresStore
 from proxy.ledger.pricing import Pricing, load_pricing
 from proxy.ledger.sqlite import SqliteStore
 from proxy.ledger.store import LedgerStore
+from proxy.ledger.writer import CommitObserver
+from proxy.observability.metrics import Metrics
 from proxy.pdt_vocabulary import vocabulary_in
 
-__all__ = ["SQLITE_FILE", "build_ledger", "build_store", "load_settings_pricing", "pricing_path"]
+__all__ = [
+    "SQLITE_FILE",
+    "build_ledger",
+    "build_store",
+    "load_settings_pricing",
+    "pricing_path",
+    "store_backend",
+]
 
 
 def build_store(settings: Settings, *, pool: PostgresPool | None = None) -> LedgerStore:
@@ -40,18 +49,41 @@ def _own_pool(settings: Settings) -> PostgresPool:
     return pool
 
 
+def store_backend(store: LedgerStore) -> str:
+    """The backend label of the ledger metrics: ``sqlite``, ``postgres``, or the class of
+    a store a test injected."""
+    if isinstance(store, PostgresStore):
+        return "postgres"
+    if isinstance(store, SqliteStore):
+        return "sqlite"
+    return type(store).__name__.lower()
+
+
+def _commit_observer(metrics: Metrics, backend: str) -> CommitObserver:
+    def observe(records: int, ok: bool) -> None:
+        metrics.observe_ledger_commit(backend=backend, records=records, ok=ok)
+
+    return observe
+
+
 def build_ledger(
-    settings: Settings, *, store: LedgerStore | None = None, pool: PostgresPool | None = None
+    settings: Settings,
+    *,
+    store: LedgerStore | None = None,
+    pool: PostgresPool | None = None,
+    metrics: Metrics | None = None,
 ) -> LedgerService:
     """The runtime's ledger; ``store`` lets tests inject a failing or recording store."""
     ledger = settings.ledger
     if not ledger.enabled:
         return DisabledLedger()
+    chosen = store or build_store(settings, pool=pool)
     return Ledger(
-        store or build_store(settings, pool=pool),
+        chosen,
         max_batch=ledger.max_batch,
         max_wait_s=ledger.max_wait_ms / 1000,
         commit_timeout_s=ledger.commit_timeout_s,
+        on_commit=None if metrics is None else _commit_observer(metrics, store_backend(chosen)),
     )
 
 

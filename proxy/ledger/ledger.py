@@ -16,7 +16,7 @@ from proxy.ledger.errors import LedgerUnavailable
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, UsageRow
 from proxy.ledger.store import LedgerStore
-from proxy.ledger.writer import BatchStats, GroupCommitWriter
+from proxy.ledger.writer import BatchStats, CommitObserver, GroupCommitWriter
 
 __all__ = ["DisabledLedger", "Ledger", "LedgerService"]
 
@@ -43,9 +43,11 @@ class Ledger:
         max_batch: int = 512,
         max_wait_s: float = 0.0,
         commit_timeout_s: float = 5.0,
+        on_commit: CommitObserver | None = None,
     ) -> None:
         self.store = store
         self._writer_options = (max_batch, max_wait_s, commit_timeout_s)
+        self._on_commit = on_commit
         self._writer: GroupCommitWriter | None = None
         self._starting = asyncio.Lock()
         self._closed = False
@@ -63,7 +65,11 @@ class Ledger:
             await self.store.open()
             max_batch, max_wait_s, commit_timeout_s = self._writer_options
             writer = GroupCommitWriter(
-                self.store, max_batch=max_batch, max_wait_s=max_wait_s, commit_timeout_s=commit_timeout_s
+                self.store,
+                max_batch=max_batch,
+                max_wait_s=max_wait_s,
+                commit_timeout_s=commit_timeout_s,
+                on_commit=self._on_commit,
             )
             writer.start()
             self._writer = writer

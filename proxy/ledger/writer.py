@@ -18,13 +18,16 @@ under-counting one the client received.
 
 A waiter cancelled while it waits (client gone) does not cancel the commit: its
 record stays in the batch, because PDT has done the work either way.
+
+Each commit attempt is reported to ``on_commit(records, ok)`` (the runtime wires it to
+the ledger metrics: commits, failures, records per commit, by store backend).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,11 +35,13 @@ from proxy.ledger.errors import LedgerUnavailable
 from proxy.ledger.record import LedgerRecord
 from proxy.observability.logging import get_logger
 
-__all__ = ["BatchSink", "BatchStats", "GroupCommitWriter"]
+__all__ = ["BatchSink", "BatchStats", "CommitObserver", "GroupCommitWriter"]
 
 _log = get_logger(__name__)
 
 _Pending = tuple[LedgerRecord, "asyncio.Future[None]"]
+# Told of each commit attempt: how many records it held and whether it committed.
+CommitObserver = Callable[[int, bool], None]
 
 
 class BatchSink(Protocol):
@@ -72,6 +77,7 @@ class GroupCommitWriter:
         max_batch: int = 512,
         max_wait_s: float = 0.0,
         commit_timeout_s: float = 5.0,
+        on_commit: CommitObserver | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -84,6 +90,7 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.stats = BatchStats()
+        self._on_commit = on_commit
 
     @property
     def queued(self) -> int:
@@ -154,7 +161,7 @@ class GroupCommitWriter:
                 await self._store.append([record for record, _ in batch])
         except Exception as error:
             # Never let the task die: waiters of later batches would wait forever.
-            self.stats.add(len(batch), ok=False)
+            self._counted(len(batch), ok=False)
             _log.error(
                 "ledger commit failed", records=len(batch), error=type(error).__name__, detail=str(error)
             )
@@ -170,7 +177,16 @@ class GroupCommitWriter:
                 if not waiter.done():
                     waiter.set_exception(LedgerUnavailable("ledger writer cancelled"))
             raise
-        self.stats.add(len(batch), ok=True)
+        self._counted(len(batch), ok=True)
         for _, waiter in batch:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def _counted(self, size: int, *, ok: bool) -> None:
+        self.stats.add(size, ok=ok)
+        if self._on_commit is not None:
+            try:
+                self._on_commit(size, ok)
+            except Exception:
+                # A metrics bug must not fail commits or strand the waiters.
+                _log.exception("ledger commit observer failed")

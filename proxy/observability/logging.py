@@ -243,8 +243,20 @@ def log_access(
     duration_ms: float,
     tenant: str | None,
     product: str | None,
+    *,
+    operation: str | None = None,
+    stage: str | None = None,
+    side: str | None = None,
+    upstream_ms: float | None = None,
+    request_bytes: int | None = None,
+    response_bytes: int | None = None,
+    client: str | None = None,
 ) -> None:
-    """One access line per legacy request; the path is the route template, not the URL."""
+    """One access line per legacy request; the path is the route template, not the URL.
+
+    ``side`` is who answered (``pdt`` or ``legacy``), ``upstream_ms`` the time that side
+    took, ``client`` the peer address (see ``proxy.observability.access``).
+    """
     _access_logger().info(
         "access",
         method=method,
@@ -253,4 +265,11 @@ def log_access(
         duration_ms=round(duration_ms, 3),
         tenant=tenant,
         product=product,
+        operation=operation,
+        stage=stage,
+        side=side,
+        upstream_ms=None if upstream_ms is None else round(upstream_ms, 3),
+        request_bytes=request_bytes,
+        response_bytes=response_bytes,
+        client=client,
     )

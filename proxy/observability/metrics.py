@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.registry import Collector
 
 from proxy import privacy
 from proxy.observability import multiprocess
@@ -46,6 +49,12 @@ EMPTY: Final = "none"
 # roughly 1-2.5-5 per decade: enough resolution for p50/p99 without series bloat.
 DURATION_BUCKETS_S: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _DEFAULT_MAX_SERIES: Final = 2000
+# Records per ledger commit: 1 on an idle proxy, up to the writer's max_batch (512 by
+# default) under load; powers of two resolve both ends.
+LEDGER_BATCH_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+# (tenant, product, stage label) for every tenant's product now: the stage gauge's source.
+StageSource = Callable[[], Iterable[tuple[str, str, str]]]
 
 _BREAKER_LEVELS: Final = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -127,6 +136,18 @@ class Metrics:
                 registry=registry,
             ),
             "request_duration",
+        )
+        # Per tenant and stage, which the histogram above leaves out (it predates stages
+        # as labels); what the dashboard's per-tenant latency and the canary's compare use.
+        self._tenant_seconds = family(
+            Histogram(
+                "pdt_proxy_tenant_request_duration_seconds",
+                "Time to answer a legacy request, by tenant, product and stage.",
+                ["tenant", "product", "stage"],
+                buckets=DURATION_BUCKETS_S,
+                registry=registry,
+            ),
+            "tenant_request_duration",
         )
         self._upstream_calls = family(
             Counter(
@@ -241,6 +262,34 @@ class Metrics:
             ),
             "requests_shed",
         )
+        self._ledger_commits = family(
+            Counter(
+                "pdt_proxy_ledger_commits_total",
+                "Ledger transactions committed (each holds one or more usage records), by store backend.",
+                ["backend"],
+                registry=registry,
+            ),
+            "ledger_commits",
+        )
+        self._ledger_failures = family(
+            Counter(
+                "pdt_proxy_ledger_commit_failures_total",
+                "Ledger commits that failed or timed out: their requests were answered 503.",
+                ["backend"],
+                registry=registry,
+            ),
+            "ledger_commit_failures",
+        )
+        self._ledger_batch = family(
+            Histogram(
+                "pdt_proxy_ledger_commit_records",
+                "Usage records per ledger commit attempt (group commit batch size).",
+                ["backend"],
+                buckets=LEDGER_BATCH_BUCKETS,
+                registry=registry,
+            ),
+            "ledger_commit_records",
+        )
         self._in_flight = Gauge(
             "pdt_proxy_requests_in_flight",
             "Legacy requests being answered now.",
@@ -282,6 +331,7 @@ class Metrics:
         """One answered legacy request; ``side`` is who answered (``legacy`` or ``pdt``)."""
         self._requests.child(tenant, product, operation, stage, side, status).inc()
         self._request_seconds.child(product, operation, side).observe(duration_s)
+        self._tenant_seconds.child(tenant, product, stage).observe(duration_s)
 
     def observe_upstream(self, *, upstream: str, call: str, outcome: str, duration_s: float) -> None:
         """One call to ``upstream`` (``pdt``, ``legacy``); ``call`` names the endpoint, not the URL."""
@@ -322,6 +372,23 @@ class Metrics:
         """``limit`` is the bucket kind (``tenant``, ``login-user``, ``login-addr``), never its key."""
         self._limit_fallbacks.child(limit).inc()
 
+    def observe_ledger_commit(self, *, backend: str, records: int, ok: bool) -> None:
+        """One ledger commit attempt of ``records`` records on ``backend`` (sqlite, postgres)."""
+        self._ledger_batch.child(backend).observe(records)
+        if ok:
+            self._ledger_commits.child(backend).inc()
+        else:
+            self._ledger_failures.child(backend).inc()
+
+    def track_stages(self, source: StageSource) -> None:
+        """Export ``pdt_proxy_tenant_stage`` from ``source``, read at each scrape.
+
+        Read at scrape time rather than set on each change: stages change from the
+        admin API, the shared database's poll and the tenant file, and a collector sees
+        them all with no hook in any of them and no cost on the request path.
+        """
+        self.registry.register(_StageCollector(source))
+
     def request_started(self) -> None:
         self._in_flight.inc()
 
@@ -338,3 +405,33 @@ class Metrics:
         if self._multiprocess_dir is not None:
             return multiprocess.collect(self._multiprocess_dir), CONTENT_TYPE_PLAIN_0_0_4
         return generate_latest(self.registry), CONTENT_TYPE_PLAIN_0_0_4
+
+
+class _StageCollector(Collector):
+    """``pdt_proxy_tenant_stage{tenant, product, stage} 1`` for each tenant's product.
+
+    With the legacy backend's call counter it makes "legacy traffic from a tenant
+    already in pdt" expressible as an alert (``deploy/observability/alerts.yaml``).
+    Bounded by the tenant file (tenants x products), one series each.
+    """
+
+    def __init__(self, source: StageSource) -> None:
+        self._source = source
+
+    def describe(self) -> Iterable[Metric]:
+        # Described without calling the source: registering must not read state.
+        return [self._family()]
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for tenant, product, stage in self._source():
+            family.add_metric([sanitize_label(tenant), sanitize_label(product), sanitize_label(stage)], 1)
+        yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "pdt_proxy_tenant_stage",
+            "1 for the migration stage each tenant's product is in, as this process sees it.",
+            labels=["tenant", "product", "stage"],
+        )

@@ -29,6 +29,7 @@ import httpx
 
 from proxy.config import ResilienceSettings
 from proxy.errors import UpstreamUnavailable
+from proxy.observability import tracing
 from proxy.observability.metrics import Metrics
 from proxy.upstream.breaker import BreakerBoard, BreakerState, CircuitBreaker
 from proxy.upstream.retry import RETRYABLE_STATUSES, RetryBudget, backoff_s, is_unsent, retry_after_s
@@ -128,9 +129,20 @@ class Resilience:
         target.budget.deposit()
         retries = 0
         while True:
+            # One span per attempt when tracing is on; off, this is one attribute read.
+            tracer = tracing.STATE.tracer
+            span = (
+                None
+                if tracer is None
+                else tracing.start_attempt(
+                    tracer, upstream=target.upstream, host=target.host, call=call, attempt=retries + 1
+                )
+            )
             permit = target.breaker.acquire()
             if permit is None:
                 self._observe(target, call, "circuit_open", 0.0)
+                if span is not None:
+                    tracing.end_attempt(span, "circuit_open")
                 raise UpstreamUnavailable(
                     f'{target.upstream} call="{call}" not sent: the circuit of its host is open',
                     upstream=target.upstream,
@@ -145,20 +157,28 @@ class Resilience:
                 target.breaker.record(permit, failed=True)
                 outcome = _outcome_of(error)
                 self._observe(target, call, outcome, self._clock() - started)
+                if span is not None:
+                    tracing.end_attempt(span, outcome)
                 if (safe or is_unsent(error)) and self._may_retry(target, retries, remaining, None):
                     retries += 1
                     self._count_retry(target, call, outcome)
                     await self._sleep(backoff_s(retries, self._retry, self._rng))
                     continue
                 raise
-            except BaseException:
+            except BaseException as error:
                 # Cancelled from outside (a sibling module failed, the client went away):
                 # no outcome to hold against the host.
                 target.breaker.release(permit)
+                if span is not None:
+                    tracing.end_attempt(
+                        span, "cancelled" if isinstance(error, asyncio.CancelledError) else "error"
+                    )
                 raise
             status = reply.status
             target.breaker.record(permit, failed=status >= 500 or status == 429)
             self._observe(target, call, str(status), self._clock() - started)
+            if span is not None:
+                tracing.end_attempt(span, str(status))
             if safe and status in RETRYABLE_STATUSES:
                 wait = self._wait_before_retry(retries, reply)
                 if wait is not None and self._may_retry(target, retries, remaining, wait):

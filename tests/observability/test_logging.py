@@ -254,7 +254,21 @@ def test_get_logger_masks_even_before_configuration(caplog: pytest.LogCaptureFix
 
 def test_log_access_writes_one_structured_line(lines: Lines) -> None:
     bind_request_id("req-7")
-    log_access("POST", "/products/v1/datatrust/{transactionId}/token", 201, 1.234567, "acme", "datatrust")
+    log_access(
+        "POST",
+        "/products/v1/datatrust/{transactionId}/token",
+        201,
+        1.234567,
+        "acme",
+        "datatrust",
+        operation="dt_token",
+        stage="canary:10",
+        side="pdt",
+        upstream_ms=0.98765,
+        request_bytes=120,
+        response_bytes=44,
+        client="10.0.0.7",
+    )
     (line,) = lines()
     assert line == {
         "timestamp": line["timestamp"],
@@ -268,4 +282,11 @@ def test_log_access_writes_one_structured_line(lines: Lines) -> None:
         "duration_ms": 1.235,
         "tenant": "acme",
         "product": "datatrust",
+        "operation": "dt_token",
+        "stage": "canary:10",
+        "side": "pdt",
+        "upstream_ms": 0.988,
+        "request_bytes": 120,
+        "response_bytes": 44,
+        "client": "10.0.0.7",
     }

@@ -248,7 +248,11 @@ def build_runtime(
         counters=counters,
         logins=_logins(settings, counters, metrics),
         recorder=Recorder.from_settings(
-            settings.recorder, settings.data_dir, state, reanswer=_reanswerer(settings, dispatcher)
+            settings.recorder,
+            settings.data_dir,
+            state,
+            reanswer=_reanswerer(settings, dispatcher),
+            shared_database=bool(settings.database.dsn),
         ),
         database_pool=pool,
     )

@@ -1,8 +1,9 @@
 """The corpus pseudonym key: settings, else ``$PROXY_CORPUS_KEY``, else a key file.
 
 The key file is created once (0600) under the corpus directory, so every recorder
-writing there uses the same pseudonyms across restarts. Replicas that must agree on
-pseudonyms share ``PROXY_CORPUS_KEY`` instead.
+writing there uses the same pseudonyms across restarts. Replicas (a shared database)
+must agree on pseudonyms, so there an unset key stops startup, naming
+``PROXY_CORPUS_KEY``, as the token and canary keys do (proxy/keys.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ _MIN_BYTES = 16
 
 
 def load_corpus_key(
-    configured: str | None, directory: Path, environ: Mapping[str, str] | None = None
+    configured: str | None,
+    directory: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    shared_database: bool = False,
 ) -> bytes:
     env = os.environ if environ is None else environ
     text = configured or env.get(KEY_ENV)
@@ -31,6 +36,12 @@ def load_corpus_key(
         if len(key) < _MIN_BYTES:
             raise ConfigError(f"the corpus key must be at least {_MIN_BYTES} bytes")
         return key
+    if shared_database:
+        raise ConfigError(
+            f"{KEY_ENV} is not set, but recording is on and the database is shared (PostgreSQL): "
+            f"every replica must be given the same {KEY_ENV}, or one person would get a "
+            "different pseudonym on each replica"
+        )
     path = directory / KEY_FILE
     try:
         directory.mkdir(parents=True, exist_ok=True)

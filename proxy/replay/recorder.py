@@ -98,10 +98,15 @@ class Recorder:
         environ: Mapping[str, str] | None = None,
         *,
         reanswer: Reanswerer | None = None,
+        shared_database: bool = False,
     ) -> Recorder:
         """The recorder of a proxy whose key file lives under ``data_dir``, saving to ``sink``."""
         directory = data_dir / settings.directory
-        key = load_corpus_key(settings.key, directory, environ) if settings.enabled else b""
+        key = (
+            load_corpus_key(settings.key, directory, environ, shared_database=shared_database)
+            if settings.enabled
+            else b""
+        )
         return cls(settings, sink=sink, key=key, directory=directory, reanswer=reanswer)
 
     @property

@@ -199,6 +199,25 @@ def test_the_key_comes_from_settings_then_environment_then_a_file_made_once(tmp_
     assert (tmp_path / KEY_FILE).stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize(
+    ("configured", "environ", "refused"),
+    [
+        pytest.param(None, {}, True, id="unset on a shared database: refused"),
+        pytest.param(None, {KEY_ENV: "e" * 16}, False, id="environment"),
+        pytest.param("s" * 16, {}, False, id="settings"),
+    ],
+)
+def test_on_a_shared_database_the_key_must_be_given(
+    tmp_path: Path, configured: str | None, environ: dict[str, str], refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(ConfigError, match=KEY_ENV):
+            load_corpus_key(configured, tmp_path, environ=environ, shared_database=True)
+        assert not (tmp_path / KEY_FILE).exists()
+    else:
+        assert len(load_corpus_key(configured, tmp_path, environ=environ, shared_database=True)) == 16
+
+
 def test_a_short_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="at least 16 bytes"):
         load_corpus_key("short", tmp_path, environ={})

@@ -233,14 +233,14 @@ def _ledger_batches(base: str, admin_token: str) -> str:
     )
 
 
-def _shadow_added(base: str, tokens: dict[str, str], rate: float, seconds: float) -> str:
+def _shadow_added(base: str, tokens: dict[str, str], rate: float, seconds: float, admin_token: str) -> str:
     """p50 of the legacy and the shadow stage at one arrival rate: what the shadow adds to the answer.
 
     Both run at the same rate (the lower stage's half saturation) so the gap is the
     shadow's own cost, not a difference in load; the two stages alternate in two
     rounds so a drift of the shared machine falls on both.
     """
-    _shadow_drained(base)
+    _shadow_drained(base, admin_token)
     latencies: dict[str, list[float]] = {"legacy": [], "shadow": []}
     for _ in range(2):
         for stage, found in latencies.items():
@@ -253,11 +253,13 @@ def _shadow_added(base: str, tokens: dict[str, str], rate: float, seconds: float
     )
 
 
-def _shadow_counts(base: str) -> dict[str, float]:
-    """The bench-shadow tenant's samples by outcome or drop reason, from the proxy's /metrics."""
+def _shadow_counts(base: str, admin_token: str) -> dict[str, float]:
+    """The bench-shadow tenant's samples by outcome or drop reason, from the proxy's /metrics
+    (a viewer's to read on the public port: the admin token is one)."""
     labels = {"pdt_proxy_shadow_comparisons_total{": "outcome", "pdt_proxy_shadow_dropped_total{": "reason"}
     counts: dict[str, float] = {}
-    for line in httpx.get(f"{base}/metrics").text.splitlines():
+    scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {admin_token}"})
+    for line in scraped.text.splitlines():
         label = next((labels[name] for name in labels if line.startswith(name)), None)
         if label is None or 'tenant="bench-shadow"' not in line:
             continue
@@ -267,7 +269,7 @@ def _shadow_counts(base: str) -> dict[str, float]:
     return counts
 
 
-def _shadow_drained(base: str) -> None:
+def _shadow_drained(base: str, admin_token: str) -> None:
     """Wait until the shadow queue a closed loop filled is empty (its counters stop moving).
 
     Its backlog competes for the core; an open loop started before it drains
@@ -276,16 +278,16 @@ def _shadow_drained(base: str) -> None:
     deadline = time.monotonic() + 30
     seen = -1.0
     while time.monotonic() < deadline:
-        now = sum(_shadow_counts(base).values())
+        now = sum(_shadow_counts(base, admin_token).values())
         if now == seen:
             return
         seen = now
         time.sleep(0.3)
 
 
-def _shadow_samples(base: str) -> str:
+def _shadow_samples(base: str, admin_token: str) -> str:
     """How many shadow samples were compared and how many shed."""
-    counts = _shadow_counts(base)
+    counts = _shadow_counts(base, admin_token)
     shown = ", ".join(f"{key} {value:,.0f}" for key, value in sorted(counts.items())) or "none"
     return f"shadow samples (bench-shadow, sample rate 1.0): {shown}"
 
@@ -416,7 +418,7 @@ def main() -> None:
                 results.append(_measure(f"proxy ({strategy})", base + PATH, token, proxy.pid, args, upstream))
             extra.extend(_login_rows(base, proxy.pid, args, results[0]))
             tokens = {stage: _token(base, f"bench-{stage}") for stage in ("legacy", "shadow")}
-            drained = functools.partial(_shadow_drained, base)
+            drained = functools.partial(_shadow_drained, base, env["PROXY_ADMIN_TOKEN"])
             for stage, token in tokens.items():
                 results.append(
                     _measure(
@@ -431,8 +433,8 @@ def main() -> None:
                     )
                 )
             staged = min(item.rate for item in results[-2:]) / 2
-            extra.append(_shadow_added(base, tokens, staged, args.seconds))
-            extra.append(_shadow_samples(base))
+            extra.append(_shadow_added(base, tokens, staged, args.seconds, env["PROXY_ADMIN_TOKEN"]))
+            extra.append(_shadow_samples(base, env["PROXY_ADMIN_TOKEN"]))
             extra.append(f"proxy worker RSS after the runs: {_rss_mb(proxy.pid):.0f} MB")
             extra.append(_ledger_batches(base, env["PROXY_ADMIN_TOKEN"]))
         env["PROXY_CONFIG"] = str(_setup(Path(scratch), upstream, ledger=False))

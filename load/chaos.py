@@ -228,10 +228,12 @@ def _faults(url: str) -> dict[str, Any]:
     return answer
 
 
-def _metric_sums(base: str, name: str, label: str) -> dict[str, float]:
-    """A counter's values summed by one label, from the proxy's Prometheus text."""
+def _metric_sums(base: str, name: str, label: str, admin_token: str) -> dict[str, float]:
+    """A counter's values summed by one label, from the proxy's Prometheus text (a viewer's
+    to read on the public port: the admin token is one)."""
     sums: dict[str, float] = {}
-    for line in httpx.get(f"{base}/metrics", timeout=5).text.splitlines():
+    scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {admin_token}"}, timeout=5)
+    for line in scraped.text.splitlines():
         if not line.startswith(name + "{"):
             continue
         series, _, value = line.rpartition(" ")
@@ -455,8 +457,11 @@ def run(args: argparse.Namespace) -> Report:
                 )
             report.pdt_faults = _since(before["pdt"], _faults(urls["pdt"]))
             report.legacy_faults = _since(before["legacy"], _faults(urls["legacy"]))
-            report.fallbacks = _metric_sums(urls["proxy"], "pdt_proxy_fallbacks_total", "cause")
-            report.retries = _metric_sums(urls["proxy"], "pdt_proxy_upstream_retries_total", "upstream")
+            admin_token = env["PROXY_ADMIN_TOKEN"]
+            report.fallbacks = _metric_sums(urls["proxy"], "pdt_proxy_fallbacks_total", "cause", admin_token)
+            report.retries = _metric_sums(
+                urls["proxy"], "pdt_proxy_upstream_retries_total", "upstream", admin_token
+            )
         text = proxy.log.read_text(errors="replace")
         report.proxy_log_tracebacks = text.count("Traceback (most recent call last)")
         if args.keep_logs:

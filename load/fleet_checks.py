@@ -344,8 +344,9 @@ async def rolling_restart(context: Context) -> Row:
 # -- 7. PDT outage -------------------------------------------------------------------------------------
 
 
-async def _metric_total(session: aiohttp.ClientSession, url: str, name: str, labels: Sequence[str]) -> float:
-    async with session.get(url + "/metrics") as answer:
+async def _metric_total(context: Context, url: str, name: str, labels: Sequence[str]) -> float:
+    # /metrics on the public port is a viewer's to read: the admin token is one.
+    async with context.session.get(url + "/metrics", headers=_admin(context)) as answer:
         text = await answer.text()
     total = 0.0
     for line in text.splitlines():
@@ -393,7 +394,7 @@ async def pdt_outage(context: Context, pdt_host: str) -> Row:
     urls = [fleet.replica_url(index) for index in range(len(fleet.replicas))]
     labels = (f'host="{pdt_host}"', 'state="open"')
     opened_before = [
-        await _metric_total(context.session, url, "pdt_proxy_circuit_breaker_transitions_total", labels)
+        await _metric_total(context, url, "pdt_proxy_circuit_breaker_transitions_total", labels)
         for url in urls
     ]
     watching = asyncio.Event()
@@ -422,8 +423,7 @@ async def pdt_outage(context: Context, pdt_host: str) -> Row:
         watching.set()
         readiness = await watch
     opened = [
-        await _metric_total(context.session, url, "pdt_proxy_circuit_breaker_transitions_total", labels)
-        - before
+        await _metric_total(context, url, "pdt_proxy_circuit_breaker_transitions_total", labels) - before
         for url, before in zip(urls, opened_before, strict=True)
     ]
     polls = sum(readiness.values())

@@ -66,18 +66,32 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     workers = args.workers or settings.server.workers
+    if args.admin_port:
+        if args.admin_port == port:
+            raise UsageError("--admin-port must differ from the public port")
+        # Into the settings (and the environment, for the workers' own settings).
+        os.environ["PROXY_ADMIN_PORT"] = str(args.admin_port)
+        settings = settings.model_copy(
+            update={"server": settings.server.model_copy(update={"admin_port": args.admin_port})}
+        )
     configure_logging(settings.logging)
     # Once, before any worker: migrate (auto_migrate) or check the schema, so a
     # schema this release cannot serve on stops here with one clear line.
     _prepare_database(settings)
     drain_s = settings.server.graceful_shutdown_s
+    admin_port = settings.server.admin_port
     if workers > 1:
         _run_workers(
-            "proxy.edge.app:create_app_from_environment", host, port, workers=workers, drain_s=drain_s
+            "proxy.edge.app:create_app_from_environment",
+            host,
+            port,
+            workers=workers,
+            drain_s=drain_s,
+            admin_port=admin_port,
         )
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
-        _run_uvicorn(create_app(settings), host, port, drain_s=drain_s)
+        _run_uvicorn(create_app(settings), host, port, drain_s=drain_s, admin_port=admin_port)
     return 0
 
 
@@ -128,13 +142,37 @@ def _uvicorn_options(drain_s: int) -> dict[str, Any]:
     }
 
 
-def _run_uvicorn(app: Any, host: str, port: int, *, drain_s: int = 10) -> None:
+def _listening_sockets(config: Any, admin_port: int | None) -> list[Any]:
+    """The public socket, and the admin one when ``server.admin_port`` is set (same host)."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, **_uvicorn_options(drain_s))
+    sockets = [config.bind_socket()]
+    if admin_port is not None:
+        admin = uvicorn.Config(config.app, host=config.host, port=admin_port)
+        sockets.append(admin.bind_socket())
+    return sockets
 
 
-def _run_workers(factory: str, host: str, port: int, *, workers: int, drain_s: int) -> None:
+def _run_uvicorn(app: Any, host: str, port: int, *, drain_s: int = 10, admin_port: int | None = None) -> None:
+    import uvicorn
+
+    if admin_port is None:
+        uvicorn.run(app, host=host, port=port, **_uvicorn_options(drain_s))
+        return
+    # One server, two listeners: the app tells them apart by the local port
+    # (proxy/edge/listeners.py).
+    config = uvicorn.Config(app, host=host, port=port, **_uvicorn_options(drain_s))
+    sockets = _listening_sockets(config, admin_port)
+    try:
+        uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _run_workers(
+    factory: str, host: str, port: int, *, workers: int, drain_s: int, admin_port: int | None = None
+) -> None:
     import uvicorn
 
     from proxy.observability.multiprocess import private_directory
@@ -146,7 +184,7 @@ def _run_workers(factory: str, host: str, port: int, *, workers: int, drain_s: i
         config = uvicorn.Config(
             factory, host=host, port=port, workers=workers, factory=True, **_uvicorn_options(drain_s)
         )
-        run_workers(config, metrics_dir)
+        run_workers(config, metrics_dir, _listening_sockets(config, admin_port))
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -404,6 +442,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (env PROXY_HOST; default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (env PROXY_PORT; default 8080)")
     serve.add_argument("--workers", type=int, help="worker processes (env PROXY_WORKERS; default 1)")
+    serve.add_argument(
+        "--admin-port",
+        type=int,
+        help="the admin API and /metrics on this port only (env PROXY_ADMIN_PORT; default: the public port)",
+    )
     serve.set_defaults(run=_serve)
 
     lint = commands.add("lint", help="validate the mappings offline and print DE-PARA coverage")

@@ -143,6 +143,16 @@ class ServerSettings(_Frozen):
     tenant_rate_limit: RateLimitSettings = RateLimitSettings()
     # How long SIGTERM waits for in-flight requests before closing them.
     graceful_shutdown_s: int = Field(default=10, ge=1)
+    # None = the admin API and /metrics share the public port (/metrics then needs a
+    # viewer token). A port = they move there (proxy/edge/listeners.py), /metrics open
+    # to whoever reaches that port (a scraper inside the cluster, a port-forward).
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _admin_port_of_its_own(self) -> ServerSettings:
+        if self.admin_port == self.port:
+            raise ValueError("admin_port must differ from port")
+        return self
 
 
 class TimeoutSettings(_Frozen):
@@ -554,6 +564,7 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_HOST": ("server", "host"),
     "PROXY_PORT": ("server", "port"),
     "PROXY_WORKERS": ("server", "workers"),
+    "PROXY_ADMIN_PORT": ("server", "admin_port"),
     "PROXY_REDIS_URL": ("redis", "url"),
     "PROXY_DATABASE_DSN": ("database", "dsn"),
     "PROXY_DATABASE_AUTO_MIGRATE": ("database", "auto_migrate"),

@@ -52,10 +52,11 @@ class _Supervisor(Multiprocess):
             super().handle_signals()
 
 
-def run_workers(config: Config, metrics_dir: Path) -> None:
-    """What ``uvicorn.run`` does for ``workers > 1``, with the metrics-aware supervisor."""
-    sock = config.bind_socket()
+def run_workers(config: Config, metrics_dir: Path, sockets: list[socket]) -> None:
+    """What ``uvicorn.run`` does for ``workers > 1``, with the metrics-aware supervisor;
+    every worker serves every socket (the public one, and the admin one when set)."""
     try:
-        _Supervisor(config, [sock], metrics_dir).run()
+        _Supervisor(config, sockets, metrics_dir).run()
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()

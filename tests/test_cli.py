@@ -71,7 +71,7 @@ def test_serve_answers_the_documented_example_on_embedded_defaults(tmp_path: Pat
             "ratings",
             "insights",
         ]
-        metrics = httpx.get(f"{base}/metrics").text
+        metrics = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer demo-admin-token"}).text
         assert "pdt_proxy_requests_total{" in metrics
     logged = log.read_text()
     # uvicorn drains, shuts the app down, then re-raises SIGTERM to exit with it.
@@ -246,3 +246,26 @@ def test_environment_sets_the_listener() -> None:
         environ={"PROXY_HOST": "127.0.0.2", "PROXY_PORT": "9000", "PROXY_WORKERS": "3"}
     ).server
     assert (server.host, server.port, server.workers) == ("127.0.0.2", 9000, 3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_with_an_admin_port_listens_twice(tmp_path: Path, workers: int) -> None:
+    port, admin_port = _free_port(), _free_port()
+    env = {**os.environ, "PROXY_DATA_DIR": str(tmp_path / "data")}
+    env.pop("PROXY_CONFIG", None)
+    public, admin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}"
+    args = ["serve", "--port", str(port), "--admin-port", str(admin_port), "--workers", str(workers)]
+    with _running(args, env, f"{admin}/readyz", tmp_path / "serve.log"):
+        assert httpx.get(f"{admin}/metrics").status_code == 200
+        assert httpx.get(f"{public}/metrics").status_code == 404
+        assert (
+            httpx.get(
+                f"{public}/admin/tenants", headers={"Authorization": "Bearer demo-admin-token"}
+            ).status_code
+            == 404
+        )
+        login = httpx.post(
+            f"{public}/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
+        )
+        assert login.status_code == 200
+        assert httpx.post(f"{admin}/products/v1/authentication", json={}).status_code == 404

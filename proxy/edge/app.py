@@ -25,6 +25,7 @@ from proxy.edge.admission import AdmissionControl
 from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
 from proxy.edge.fast_path import LegacyFastPath
 from proxy.edge.legacy_routes import build_legacy_routes, request_id_of
+from proxy.edge.listeners import ListenerSplit, on_admin_port
 from proxy.edge.openapi import openapi_endpoint
 from proxy.edge.request_span import RequestSpans
 from proxy.ledger.store import LedgerStore
@@ -38,7 +39,9 @@ __all__ = ["create_app", "create_app_from_environment"]
 _log = get_logger(__name__)
 
 
-def _operations_routes(runtime: Runtime) -> list[Route]:
+def _operations_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
+    admin_port = runtime.settings.server.admin_port
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -63,6 +66,12 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         )
 
     async def metrics(request: Request) -> Response:
+        # Tenant ids and volumes: a viewer's to read on the public port. The admin
+        # port is reached only from inside (a scraper, a port-forward).
+        if not on_admin_port(request.scope, admin_port):
+            identity = auth.check(request, "viewer")
+            if isinstance(identity, Response):
+                return identity
         body, content_type = runtime.metrics.render()
         return Response(body, media_type=content_type)
 
@@ -151,8 +160,9 @@ def create_app(
     # Also on the FastAPI router, so a path that matches but with the wrong method
     # falls through the fast path and gets the product's 405 from FastAPI.
     app.router.routes.extend(legacy_routes)
-    app.router.routes.extend(_operations_routes(runtime))
-    app.router.routes.extend(admin_routes(runtime, AdminAuth.from_settings(settings)))
+    auth = AdminAuth.from_settings(settings)
+    app.router.routes.extend(_operations_routes(runtime, auth))
+    app.router.routes.extend(admin_routes(runtime, auth))
     families = ErrorFamilies(runtime.catalog.products.values())
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     # Outermost: a refused request must not pay for routing.
@@ -168,6 +178,9 @@ def create_app(
     tracer = tracing.STATE.tracer
     if tracer is not None:
         app.add_middleware(RequestSpans, families=families, tracer=tracer)
+    if settings.server.admin_port is not None:
+        # Outermost: the other listener's paths do not exist here.
+        app.add_middleware(ListenerSplit, admin_port=settings.server.admin_port)
     handler = _http_error_handler(families)
     app.add_exception_handler(HTTPException, handler)
     return app

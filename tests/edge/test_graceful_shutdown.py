@@ -19,11 +19,14 @@ from proxy.ledger.factory import SQLITE_FILE
 from proxy.ledger.sqlite import SqliteStore
 from tests.ledger.test_crash import BODY, _free_port, _recorded, _server_env, _start
 
+# /metrics on the public port is a viewer's to read; the demo admin token is one.
+VIEWER = {"Authorization": "Bearer demo-admin-token"}
+
 IN_FLIGHT = 6
 
 
 async def _in_flight(client: httpx.AsyncClient) -> float:
-    for line in (await client.get("/metrics")).text.splitlines():
+    for line in (await client.get("/metrics", headers=VIEWER)).text.splitlines():
         if line.startswith("pdt_proxy_requests_in_flight "):
             return float(line.split()[1])
     return 0.0

@@ -11,6 +11,9 @@ import pytest
 from proxy.config import LoginSettings, LoginThrottleSettings
 from tests.conftest import ProxyFactory, make_settings
 
+# /metrics on the public port is a viewer's to read; the demo admin token is one.
+VIEWER = {"Authorization": "Bearer demo-admin-token"}
+
 # (path, how the body is sent, good credentials, a wrong password, token field, the family's 429 body,
 #  the family's status for bad credentials)
 FAMILIES = [
@@ -81,7 +84,7 @@ async def test_failed_logins_are_throttled_with_the_family_429(
         throttled = await login(wrong)
         # Right or wrong, a throttled username is not verified: no argon2id to spend.
         right_but_throttled = await login(good)
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=VIEWER)).text
     assert [answer.status_code for answer in failures] == [refused, refused]
     for answer in (throttled, right_but_throttled):
         assert answer.status_code == 429
@@ -112,7 +115,7 @@ async def test_repeated_valid_logins_are_served_from_the_verified_cache(
         wrong_answer = await (
             client.post(path, data=wrong) if encoding == "form" else client.post(path, json=wrong)
         )
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=VIEWER)).text
     assert [answer.status_code for answer in answers] == [200, 200, 200]
     assert all(answer.json()[token_field] for answer in answers)
     assert wrong_answer.status_code == refused

@@ -18,6 +18,9 @@ from tests.conftest import ProxyFactory, make_settings
 from tests.limits.support import REDIS_URL, closed_port_url, needs_redis, unique_prefix
 from tests.upstream.support import FakeClock
 
+# /metrics on the public port is a viewer's to read; the demo admin token is one.
+VIEWER = {"Authorization": "Bearer demo-admin-token"}
+
 
 async def test_each_tenant_has_its_own_bucket_and_may_override_the_default() -> None:
     limiter = TenantRateLimiter(RateLimitSettings(requests_per_s=1, burst=1), LocalBuckets(clock=FakeClock()))
@@ -66,7 +69,7 @@ async def test_a_tenant_over_its_rate_gets_the_family_429(
         token = (await client.post(path, json=credentials)).json()[token_field]
         headers = {"Authorization": f"Bearer {token}"}
         answers = [await client.post(call, json=body, headers=headers) for _ in range(3)]
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=VIEWER)).text
     # The burst passes (answered on its merits), the next one is refused.
     assert all(answer.status_code != 429 for answer in answers[:2])
     refused = answers[2]
@@ -143,7 +146,7 @@ async def test_with_redis_unreachable_the_app_limits_per_replica_and_counts_it(
             (await client.post("/products/v1/datatrust", json=body, headers=headers)).status_code
             for _ in range(3)
         ]
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=VIEWER)).text
     assert [status == 429 for status in statuses] == [False, False, True]
     assert 'pdt_proxy_limit_fallbacks_total{limit="tenant"} 3.0' in metrics
     assert len(_shed(metrics)) == 1

@@ -29,6 +29,9 @@ from proxy.tenants import hash_password
 from proxy.upstream.pdt import PdtCall
 from tests.conftest import ProxyFactory, make_settings
 
+# /metrics on the public port is a viewer's to read; the demo admin token is one.
+VIEWER = {"Authorization": "Bearer demo-admin-token"}
+
 MAPPINGS = project_root() / "mappings"
 PREFIXES = ["/v1", "/api/v1"]
 DENIED = {"Message": "Authorization has been denied for this request."}
@@ -471,7 +474,7 @@ async def test_ffr_caps_keep_the_most_relevant_variables(
     async with proxy_factory(settings, transport=httpx.MockTransport(pdt)) as client:
         headers = await _bearer(client, "bank")
         answer = await client.post("/v1/fintech/fraud/score", json=FFR_EXAMPLE, headers=headers)
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers=VIEWER)).text
     assert answer.status_code == 200, answer.text
     result = answer.json()
     FFR_ANSWER.validate(result)

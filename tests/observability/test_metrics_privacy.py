@@ -26,6 +26,9 @@ from tests.admin.test_tenant_routes import ADMIN, proxy_app
 from tests.conftest import make_settings
 from tests.edge.test_tenant_isolation import DT_PERSON
 
+# /metrics on the public port is a viewer's to read; the demo admin token is one.
+VIEWER = {"Authorization": "Bearer demo-admin-token"}
+
 # Personal values the traffic below sends, in the shapes a label could hold them.
 PERSONAL = ("12345678909", "123.456.789-09", "maria@example.com", "988056887", "01234567890", "19678335832")
 
@@ -166,7 +169,7 @@ async def test_metrics_labels_hold_no_secret_and_no_personal_data(tmp_path: Path
         await _mobile_trust(client, seen)
         assert runtime.shadow is not None
         await runtime.shadow.drain(10.0)
-        scraped = await client.get("/metrics")
+        scraped = await client.get("/metrics", headers=VIEWER)
         secrets = _secrets_of(runtime)
     assert scraped.status_code == 200
     # The traffic reached the metrics: every tenant, both sides, the shadow, the fallback.

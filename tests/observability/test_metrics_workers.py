@@ -102,7 +102,13 @@ def test_every_scrape_counts_the_requests_of_every_worker(
     base, scratch = two_workers
     assert asyncio.run(_send(base, REQUESTS)) == [200] * REQUESTS
 
-    scrapes = [_total(httpx.get(f"{base}/metrics").text, REQUESTS_METRIC) for _ in range(SCRAPES)]
+    scrapes = [
+        _total(
+            httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer demo-admin-token"}).text,
+            REQUESTS_METRIC,
+        )
+        for _ in range(SCRAPES)
+    ]
 
     assert scrapes == [float(REQUESTS)] * SCRAPES
     directory = _metrics_dir(scratch)
@@ -129,4 +135,10 @@ def test_a_killed_worker_keeps_its_counts_and_loses_its_live_gauges(two_workers:
 
     assert victim in _pids(directory, "counter")
     for _ in range(SCRAPES):
-        assert _total(httpx.get(f"{base}/metrics").text, REQUESTS_METRIC) == REQUESTS
+        assert (
+            _total(
+                httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer demo-admin-token"}).text,
+                REQUESTS_METRIC,
+            )
+            == REQUESTS
+        )

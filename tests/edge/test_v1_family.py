@@ -280,7 +280,7 @@ async def test_mobile_trust_sms_status_follows_the_pdt_token(
     [
         pytest.param({"Document": "19678335833"}, "Document", id="cpf-check-digit"),
         pytest.param({"AreaCode": "01"}, "AreaCode", id="area-code"),
-        pytest.param({"AreaCode": 11}, "AreaCode", id="area-code-number"),
+        pytest.param({"AreaCode": [11]}, "AreaCode", id="area-code-array"),
         pytest.param({"Phone": "123"}, "Phone", id="phone"),
         pytest.param({"Email": "not-an-email"}, "Email", id="email"),
         pytest.param(

@@ -8,10 +8,11 @@ One layer, pure, run on the decoded body before the contract schema validates it
 - **values**: a value whose JSON type is not one the contract declares for its
   field is converted by the product's binding profile (``conversions.PROFILES``,
   chosen in ``product.yaml``): ``"12"`` for an integer under Json.NET, ``12`` for
-  a string, ``"true"`` for a boolean. A conversion the reader would have refused
-  (``"abc"`` for an integer), and a fraction for an integer (both readers refuse
-  ``1.0``), raises ``BindingRefused`` naming the field; a value no conversion
-  applies to (an object for a string) is left for the schema to refuse.
+  a string, ``"true"`` for a boolean. A value the reader would have refused
+  (``"abc"`` or ``1.0`` for an integer, an object for a string) raises
+  ``BindingRefused`` naming the field, which the gate answers as the family's
+  type error. A null is left for the schema: ASP.NET bound it and let
+  ``[Required]`` speak.
 
 The contract schemas keep describing the declared types; nothing the legacy
 binder refused becomes valid here. Where a reconstructed contract declares
@@ -45,6 +46,7 @@ _PYTHON_TYPES: Final[Mapping[str, frozenset[type]]] = {
     "object": frozenset({dict}),
     "array": frozenset({list}),
 }
+_NONE: Final = type(None)
 _SOURCE_OF: Final[Mapping[type, str]] = {str: "string", bool: "boolean", int: "number", float: "number"}
 
 
@@ -105,7 +107,6 @@ def _array_binder(item_binder: Binder) -> Binder:
 def _scalar_binder(declared: tuple[str, ...], conversions: tuple[Conversion, ...]) -> Binder:
     accepted = frozenset().union(*(_PYTHON_TYPES[kind] for kind in declared))
     nullable = "null" in declared
-    integer_only = "integer" in declared and "number" not in declared
     by_source: dict[str, tuple[Conversion, ...]] = {}
     for kind in declared:
         for conversion in conversions:
@@ -124,9 +125,11 @@ def _scalar_binder(declared: tuple[str, ...], conversions: tuple[Conversion, ...
                 continue
             if converted is not None or nullable:
                 return converted
-        if candidates or (kind is float and integer_only):
-            raise BindingRefused()
-        return value
+        if kind is _NONE:
+            # A null is the contract's to judge: ASP.NET bound it to a reference type
+            # and let [Required] speak, so the schema's message is the family's.
+            return value
+        raise BindingRefused()
 
     return bind_scalar
 
@@ -165,10 +168,9 @@ def _build(
     if items:
         return _array_binder(_build(schema, items, conversions, depth + 1))
     declared = _declared_types(schema, nodes)
-    scalar_kinds = [kind for kind in declared if kind in _SCALARS]
-    if not scalar_kinds:
-        return _identity
-    if not any(c.target in scalar_kinds for c in conversions) and "integer" not in scalar_kinds:
+    if not declared or any(kind not in _SCALARS and kind != "null" for kind in declared):
+        # No declared type, or an object/array one with no properties or items to
+        # walk (a dictionary): whatever the JSON holds is the contract's to judge.
         return _identity
     return _scalar_binder(declared, conversions)
 

@@ -304,3 +304,21 @@ async def test_php_opencart_login(proxy: httpx.AsyncClient) -> None:
     )
     assert answer.status_code == 200
     assert answer.json()["Token"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/V1/MobileTrust/Transaction/",
+            {"Message": "The requested resource does not support this http method."},
+        ),
+        ("/Products/V1/DataTrust", {"message": "The requested resource does not support this HTTP method."}),
+    ],
+)
+async def test_a_wrong_method_on_a_path_in_another_case_is_the_familys_405(
+    proxy: httpx.AsyncClient, path: str, body: dict[str, str]
+) -> None:
+    answer = await proxy.delete(path)
+    assert answer.status_code == 405
+    assert answer.json() == body

@@ -92,14 +92,17 @@ def _array_binder(item_binder: Binder) -> Binder:
     def bind_array(value: Any) -> Any:
         if not isinstance(value, list):
             return value
-        bound = []
-        for index, item in enumerate(value):
-            try:
-                bound.append(item_binder(item))
-            except BindingRefused as refused:
-                refused.path.insert(0, index)
-                raise
-        return bound
+        try:
+            return [item_binder(item) for item in value]
+        except BindingRefused:
+            # Off the hot path: find the first refused item again, to name its index.
+            for index, item in enumerate(value):
+                try:
+                    item_binder(item)
+                except BindingRefused as refused:
+                    refused.path.insert(0, index)
+                    raise refused from None
+            raise
 
     return bind_array
 

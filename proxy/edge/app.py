@@ -8,7 +8,7 @@ stops the process before it listens; the lifespan only closes what was opened.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import httpx
@@ -99,8 +99,12 @@ async def _database_check(runtime: Runtime) -> str:
     return "ok"
 
 
-def _http_error_handler(families: ErrorFamilies):  # type: ignore[no-untyped-def]
-    """404/405 outside any operation, in the error shape of the product the path belongs to."""
+def _http_error_handler(families: ErrorFamilies, unrouted: Mapping[str, tuple[int, bytes]]):  # type: ignore[no-untyped-def]
+    """404/405 outside any operation, in the error shape of the product the path belongs to.
+
+    A path under no product's prefix gets the answer of ``mappings/unrouted.yaml``
+    (an empty body when the file is absent, as ASP.NET Core answered).
+    """
 
     async def handle(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -109,7 +113,10 @@ def _http_error_handler(families: ErrorFamilies):  # type: ignore[no-untyped-def
         if table is not None:
             code, body = table.render(kind, trace_id=request_id_of(request))
             return Response(body, code, media_type=JSON_MEDIA_TYPE)
-        return JSONResponse({"message": "Not Found" if status == 404 else "Method Not Allowed"}, status)
+        answer = unrouted.get(kind)
+        if answer is None:
+            return Response(b"", status)
+        return Response(answer[1], answer[0], media_type=JSON_MEDIA_TYPE)
 
     return handle
 
@@ -181,7 +188,7 @@ def create_app(
     if settings.server.admin_port is not None:
         # Outermost: the other listener's paths do not exist here.
         app.add_middleware(ListenerSplit, admin_port=settings.server.admin_port)
-    handler = _http_error_handler(families)
+    handler = _http_error_handler(families, runtime.catalog.unrouted)
     app.add_exception_handler(HTTPException, handler)
     return app
 

@@ -3,7 +3,8 @@
 The body is read incrementally and abandoned as soon as it passes the limit, so a
 hostile client cannot make the proxy buffer megabytes. Decoding failures become
 ``ValidationFailed`` with the product's own "not valid JSON" / "empty body"
-messages, as ASP.NET answered them.
+messages, as ASP.NET answered them. Which media types and charsets are read, and
+how, is the product's binding profile (``BodyRules``, from ``product.yaml``).
 """
 
 from __future__ import annotations
@@ -16,16 +17,21 @@ import orjson
 from starlette.requests import Request
 
 from proxy.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from proxy.mapping.binding_profile import STRICT, BodyRules
 from proxy.mapping.error_table import ErrorTable
 
-__all__ = ["check_media_type", "decode_body", "media_type_of", "read_body", "read_json"]
+__all__ = [
+    "charset_of",
+    "check_media_type",
+    "decode_body",
+    "decode_request",
+    "media_type_of",
+    "read_body",
+    "read_json",
+]
 
-_JSON_TYPES = frozenset({"application/json", "text/json"})
 _FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def _media_type(request: Request) -> str:
-    return media_type_of(request.headers.get("content-type"))
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -57,21 +63,43 @@ def _depth_ok(value: Any, limit: int) -> bool:
 
 
 async def read_json(
-    request: Request, *, limit: int, max_depth: int, errors: ErrorTable, allow_form: bool = False
+    request: Request,
+    *,
+    limit: int,
+    max_depth: int,
+    errors: ErrorTable,
+    allow_form: bool = False,
+    rules: BodyRules = STRICT.body,
 ) -> Any:
     """The decoded body of a JSON (or, where the contract allows, form) request."""
-    media_type = _media_type(request)
-    check_media_type(media_type, allow_form=allow_form)
+    content_type = request.headers.get("content-type")
+    check_media_type(media_type_of(content_type), rules, allow_form=allow_form)
     raw = await read_body(request, limit=limit)
-    return decode_body(raw, media_type, max_depth=max_depth, errors=errors)
+    return decode_body(raw, content_type, rules=rules, max_depth=max_depth, errors=errors)
 
 
-def check_media_type(media_type: str, *, allow_form: bool = False) -> None:
-    """Refuse a declared content type the route does not take (no declaration = JSON)."""
-    is_form = media_type == _FORM_TYPE
-    if media_type and not (
-        media_type in _JSON_TYPES or media_type.endswith("+json") or (is_form and allow_form)
-    ):
+def decode_request(
+    raw: bytes,
+    content_type: str | None,
+    *,
+    rules: BodyRules,
+    max_depth: int,
+    errors: ErrorTable,
+    allow_form: bool = False,
+) -> Any:
+    """A body already read: its media type checked, then decoded (``decode_body``)."""
+    check_media_type(media_type_of(content_type), rules, allow_form=allow_form)
+    return decode_body(raw, content_type, rules=rules, max_depth=max_depth, errors=errors)
+
+
+def check_media_type(media_type: str, rules: BodyRules = STRICT.body, *, allow_form: bool = False) -> None:
+    """Refuse a declared content type the backend's formatters did not read (none = JSON).
+
+    Web API 2's JSON formatter took application/json and text/json only, so a
+    ``+json`` type or text/plain was its 415; ASP.NET Core's also took
+    ``application/*+json``. The product's binding profile lists them.
+    """
+    if media_type and not (rules.accepts(media_type) or (allow_form and media_type == _FORM_TYPE)):
         raise UnsupportedMediaType("content type not accepted by this route")
 
 
@@ -79,9 +107,47 @@ def media_type_of(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def decode_body(raw: bytes, media_type: str, *, max_depth: int, errors: ErrorTable) -> Any:
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, lower case and unquoted, if any."""
+    if not content_type or ";" not in content_type:
+        return None
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower() or None
+    return None
+
+
+def _text(raw: bytes, content_type: str | None, rules: BodyRules) -> bytes | str:
+    """The JSON text as the backend's reader saw it: bytes for orjson when UTF-8.
+
+    Both readers skipped a UTF-8 byte-order mark (Json.NET through StreamReader's
+    BOM detection, System.Text.Json's stream reader explicitly); orjson refuses it.
+    """
+    charset = charset_of(content_type)
+    codec = "utf-8" if charset is None else rules.codec(charset)
+    if codec is None:
+        raise UnsupportedMediaType("charset not accepted by this route")
+    if codec == "utf-16":
+        # Encoding.Unicode: little-endian unless a byte-order mark says otherwise.
+        big_endian = raw.startswith(b"\xfe\xff")
+        try:
+            return raw.decode("utf-16-be" if big_endian else "utf-16-le").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-16") from None
+    return raw.removeprefix(_UTF8_BOM)
+
+
+def decode_body(
+    raw: bytes,
+    content_type: str | None,
+    *,
+    rules: BodyRules = STRICT.body,
+    max_depth: int,
+    errors: ErrorTable,
+) -> Any:
     """Bytes already read → the decoded JSON or form; the family's 400 when they are not."""
-    is_form = media_type == _FORM_TYPE
+    is_form = media_type_of(content_type) == _FORM_TYPE
     if not raw.strip():
         raise ValidationFailed({"": [errors.fixed_message("empty_body")]})
     if is_form:
@@ -90,8 +156,9 @@ def decode_body(raw: bytes, media_type: str, *, max_depth: int, errors: ErrorTab
         except (UnicodeDecodeError, ValueError):
             raise ValidationFailed({"$": [errors.fixed_message("malformed_json")]}) from None
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        text = _text(raw, content_type, rules)
+        value = orjson.loads(text)
+    except (orjson.JSONDecodeError, ValueError):
         raise ValidationFailed({"$": [errors.fixed_message("malformed_json")]}) from None
     if isinstance(value, dict | list) and not _depth_ok(value, max_depth):
         raise ValidationFailed({"$": [errors.fixed_message("malformed_json")]})

@@ -38,24 +38,26 @@ class ErrorFamilies:
     """The error table of the product family a path belongs to, by its legacy prefix.
 
     For answers given before (or instead of) a legacy route: an unknown path under
-    a product's prefix, a saturated worker.
+    a product's prefix, a saturated worker. A product whose routing ignored case
+    (ASP.NET's did) claims its prefix in any letter case.
     """
 
     def __init__(self, products: Iterable[Product]) -> None:
         # Longest prefix first, so a family is never taken for one whose prefix is shorter.
+        entries = [
+            (prefix.lower() if product.binding.routing.ignore_case else prefix, product)
+            for product in products
+            for prefix in product.spec.prefixes.values()
+        ]
         self._prefixes = tuple(
-            sorted(
-                (
-                    (prefix + "/", product.errors)
-                    for product in products
-                    for prefix in product.spec.prefixes.values()
-                ),
-                key=lambda pair: -len(pair[0]),
-            )
+            (prefix, prefix + "/", product.binding.routing.ignore_case, product.errors)
+            for prefix, product in sorted(entries, key=lambda pair: -len(pair[0]))
         )
 
     def for_path(self, path: str) -> ErrorTable | None:
-        for prefix, table in self._prefixes:
-            if path.startswith(prefix):
+        lowered = path.lower()
+        for prefix, under, ignore_case, table in self._prefixes:
+            candidate = lowered if ignore_case else path
+            if candidate.startswith(under) or candidate == prefix:
                 return table
         return None

@@ -12,6 +12,7 @@ the product grant (403), then the body (400), then the upstream.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -28,6 +29,7 @@ from proxy.edge.bodies import read_body, read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, RateLimited, Unauthorized
 from proxy.ledger.record import LedgerRecord, utc_now
+from proxy.mapping.binding_profile import RoutingRules
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
 from proxy.mapping.spec import ExpirySpec
@@ -37,10 +39,27 @@ from proxy.runtime import Runtime
 from proxy.stages.dispatch import Answer, Exchange, LegacyRequest
 from proxy.stages.stage import Stage
 
-__all__ = ["build_legacy_routes", "request_id_of"]
+__all__ = ["LegacyRoute", "build_legacy_routes", "request_id_of"]
 
 _log = get_logger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class LegacyRoute(Route):
+    """A route that matches paths as the product's ASP.NET routing did.
+
+    Both Web API 2 and ASP.NET Core matched a route template in any letter case
+    and with or without a trailing slash (``routing`` in the binding profile).
+    """
+
+    def __init__(
+        self, path: str, endpoint: Endpoint, *, methods: list[str], name: str, routing: RoutingRules
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods, name=name)
+        pattern = self.path_regex.pattern
+        if routing.trailing_slash:
+            pattern = pattern.removesuffix("$") + "/?$"
+        self.path_regex = re.compile(pattern, re.IGNORECASE if routing.ignore_case else 0)
 
 
 def request_id_of(request: Request) -> str:
@@ -83,6 +102,7 @@ def _authentication_endpoint(
                 max_depth=settings.max_json_depth,
                 errors=product.errors,
                 allow_form=allow_form,
+                rules=product.binding.body,
             )
             fields = auth.gate.parse(body)
             tenant = await runtime.logins.authenticate(
@@ -133,6 +153,9 @@ def _operation_endpoint(
     rate_limiter = runtime.rate_limiter
     # The template, never the URL: a transaction id in a path is still not for logs.
     route_template = product.spec.prefixes[environment] + route.spec.path
+    # A path matched in another letter case or with a trailing slash reaches the
+    # legacy backend as declared (the simulator's routing is exact).
+    has_parameters = "{" in route_template
 
     async def handle(request: Request) -> Response:
         started = time.perf_counter()
@@ -160,7 +183,7 @@ def _operation_endpoint(
                 environment,
                 LegacyRequest(
                     request.method,
-                    request.url.path,
+                    route_template.format(**request.path_params) if has_parameters else route_template,
                     request.scope.get("query_string", b""),
                     body,
                     request.headers.get("content-type"),
@@ -287,16 +310,23 @@ def build_legacy_routes(runtime: Runtime) -> list[Route]:
                 )
                 endpoint = _authentication_endpoint(runtime, product, environment, sharing)
                 routes.append(
-                    Route(auth_path, endpoint, methods=["POST"], name=f"{product.name}:auth:{environment}")
+                    LegacyRoute(
+                        auth_path,
+                        endpoint,
+                        methods=["POST"],
+                        name=f"{product.name}:auth:{environment}",
+                        routing=product.binding.routing,
+                    )
                 )
                 auth_paths.add(auth_path)
             for route in product.routes:
                 routes.append(
-                    Route(
+                    LegacyRoute(
                         prefix + route.spec.path,
                         _operation_endpoint(runtime, product, route, environment),
                         methods=[route.spec.method],
                         name=f"{route.operation.name}:{environment}",
+                        routing=product.binding.routing,
                     )
                 )
     return routes

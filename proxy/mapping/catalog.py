@@ -12,23 +12,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from proxy.errors import MappingError
 from proxy.mapping.binding import compile_binder
+from proxy.mapping.binding_profile import STRICT, BindingProfile, build_profile
 from proxy.mapping.compiler import compile_condition, compile_mapper, compile_value
 from proxy.mapping.error_table import ErrorTable, parse_error_table
 from proxy.mapping.operation import FollowUp, Operation, RequestGate
 from proxy.mapping.paths import compile_getter, parse_path
 from proxy.mapping.schemas import CompiledSchema, load_schema
-from proxy.mapping.spec import AuthenticationSpec, FieldRule, OperationSpec, ProductSpec, RouteSpec
+from proxy.mapping.spec import (
+    AuthenticationSpec,
+    BindingSpec,
+    FieldRule,
+    OperationSpec,
+    ProductSpec,
+    RouteSpec,
+    UnroutedSpec,
+)
 from proxy.mapping.tables import CodeTable, TableDeclaration, load_table, parse_declarations
 from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, parse_vocabulary
 
 __all__ = ["Authentication", "MappingCatalog", "Product", "Route", "load_catalog"]
 
 PRODUCT_FILE = "product.yaml"
+UNROUTED_FILE = "unrouted.yaml"
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -54,6 +65,7 @@ class Product:
     tables: Mapping[str, CodeTable] = field(repr=False)
     authentication: Authentication = field(repr=False)
     routes: tuple[Route, ...] = field(repr=False)
+    binding: BindingProfile = field(default=STRICT, repr=False)
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,8 @@ class MappingCatalog:
     table_declarations: Mapping[str, Mapping[str, TableDeclaration]] = field(repr=False)
     # PDT's names (pdt/vocabulary.yaml): what the operations were checked against.
     pdt: PdtVocabulary = field(repr=False)
+    # Error kind → (status, encoded body) for a path under no product (unrouted.yaml).
+    unrouted: Mapping[str, tuple[int, bytes]] = field(default_factory=dict, repr=False)
 
 
 class _Loader:
@@ -119,17 +133,28 @@ class _Loader:
             )
         errors_path = self.resolve(product_file, spec.errors, owner=product_file)
         errors = parse_error_table(self.yaml(errors_path), source=self.name(errors_path))
+        binding = self.binding(product_file, spec)
         tables, declarations = self.tables(product_file, spec)
-        authentication = self.authentication(product_file, spec.authentication, errors)
-        routes = tuple(self.route(product_file, route, errors, tables) for route in spec.routes)
+        authentication = self.authentication(product_file, spec.authentication, errors, binding)
+        routes = tuple(self.route(product_file, route, errors, tables, binding) for route in spec.routes)
         seen: set[tuple[str, str]] = set()
         for route in routes:
             key = (route.spec.method, route.spec.path)
             if key in seen:
                 raise MappingError(self.name(product_file), f"route {key[0]} {key[1]} is declared twice")
             seen.add(key)
-        product = Product(spec.product, spec, product_file.parent, errors, tables, authentication, routes)
+        product = Product(
+            spec.product, spec, product_file.parent, errors, tables, authentication, routes, binding
+        )
         return product, declarations
+
+    def binding(self, product_file: Path, spec: ProductSpec) -> BindingProfile:
+        if spec.binding is None:
+            return STRICT
+        try:
+            return build_profile(spec.binding)
+        except ValueError as exc:
+            raise MappingError(self.name(product_file), str(exc)) from None
 
     def tables(
         self, product_file: Path, spec: ProductSpec
@@ -145,7 +170,7 @@ class _Loader:
         return tables, declarations
 
     def authentication(
-        self, product_file: Path, spec: AuthenticationSpec, errors: ErrorTable
+        self, product_file: Path, spec: AuthenticationSpec, errors: ErrorTable, binding: BindingProfile
     ) -> Authentication:
         request = self.schema(product_file, spec.schema_file)
         response = self.schema(product_file, spec.response.schema_file)
@@ -159,13 +184,18 @@ class _Loader:
                 raise MappingError(
                     self.name(product_file), f"authentication: {response.source} has no {name!r}"
                 )
-        return Authentication(spec, RequestGate(request, compile_binder(request), errors), response)
+        return Authentication(spec, RequestGate(request, compile_binder(request, binding), errors), response)
 
     def route(
-        self, product_file: Path, spec: RouteSpec, errors: ErrorTable, tables: Mapping[str, CodeTable]
+        self,
+        product_file: Path,
+        spec: RouteSpec,
+        errors: ErrorTable,
+        tables: Mapping[str, CodeTable],
+        binding: BindingProfile,
     ) -> Route:
         path = self.resolve(product_file, spec.operation, owner=product_file)
-        operation = self.operation(path, errors, tables)
+        operation = self.operation(path, errors, tables, binding)
         if spec.method == "GET" and operation.gate is not None:
             raise MappingError(self.name(path), "a GET route cannot take a request body")
         if operation.spec.pdt_call != "transaction" and spec.transaction_id is None:
@@ -195,14 +225,16 @@ class _Loader:
             )
         return other.response.rules
 
-    def operation(self, path: Path, errors: ErrorTable, tables: Mapping[str, CodeTable]) -> Operation:
+    def operation(
+        self, path: Path, errors: ErrorTable, tables: Mapping[str, CodeTable], binding: BindingProfile
+    ) -> Operation:
         spec, _ = self.model(OperationSpec, path)
         failure = self.failure(path)
         source = self.name(path)
         gate = request_mapper = pdt_request = channel = None
         if spec.request is not None:
             legacy = self.schema(path, spec.request.schema_file)
-            gate = RequestGate(legacy, compile_binder(legacy), errors)
+            gate = RequestGate(legacy, compile_binder(legacy, binding), errors)
             if spec.request.target_schema is not None:
                 pdt_request = self.schema(path, spec.request.target_schema)
                 request_mapper = compile_mapper(
@@ -327,7 +359,15 @@ def load_catalog(root: Path) -> MappingCatalog:
         products[product.name] = product
         declarations[product.name] = tables
     _check_shared_routes(products)
-    return MappingCatalog(loader.root, products, declarations, loader.vocabulary)
+    return MappingCatalog(loader.root, products, declarations, loader.vocabulary, _unrouted(loader))
+
+
+def _unrouted(loader: _Loader) -> dict[str, tuple[int, bytes]]:
+    path = loader.root / UNROUTED_FILE
+    if not path.is_file():
+        return {}
+    spec, _ = loader.model(UnroutedSpec, path)
+    return {kind: (answer.status, orjson.dumps(answer.body)) for kind, answer in spec.errors.items()}
 
 
 def _check_shared_routes(products: Mapping[str, Product]) -> None:
@@ -335,6 +375,7 @@ def _check_shared_routes(products: Mapping[str, Product]) -> None:
     authentication, which must then be declared identically."""
     owners: dict[tuple[str, str], str] = {}
     auth: dict[str, tuple[str, AuthenticationSpec]] = {}
+    bindings: dict[str, tuple[str, BindingSpec | None]] = {}
     for product in products.values():
         for environment, prefix in product.spec.prefixes.items():
             full = prefix + product.spec.authentication.path
@@ -343,6 +384,13 @@ def _check_shared_routes(products: Mapping[str, Product]) -> None:
                     f"{product.name}/{PRODUCT_FILE}",
                     f"authentication at {full} ({environment}) differs from {auth[full][0]}'s",
                 )
+            if full in auth and bindings[full][1] != product.spec.binding:
+                # One route serves them both, so it can bind in one way only.
+                raise MappingError(
+                    f"{product.name}/{PRODUCT_FILE}",
+                    f"binding differs from {bindings[full][0]}'s, which shares authentication at {full}",
+                )
+            bindings[full] = (product.name, product.spec.binding)
             auth[full] = (product.name, product.spec.authentication)
             for route in product.routes:
                 key = (route.spec.method, prefix + route.spec.path)

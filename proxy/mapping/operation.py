@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proxy.errors import UpstreamMalformed, ValidationFailed
-from proxy.mapping.binding import Binder
+from proxy.mapping.binding import Binder, BindingRefused
 from proxy.mapping.compiler import Mapper, MapperFailure
 from proxy.mapping.error_table import ErrorTable
 from proxy.mapping.paths import MISSING
@@ -34,7 +34,13 @@ class RequestGate:
     errors: ErrorTable
 
     def parse(self, body: Any) -> dict[str, Any]:
-        bound = self.bind(body)
+        try:
+            bound = self.bind(body)
+        except BindingRefused as refused:
+            # The legacy binder's refusal ("abc" for an integer) is a type error on
+            # that field, in the family's own words.
+            message = self.errors.message(SchemaViolation(refused.field, "type", {}))
+            raise ValidationFailed({refused.field: [message]}) from None
         if not isinstance(bound, dict):
             raise ValidationFailed({"$": [self.errors.fixed_message("malformed_json")]})
         if not self.schema.is_valid(bound):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AuthenticationSpec",
+    "BindingSpec",
     "Condition",
     "EachSpec",
     "ExpirySpec",
@@ -34,6 +35,9 @@ __all__ = [
     "RequestSpec",
     "ResponseSpec",
     "RouteSpec",
+    "RoutingSpec",
+    "UnroutedAnswer",
+    "UnroutedSpec",
     "ValueSpec",
 ]
 
@@ -260,14 +264,52 @@ class RouteSpec(_Spec):
     transaction_id: str | None = None
 
 
+class RoutingSpec(_Spec):
+    # ASP.NET routing matched a path in any letter case and with a trailing slash.
+    ignore_case: bool = False
+    trailing_slash: bool = False
+
+
+class BindingSpec(_Spec):
+    """How the product's legacy backend read and bound a request body.
+
+    ``profile`` names the backend's JSON reader and ``conversions`` the value
+    conversions of that reader this product makes (``proxy.mapping.conversions``);
+    the loader refuses a name either does not know. mappings/README.md, "Binding
+    profiles", lists each rule with its source.
+    """
+
+    profile: str
+    conversions: list[str] = Field(default_factory=list)
+    media_types: list[str] = Field(min_length=1)
+    charsets: list[str] = Field(default_factory=lambda: ["utf-8"], min_length=1)
+    # A charset not in ``charsets``: read as this one (Web API 2), or "refuse" (415).
+    unknown_charset: str = "refuse"
+    routing: RoutingSpec = Field(default_factory=RoutingSpec)
+
+
 class ProductSpec(_Spec):
     product: str = Field(pattern=r"^[a-z0-9\-]+$")
     title: str
     prefixes: dict[Literal["prd", "hml"], str]
     errors: str
     tables: str | None = None
+    # Absent: exact values and paths (binding.STRICT).
+    binding: BindingSpec | None = None
     authentication: AuthenticationSpec
     routes: list[RouteSpec] = Field(min_length=1)
+
+
+class UnroutedAnswer(_Spec):
+    status: int = Field(ge=400, le=599)
+    body: Any
+
+
+class UnroutedSpec(_Spec):
+    """``mappings/unrouted.yaml``: the answers for a path under no product's prefix."""
+
+    evidence: Evidence
+    errors: dict[Literal["route_not_found", "method_not_allowed"], UnroutedAnswer]
 
 
 EachSpec.model_rebuild()

@@ -23,7 +23,7 @@ import orjson
 
 from proxy.config import Environment
 from proxy.deadline import Deadline
-from proxy.edge.bodies import check_media_type, decode_body, media_type_of
+from proxy.edge.bodies import decode_request
 from proxy.edge.errors import JSON_MEDIA_TYPE
 from proxy.errors import (
     NotFound,
@@ -337,10 +337,12 @@ class Dispatcher:
             return _Parsed(legacy={})
         request = exchange.request
         try:
-            media_type = media_type_of(request.content_type)
-            check_media_type(media_type)
-            decoded = decode_body(
-                request.body, media_type, max_depth=self._max_depth, errors=operation.gate.errors
+            decoded = decode_request(
+                request.body,
+                request.content_type,
+                rules=exchange.product.binding.body,
+                max_depth=self._max_depth,
+                errors=operation.gate.errors,
             )
             return _Parsed(legacy=operation.parse_request(decoded))
         except ProxyError as error:

@@ -29,9 +29,6 @@ from proxy.tenants import hash_password
 from proxy.upstream.pdt import PdtCall
 from tests.conftest import ProxyFactory, make_settings
 
-# /metrics on the public port is a viewer's to read; the demo admin token is one.
-VIEWER = {"Authorization": "Bearer demo-admin-token"}
-
 MAPPINGS = project_root() / "mappings"
 PREFIXES = ["/v1", "/api/v1"]
 DENIED = {"Message": "Authorization has been denied for this request."}
@@ -283,7 +280,7 @@ async def test_mobile_trust_sms_status_follows_the_pdt_token(
     [
         pytest.param({"Document": "19678335833"}, "Document", id="cpf-check-digit"),
         pytest.param({"AreaCode": "01"}, "AreaCode", id="area-code"),
-        pytest.param({"AreaCode": 11}, "AreaCode", id="area-code-number"),
+        pytest.param({"AreaCode": [11]}, "AreaCode", id="area-code-array"),
         pytest.param({"Phone": "123"}, "Phone", id="phone"),
         pytest.param({"Email": "not-an-email"}, "Email", id="email"),
         pytest.param(
@@ -471,10 +468,14 @@ async def test_ffr_caps_keep_the_most_relevant_variables(
         return httpx.Response(404, json={"message": "unexpected"})
 
     settings = _ffr_tenant(tmp_path, monkeypatch)
+    # A real PDT host: the demo admin token is off, so /metrics is read with a configured one.
+    security = settings.security.model_copy(update={"admin_token": "ffr-test-admin-token"})
+    settings = settings.model_copy(update={"security": security})
     async with proxy_factory(settings, transport=httpx.MockTransport(pdt)) as client:
         headers = await _bearer(client, "bank")
         answer = await client.post("/v1/fintech/fraud/score", json=FFR_EXAMPLE, headers=headers)
-        metrics = (await client.get("/metrics", headers=VIEWER)).text
+        viewer = {"Authorization": "Bearer ffr-test-admin-token"}
+        metrics = (await client.get("/metrics", headers=viewer)).text
     assert answer.status_code == 200, answer.text
     result = answer.json()
     FFR_ANSWER.validate(result)

@@ -506,10 +506,12 @@ def test_integral_float_flags_map_like_integers(flag: float, expected: bool) -> 
     assert op.to_pdt(bound) == pdt(verifiedEmail=expected)
 
 
-def test_integral_float_address_number_maps_like_an_integer() -> None:
+def test_a_fractional_address_number_binds_as_its_text() -> None:
+    # Json.NET reads a number into the string member as the literal's text (the
+    # json-net profile's number_to_string), so 12.0 is "12.0", not the integer 12.
     op = operation(SCORE)
     bound = op.parse_request(request(Addresses=[{"Number": 12.0}]))
-    assert op.to_pdt(bound) == pdt(address={"number": "12"})
+    assert op.to_pdt(bound) == pdt(address={"number": "12.0"})
 
 
 # --- invalid requests: the field and the v1-family message -----------------------------------

@@ -394,7 +394,11 @@ def family_message(key: str, field_name: str, **params: Any) -> str:
             request(AreaCode="01"), "AreaCode", family_message("pattern", "AreaCode"), id="area-code-01"
         ),
         pytest.param(
-            request(AreaCode=11), "AreaCode", family_message("type", "AreaCode"), id="area-code-number"
+            # Json.NET reads a number into the string AreaCode, but not an object.
+            request(AreaCode={"Value": 11}),
+            "AreaCode",
+            family_message("type", "AreaCode"),
+            id="area-code-object",
         ),
         pytest.param(request(Phone="123"), "Phone", family_message("pattern", "Phone"), id="phone-123"),
         pytest.param(
@@ -437,10 +441,11 @@ def family_message(key: str, field_name: str, **params: Any) -> str:
             id="cnpj-type",
         ),
         pytest.param(
-            request(BlockSmsSending="true"),
+            # bool.TryParse takes "true"/"false" only: "1" was Json.NET's error.
+            request(BlockSmsSending="1"),
             "BlockSmsSending",
             family_message("type", "BlockSmsSending"),
-            id="block-sms-as-string",
+            id="block-sms-as-1",
         ),
         pytest.param(
             request(ZipCode="6454050"),

@@ -86,18 +86,17 @@ class Translator:
         return format_percent(value, format=pattern, locale=self.locale)
 
     def when(self, moment: datetime | None) -> str:
-        """Brasília wall-clock time with the zone's name, e.g. ``03/12/2026 04:30 (BRT)``."""
+        """Brasília wall-clock time with the zone named, e.g. ``03/12/2026 04:30 (horário de Brasília)``.
+
+        Named in words rather than "-03": a reader recognises "Brasília time", and the
+        offset alone would say nothing about which clock it is."""
         if moment is None:
             return self("n_a")
         local = format_datetime(moment, _DATE_FORMAT[self.locale], tzinfo=BRASILIA, locale=self.locale)
-        return f"{local} ({self.zone(moment)})"
+        return f"{local} ({self('zone_name')})"
 
     def day(self, moment: datetime) -> str:
         return format_datetime(moment, _DAY_FORMAT[self.locale], tzinfo=BRASILIA, locale=self.locale)
-
-    def zone(self, moment: datetime) -> str:
-        # "Horário de Brasília" / "Brasília time": the name a reader recognises, not "-03".
-        return self("zone_name")
 
 
 def translator(locale: str) -> Translator:

@@ -31,6 +31,7 @@ from proxy.backtest.html import figures_context, render_html
 from proxy.backtest.report import build_backtest
 from proxy.cockpit import session as sessions
 from proxy.cockpit.estate import STAGE_KINDS, EstateRow, build_row, select_rows
+from proxy.cockpit.forms import FormRefused, read_form
 from proxy.cockpit.figures import Sources, read_autopilot, read_inputs
 from proxy.cockpit.i18n import Translator, choose_locale, translator
 from proxy.cockpit.templates import render, static_file
@@ -58,7 +59,6 @@ _SECURITY_HEADERS: Final = {
 _STATIC: Final = {"cockpit.css": "text/css; charset=utf-8", "cockpit.js": "text/javascript; charset=utf-8"}
 _ESTATE_REFRESH_S: Final = 10
 _TENANT_REFRESH_S: Final = 3
-_MAX_FORM_BYTES: Final = 4096
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -148,8 +148,11 @@ class _Cockpit:
 
     async def login(self, request: Request) -> Response:
         t = self._t(request)
-        form = await request.form(max_files=0, max_fields=4)
-        token = str(form.get("token") or "").strip()
+        try:
+            form = await read_form(request)
+        except FormRefused:
+            form = {}
+        token = form.get("token", "").strip()
         identity = self.auth.identify(f"Bearer {token}") if token else None
         if identity is None:
             _log.warning("cockpit sign-in refused")
@@ -349,17 +352,19 @@ class _Cockpit:
         described = self._described(request.path_params["tenant"])
         if described is None:
             return self._unknown(request, t)
-        if int(request.headers.get("content-length") or 0) > _MAX_FORM_BYTES:
-            return self._message(request, t, t("bad_form", reason="size"), t("bad_form", reason="size"), 413)
-        form = await request.form(max_files=0, max_fields=8)
-        if not session.form_token_ok(str(form.get("form_token") or "")):
+        try:
+            form = await read_form(request)
+        except FormRefused as error:
+            reason = t("bad_form", reason=str(error))
+            return self._message(request, t, reason, reason, 400)
+        if not session.form_token_ok(form.get("form_token")):
             return self._message(request, t, t("forbidden_title"), t("form_expired"), 403)
         products: dict[str, str] = dict(described["products"])
-        product = str(form.get("product") or "")
+        product = form.get("product", "")
         if product not in products:
             reason = f"product {product!r}" if product else "product"
             return self._message(request, t, t("bad_form", reason=reason), t("bad_form", reason=reason), 400)
-        kind = str(form.get("stage") or "")
+        kind = form.get("stage", "")
         try:
             stage = Stage.parse(f"canary:{form.get('percent') or ''}" if kind == "canary" else kind)
         except ValueError as error:

@@ -31,8 +31,8 @@ from proxy.backtest.html import figures_context, render_html
 from proxy.backtest.report import build_backtest
 from proxy.cockpit import session as sessions
 from proxy.cockpit.estate import STAGE_KINDS, EstateRow, build_row, select_rows
-from proxy.cockpit.forms import FormRefused, read_form
 from proxy.cockpit.figures import Sources, read_autopilot, read_inputs
+from proxy.cockpit.forms import FormRefused, read_form
 from proxy.cockpit.i18n import Translator, choose_locale, translator
 from proxy.cockpit.templates import render, static_file
 from proxy.mapping.version import mapping_version

@@ -9,14 +9,15 @@ whose difference values were masked by the comparison engine.
 
 from __future__ import annotations
 
-from proxy.cockpit.i18n import DEFAULT_LOCALE, translator
+from proxy.cockpit.i18n import translator
 from proxy.cockpit.templates import render, stylesheet
 from proxy.replay.report import ReplayReport
 
 __all__ = ["render_html"]
 
 
-def render_html(report: ReplayReport, *, locale: str = DEFAULT_LOCALE) -> str:
+def render_html(report: ReplayReport, *, locale: str = "en") -> str:
+    # English by default: the replay is the engineers' and CI's report, not a bank's.
     mismatches = [outcome for outcome in report.outcomes if outcome.kind in ("mismatched", "failed")]
     return render(
         "replay_report.html", t=translator(locale), css=stylesheet(), report=report, mismatches=mismatches

@@ -23,7 +23,12 @@ def _outcome(index: int, *differences: Difference, kind: str = "mismatched") -> 
     [
         (None, "Low", ["null", "&#34;Low&#34;"], ["None", "&#39;Low&#39;"]),
         (True, False, ["true", "false"], ["True", "False"]),
-        ({"Code": "FFR1"}, ["a", 1], ["{&#34;Code&#34;:&#34;FFR1&#34;}", "[&#34;a&#34;,1]"], ["{&#39;Code&#39;"]),
+        (
+            {"Code": "FFR1"},
+            ["a", 1],
+            ["{&#34;Code&#34;:&#34;FFR1&#34;}", "[&#34;a&#34;,1]"],
+            ["{&#39;Code&#39;"],
+        ),
     ],
 )
 def test_values_are_json_not_python_reprs(

@@ -163,7 +163,9 @@ def build_row(inputs: TenantInputs, rules: CompareRules, now: datetime) -> Estat
     failing = [check.name for check in backtest.checks if not check.passed] if backtest.samples else []
     attention = []
     kinds = {label.split(":")[0] for label in products.values()}
-    if breached or (ready is False and kinds & _CUT_OVER):
+    # Too few samples is "wait", not "breached": only a failing figure on a tenant
+    # already (partly) answered by PDT is trouble.
+    if breached or (kinds & _CUT_OVER and any(name != "samples" for name in failing)):
         attention.append("gate_breached")
     if (
         agreement_7d is not None

@@ -49,7 +49,8 @@ def choose_locale(explicit: str | None, accept_language: str | None) -> str:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        if tag:
+        # q=0 (or an unreadable q) means "not this language" (RFC 9110).
+        if tag and quality > 0:
             ranked.append((-quality, position, tag.strip().lower()))
     for _, _, tag in sorted(ranked):
         if tag.startswith("pt"):

@@ -56,7 +56,9 @@ def proxy_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("cockpit-proxy")
     tokens = home / "admin-tokens.yaml"
     tokens.write_text(
-        yaml.safe_dump([{"actor": "ana.viewer", "role": "viewer", "token_sha256": token_sha256(VIEWER_TOKEN)}]),
+        yaml.safe_dump(
+            [{"actor": "ana.viewer", "role": "viewer", "token_sha256": token_sha256(VIEWER_TOKEN)}]
+        ),
         encoding="utf-8",
     )
     port = _free_port()
@@ -94,7 +96,11 @@ def proxy_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
         log.close()
     # The proxy ran in its own process, out of reach of the suite's log scan: scan its log here.
-    leaks = [line for line in (home / "proxy.log").read_text(errors="replace").splitlines() if find_personal_data(line)]
+    leaks = [
+        line
+        for line in (home / "proxy.log").read_text(errors="replace").splitlines()
+        if find_personal_data(line)
+    ]
     assert leaks == [], leaks[:3]
 
 
@@ -138,7 +144,9 @@ def _send_ffr_traffic(url: str, count: int) -> None:
         login = client.post("/v1/authenticate", data={"name": "demo-ffr", "password": "demo-ffr-secret"})
         headers = {"Authorization": f"Bearer {login.json()['Token']}"}
         for n in range(count):
-            answer = client.post("/v1/fintech/fraud/score", json={**FFR_ORDER, "OrderID": f"B{n}"}, headers=headers)
+            answer = client.post(
+                "/v1/fintech/fraud/score", json={**FFR_ORDER, "OrderID": f"B{n}"}, headers=headers
+            )
             assert answer.status_code == 200, answer.text
 
 

@@ -45,17 +45,24 @@ class Bar:
     label: str
     value: float
     y: int
+    x: int  # where the bar starts; its label ends 6 px before
     length: float
 
 
-def bars(items: Sequence[tuple[str, float]], *, width: int = 420, label_width: int = 120) -> list[Bar]:
-    """Horizontal bars scaled to the largest value; each row 22 px high."""
+def bars(items: Sequence[tuple[str, float]], *, width: int = 460) -> list[Bar]:
+    """Horizontal bars scaled to the largest value; each row 22 px high.
+
+    The label column is as wide as the longest label needs (about 6.5 px a character
+    at 11 px), so "datatrust.transaction.create" is not cut at the left edge.
+    """
     if not items:
         return []
+    longest = max(len(label) for label, _ in items)
+    label_width = min(240, max(50, int(longest * 6.5) + 10))
     top = max(value for _, value in items) or 1.0
     room = width - label_width - 60
     return [
-        Bar(label, value, index * 22, round(max(1.0, value / top * room), 1))
+        Bar(label, value, index * 22, label_width, round(max(1.0, value / top * room), 1))
         for index, (label, value) in enumerate(items)
     ]
 

@@ -22,10 +22,13 @@ def test_sparkline(values: list[float | None], points: str, last: tuple[float, f
     assert (line.points, line.last) == (points, last)
 
 
-def test_bars_scale_to_the_largest() -> None:
+def test_bars_scale_to_the_largest_and_leave_room_for_their_labels() -> None:
     drawn = bars([("a", 10.0), ("b", 5.0), ("c", 0.0)])
-    assert [bar.length for bar in drawn] == [240.0, 120.0, 1.0]
+    assert [bar.length for bar in drawn] == [350.0, 175.0, 1.0]
     assert [bar.y for bar in drawn] == [0, 22, 44]
+    assert {bar.x for bar in drawn} == {50}
+    (long,) = bars([("datatrust.transaction.create", 3.0)])
+    assert long.x == 192  # 28 characters at 6.5 px, plus a margin
     assert bars([]) == []
 
 

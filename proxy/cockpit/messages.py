@@ -58,6 +58,11 @@ _PT: Final = {
     "sources_missing": "Alguma fonte (registro de uso, resultados da sombra ou auditoria) não respondeu: "
     "os números dela aparecem vazios.",
     "updated_at": "Atualizado em {when}.",
+    "kind_legacy": "legado",
+    "kind_shadow": "sombra",
+    "kind_canary": "canário (qualquer percentual)",
+    "kind_pdt-fallback": "PDT com fallback",
+    "kind_pdt": "PDT",
     "stage_legacy": "legado",
     "stage_shadow": "sombra",
     "stage_canary": "canário {percent} %",
@@ -278,6 +283,11 @@ _EN: Final = {
     "sources_missing": "A source (usage ledger, shadow results or audit) did not answer: its figures are "
     "shown empty.",
     "updated_at": "Updated {when}.",
+    "kind_legacy": "legacy",
+    "kind_shadow": "shadow",
+    "kind_canary": "canary (any percent)",
+    "kind_pdt-fallback": "PDT with fallback",
+    "kind_pdt": "PDT",
     "stage_legacy": "legacy",
     "stage_shadow": "shadow",
     "stage_canary": "canary {percent} %",

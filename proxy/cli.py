@@ -8,7 +8,8 @@
     pdt-proxy simulate legacy [--port N] [--disagreement-rate X] [--latency-ms X] [--fault-rate R]
     pdt-proxy hash-password            (reads the password from standard input)
     pdt-proxy ledger export --month YYYY-MM [--tenant T] [--out FILE] [--format json|csv]
-    pdt-proxy backtest TENANT [--from ISO] [--to ISO] [--days N] [--product P] [--html FILE] [--json FILE]
+    pdt-proxy backtest TENANT [--from ISO] [--to ISO] [--days N] [--product P] [--json FILE]
+                       [--html FILE [--internal] [--lang pt_BR|en]]   (the bank's copy unless --internal)
     pdt-proxy replay CORPUS [--target simulator|URL] [--max-mismatch-rate X] [--min-compared N]
                      [--tenant T] [--html FILE] [--json FILE]   (exit 3 when the replay fails)
     pdt-proxy record export --tenant T --out FILE [--since ISO] [--until ISO]
@@ -361,7 +362,7 @@ def _backtest(args: argparse.Namespace) -> int:
     if since >= until:
         raise UsageError("--from must be before --to")
     catalog = load_catalog(settings.mappings_dir)
-    _known_tenant(settings, catalog, args.tenant)
+    known = _known_tenant(settings, catalog, args.tenant)
     rules = load_compare_rules(catalog)
 
     async def read() -> list[Any]:
@@ -378,7 +379,17 @@ def _backtest(args: argparse.Namespace) -> int:
 
     report = build_backtest(args.tenant, asyncio.run(read()), rules, window_from=since, window_to=until)
     if args.html:
-        Path(args.html).write_text(render_html(report), encoding="utf-8")
+        from proxy.mapping.version import mapping_version
+
+        page = render_html(
+            report,
+            tenant_name=known.name,
+            products=[args.product] if args.product else sorted(known.products),
+            internal=args.internal,
+            locale=args.lang,
+            mapping_version=mapping_version(settings.mappings_dir),
+        )
+        Path(args.html).write_text(page, encoding="utf-8")
     data = orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2)
     if args.json:
         Path(args.json).write_bytes(data)
@@ -393,7 +404,7 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0 if report.ready else EXIT_FAILED_VERDICT
 
 
-def _known_tenant(settings: Settings, catalog: Any, tenant: str) -> None:
+def _known_tenant(settings: Settings, catalog: Any, tenant: str) -> Any:
     """Refuse a tenant the tenant file does not have (a typo would read as 'no samples')."""
     from proxy.tenants import demo_tenants_file, load_tenants
 
@@ -402,9 +413,11 @@ def _known_tenant(settings: Settings, catalog: Any, tenant: str) -> None:
         known_products=frozenset(catalog.products),
         simulator_only=settings.pdt.all_simulator,
     )
-    if directory.get(tenant) is None:
+    found = directory.get(tenant)
+    if found is None:
         known = ", ".join(sorted(directory.tenants)) or "none"
         raise UsageError(f"unknown tenant {tenant!r} (the tenant file has: {known})")
+    return found
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -501,7 +514,15 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("--to", help="window end, ISO-8601 (default: now)")
     backtest.add_argument("--days", type=int, default=7, help="window length when --from is not given")
     backtest.add_argument("--product", help="one product only")
-    backtest.add_argument("--html", help="write the self-contained HTML page here")
+    backtest.add_argument(
+        "--html", help="write the self-contained HTML page here (the bank's copy unless --internal)"
+    )
+    backtest.add_argument(
+        "--internal", action="store_true", help="the internal copy: rule names, per-field agreement, latency"
+    )
+    backtest.add_argument(
+        "--lang", choices=["pt_BR", "en"], default="pt_BR", help="the page's language (default pt_BR)"
+    )
     backtest.add_argument("--json", help="write the JSON report here (default: standard output)")
     backtest.set_defaults(run=_backtest)
 

@@ -160,8 +160,16 @@ def test_backtest_command_writes_the_report_and_the_page(
     # Written, and "not ready": exit 3, so a script or a pipeline can act on the verdict.
     assert code == 3, capsys.readouterr().err
     assert orjson.loads(report.read_bytes())["samples"] == 3
-    assert "Not ready for cut-over yet" in page.read_text(encoding="utf-8")
+    # The bank's copy by default: Portuguese, titled with the tenant's name, no rule ids.
+    bank = page.read_text(encoding="utf-8")
+    assert "Backtest da migração para a PDT: Demo Data Trust v1 client" in bank
+    assert "Ainda não está pronto para a virada" in bank
+    assert "dt.resp." not in bank
     assert "demo-dt: 3 samples, not ready" in capsys.readouterr().err
+    internal = tmp_path / "internal.html"
+    assert main(["backtest", "demo-dt", "--html", str(internal), "--internal", "--lang", "en"]) == 3
+    assert "Not ready for cut-over yet" in internal.read_text(encoding="utf-8")
+    assert "Agreement per field" in internal.read_text(encoding="utf-8")
     assert main(["backtest", "demo-dt", "--from", "last week"]) == 2
     assert "--from: not an ISO-8601" in capsys.readouterr().err
 

@@ -4,7 +4,8 @@
 ``PUT  /admin/tenants/{tenant}/stage``           ``{"stage": "shadow"}``, ``{"stage": "canary",
                                                  "percent": 10}``, optional ``"product"``
 ``GET  /admin/tenants/{tenant}/stage/audit``     who changed what, when, from what
-``GET  /admin/tenants/{tenant}/backtest``        ``?from=ISO&to=ISO[&product=P][&format=html]``
+``GET  /admin/tenants/{tenant}/backtest``        ``?from=ISO&to=ISO[&product=P][&format=html
+                                                 [&copy=internal][&lang=en]]`` (HTML: the bank's copy)
 
 Every request carries an admin bearer token (proxy/admin/auth.py): reads need the
 ``viewer`` role, stage changes ``operator``. The audit names the token's actor.
@@ -26,6 +27,7 @@ from proxy.admin.auth import AdminAuth, AdminIdentity, Role
 from proxy.backtest.html import render_html
 from proxy.backtest.offload import backtest_off_loop
 from proxy.ledger.month import Month
+from proxy.mapping.version import mapping_version
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
 from proxy.stages.book import StageRefused
@@ -67,6 +69,15 @@ class _TenantAdmin:
         self.runtime = runtime
         self.auth = auth
         self.control = runtime.stage_control
+        self._mapping: str | None = None
+
+    def _mapping_version(self) -> str:
+        if self._mapping is None:
+            try:
+                self._mapping = mapping_version(self.runtime.settings.mappings_dir)
+            except OSError:
+                self._mapping = ""
+        return self._mapping
 
     async def tenants(self, request: Request) -> Response:
         identity = self.auth.check(request, "viewer")
@@ -167,7 +178,17 @@ class _TenantAdmin:
             tenant, results, self.runtime.compare_rules, window_from=since, window_to=until
         )
         if query.get("format") == "html":
-            return HTMLResponse(render_html(report))
+            known = self.runtime.tenants.get(tenant)
+            product = query.get("product")
+            page = render_html(
+                report,
+                tenant_name=known.name if known is not None else tenant,
+                products=[product] if product else sorted(known.products) if known is not None else [],
+                internal=query.get("copy") == "internal",
+                locale="en" if query.get("lang") == "en" else "pt_BR",
+                mapping_version=self._mapping_version(),
+            )
+            return HTMLResponse(page)
         return Response(orjson.dumps(report.to_json()), media_type="application/json")
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from proxy.backtest.coverage import Coverage, coverage
 from proxy.comparison.rules import CompareRules, Readiness
 from proxy.stages.shadow import ShadowResult
 
@@ -42,6 +43,10 @@ class FieldDifferences:
     rule: str | None
     kind: str
     count: int
+    # The first difference of this kind, as stored (shadow results are masked before
+    # they are stored; the HTML masks again before showing it to a bank).
+    example_legacy: Any = None
+    example_pdt: Any = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Backtest:
     checks: list[Check]
     ready: bool
     notes: list[str] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0, 0))
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -181,8 +187,11 @@ def build_backtest(
     field_compared: Counter[str] = Counter()
     field_differed: Counter[str] = Counter()
     field_rule: dict[str, str | None] = {}
+    examples: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
+    moments: list[datetime] = []
     for result in results:
         samples += 1
+        moments.append(result.at)
         comparison = result.comparison
         by_operation[result.operation] += 1
         matched += comparison.matched
@@ -209,7 +218,9 @@ def build_backtest(
         )
         field_compared.update(comparison.fields)
         for difference in comparison.differences:
-            differences[(difference.field, difference.rule, difference.kind)] += 1
+            key = (difference.field, difference.rule, difference.kind)
+            differences[key] += 1
+            examples.setdefault(key, (difference.legacy, difference.pdt))
             field_differed[difference.field] += 1
             field_rule.setdefault(difference.field, difference.rule)
     rating_total = sum(sum(row.values()) for row in matrix.values())
@@ -255,11 +266,12 @@ def build_backtest(
         pdt_latency=_latency(pdt_ms),
         pdt_error_rate=figures["pdt_error_rate"],
         top_differences=[
-            FieldDifferences(path, rule, kind, count)
+            FieldDifferences(path, rule, kind, count, *examples[(path, rule, kind)])
             for (path, rule, kind), count in differences.most_common(top)
         ],
         field_agreement=_field_agreement(field_compared, field_differed, field_rule, rules),
         checks=checks,
         ready=all(check.passed for check in checks),
         notes=notes,
+        coverage=coverage(moments, window_from, window_to),
     )

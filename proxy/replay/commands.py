@@ -74,7 +74,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         Path(args.json).write_bytes(orjson.dumps(report_to_json(report), option=orjson.OPT_INDENT_2))
     if args.html:
-        Path(args.html).write_text(render_html(report), encoding="utf-8")
+        Path(args.html).write_text(render_html(report, locale=args.lang), encoding="utf-8")
     return 0 if report.passed else EXIT_FAILED
 
 
@@ -158,6 +158,9 @@ def add_replay_parser(commands: SubCommands) -> argparse.ArgumentParser:
     parser.add_argument("--mappings", help="mappings directory (default: from settings)")
     parser.add_argument("--json", help="write the full report as JSON to FILE")
     parser.add_argument("--html", help="write a self-contained HTML report to FILE")
+    parser.add_argument(
+        "--lang", choices=["pt_BR", "en"], default="en", help="the HTML report's language (default en)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 

@@ -209,13 +209,21 @@ async def test_shadow_answers_from_legacy_and_feeds_the_backtest(tmp_path: Path)
         await runtime.shadow.drain(10.0)
         report = (await client.get("/admin/tenants/demo-dt/backtest", headers=ADMIN)).json()
         page = await client.get("/admin/tenants/demo-dt/backtest?format=html", headers=ADMIN)
+        internal = await client.get(
+            "/admin/tenants/demo-dt/backtest?format=html&copy=internal&lang=en", headers=ADMIN
+        )
         assert side_counts(runtime) == {"legacy": 12.0}
     assert report["samples"] == 12
     assert report["by_operation"] == {"datatrust.transaction.create": 12}
     assert report["score_pairs"]
     assert report["ready"] is False  # 12 samples < the declared minimum of 100
     assert page.headers["content-type"].startswith("text/html")
-    assert "Not ready for cut-over yet" in page.text
+    # The bank's copy by default (Portuguese, the tenant's name); the internal one on request.
+    assert "Ainda não está pronto para a virada" in page.text
+    assert "Demo Data Trust v1 client" in page.text
+    assert "dt.resp." not in page.text
+    assert "Not ready for cut-over yet" in internal.text
+    assert "dt.resp." in internal.text
 
 
 async def test_a_failing_pdt_never_touches_the_shadowed_answer(tmp_path: Path) -> None:

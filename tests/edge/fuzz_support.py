@@ -168,9 +168,16 @@ class Fuzzer:
         self._login()
         self._seed_transactions()
 
-    def _call(self, operation_id: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+    def _call(
+        self,
+        operation_id: str,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        path_parameters: dict[str, str] | None = None,
+    ) -> Any:
         operation = self.operations[operation_id]
-        response = operation.Case(body=body, media_type="application/json").call(headers=headers)
+        case = operation.Case(body=body, media_type="application/json", path_parameters=path_parameters)
+        response = case.call(headers=headers)
         if response.status_code >= 300:
             raise RuntimeError(f"{operation_id}: setup call answered {response.status_code}")
         return response.json()
@@ -194,7 +201,17 @@ class Fuzzer:
                 continue
             operation_name, body = _SEED_TRANSACTIONS[product]
             answer = self._call(f"{operation_name}.{environment}", body, self._auth(product, environment))
-            self.ids[(product, environment)] = [answer.get("transactionId") or answer["TransactionID"]]
+            known = answer.get("transactionId") or answer["TransactionID"]
+            self.ids[(product, environment)] = [known]
+            send = f"datatrust.token.send.{environment}"
+            if product == "datatrust-v1" and send in self.operations:
+                # A token on each channel of the known transaction: validating it is then
+                # fuzzed on its own, not only after some generated send case happened to
+                # reach that id first (which made the run depend on generation order).
+                for channel in ("email", "sms"):
+                    self._call(
+                        send, {"Channel": channel}, self._auth(product, environment), {"transactionId": known}
+                    )
 
     def _auth(self, product: str, environment: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[(product, environment)]}"}

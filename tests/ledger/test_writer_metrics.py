@@ -95,6 +95,6 @@ async def test_the_ledger_metrics_by_backend(settings: Settings) -> None:
 def test_the_backend_label_names_the_store(settings: Settings) -> None:
     assert store_backend(build_store(settings)) == "sqlite"
     with_dsn = settings.model_copy(
-        update={"ledger": settings.ledger.model_copy(update={"dsn": "postgresql://u:secret@db/x"})}
+        update={"database": settings.database.model_copy(update={"dsn": "postgresql://u:secret@db/x"})}
     )
     assert store_backend(build_store(with_dsn)) == "postgres"

@@ -14,8 +14,17 @@
     pdt-proxy record export --tenant T --out FILE [--since ISO] [--until ISO]
     pdt-proxy record sample [--out FILE]
 
-Exit status: 0 on success, 1 when a configuration or mapping is invalid (the
-message names the file, the rule and the reason), 2 on bad usage.
+``--config FILE`` goes before or after the command (``pdt-proxy --config F serve``
+and ``pdt-proxy serve --config F`` are the same); ``--version`` prints the release.
+
+Exit status:
+
+    0  success
+    1  a configuration, mapping or database is unusable (the message names the
+       file, the rule and the reason)
+    2  bad usage: an unknown option or command, an unknown tenant, a bad window
+    3  a verdict failed: ``replay`` over its mismatch threshold, ``backtest`` not
+       ready for cut-over
 """
 
 from __future__ import annotations
@@ -28,10 +37,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from proxy.cli_commands import CONFIG_HELP, SubCommands
 from proxy.config import Settings, load_settings
 from proxy.errors import ConfigError
 
-__all__ = ["main"]
+__all__ = ["EXIT_FAILED_VERDICT", "EXIT_USAGE", "main"]
+
+EXIT_USAGE = 2
+EXIT_FAILED_VERDICT = 3
+
+
+class UsageError(Exception):
+    """A request the command cannot make sense of: exit 2 with this message."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -234,6 +251,7 @@ def _hash_password(args: argparse.Namespace) -> int:
 def _ledger_export(args: argparse.Namespace) -> int:
     import asyncio
 
+    from proxy.cli_progress import working
     from proxy.ledger.export import Format, bill_for, render
     from proxy.ledger.factory import build_store, load_settings_pricing
     from proxy.ledger.month import Month
@@ -252,11 +270,12 @@ def _ledger_export(args: argparse.Namespace) -> int:
         # The store the serving proxy writes (same settings): SQLite's WAL lets this
         # read beside running workers; PostgreSQL is shared anyway.
         store = build_store(settings)
-        await store.open()
-        try:
-            return render(await bill_for(store, pricing, month, tenant=args.tenant), output_format)
-        finally:
-            await store.close()
+        async with working(sys.stderr, f"ledger export {month}: reading the ledger"):
+            await store.open()
+            try:
+                return render(await bill_for(store, pricing, month, tenant=args.tenant), output_format)
+            finally:
+                await store.close()
 
     data = asyncio.run(export())
     if args.out:
@@ -275,6 +294,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     from proxy.backtest.html import render_html
     from proxy.backtest.report import build_backtest
+    from proxy.cli_progress import working
     from proxy.comparison.rules import load_compare_rules
     from proxy.mapping.catalog import load_catalog
     from proxy.state.factory import build_state_store
@@ -285,24 +305,31 @@ def _backtest(args: argparse.Namespace) -> int:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise SystemExit(f"pdt-proxy: {name}: not an ISO-8601 date or time") from None
+            raise UsageError(f"{name}: not an ISO-8601 date or time") from None
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
     settings = _settings(args)
+    if args.days <= 0:
+        raise UsageError(f"--days: a window of at least one day, not {args.days}")
     until = moment(args.to, datetime.now(UTC), "--to")
     since = moment(args.since, until - timedelta(days=args.days), "--from")
-    rules = load_compare_rules(load_catalog(settings.mappings_dir))
+    if since >= until:
+        raise UsageError("--from must be before --to")
+    catalog = load_catalog(settings.mappings_dir)
+    _known_tenant(settings, catalog, args.tenant)
+    rules = load_compare_rules(catalog)
 
     async def read() -> list[Any]:
         # The database the serving proxy writes: readable beside running workers.
         store = build_state_store(settings)
-        await store.open()
-        try:
-            return list(
-                await store.shadow_results(args.tenant, since=since, until=until, product=args.product)
-            )
-        finally:
-            await store.close()
+        async with working(sys.stderr, f"backtest {args.tenant}: reading shadow results"):
+            await store.open()
+            try:
+                return list(
+                    await store.shadow_results(args.tenant, since=since, until=until, product=args.product)
+                )
+            finally:
+                await store.close()
 
     report = build_backtest(args.tenant, asyncio.run(read()), rules, window_from=since, window_to=until)
     if args.html:
@@ -318,7 +345,21 @@ def _backtest(args: argparse.Namespace) -> int:
         f"{args.tenant}: {report.samples} samples, {verdict}" + (f" ({failing})" if failing else ""),
         file=sys.stderr,
     )
-    return 0
+    return 0 if report.ready else EXIT_FAILED_VERDICT
+
+
+def _known_tenant(settings: Settings, catalog: Any, tenant: str) -> None:
+    """Refuse a tenant the tenant file does not have (a typo would read as 'no samples')."""
+    from proxy.tenants import demo_tenants_file, load_tenants
+
+    directory = load_tenants(
+        settings.tenants_file or demo_tenants_file(),
+        known_products=frozenset(catalog.products),
+        simulator_only=settings.pdt.all_simulator,
+    )
+    if directory.get(tenant) is None:
+        known = ", ".join(sorted(directory.tenants)) or "none"
+        raise UsageError(f"unknown tenant {tenant!r} (the tenant file has: {known})")
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -333,34 +374,48 @@ def _record(args: argparse.Namespace) -> int:
     return record(args, _settings(args))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pdt-proxy", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--config", help="YAML settings file (default: $PROXY_CONFIG, else built-in defaults)"
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    serve = commands.add_parser("serve", help="run the proxy")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int)
+    try:
+        return version("pdt-proxy")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pdt-proxy",
+        description=__doc__.split("\n\n")[0],
+        epilog="exit: 0 ok, 1 unusable configuration, 2 bad usage, 3 failed verdict (replay, backtest)",
+    )
+    parser.add_argument("--version", action="version", version=f"pdt-proxy {_version()}")
+    parser.add_argument("--config", help=CONFIG_HELP)
+    commands = SubCommands(parser, "command")
+
+    serve = commands.add("serve", help="run the proxy")
+    serve.add_argument("--host", help="listen address (env PROXY_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (env PROXY_PORT; default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes (env PROXY_WORKERS; default 1)")
     serve.set_defaults(run=_serve)
 
-    lint = commands.add_parser("lint", help="validate the mappings offline and print DE-PARA coverage")
-    lint.add_argument("--mappings", help="mappings directory (default: from settings)")
+    lint = commands.add("lint", help="validate the mappings offline and print DE-PARA coverage")
+    lint.add_argument(
+        "--mappings", help="mappings directory (env PROXY_MAPPINGS_DIR; default: the shipped ones)"
+    )
     lint.set_defaults(run=_lint)
 
-    importer = commands.add_parser("import-table", help="import an operator's DE-PARA CSV into a code table")
+    importer = commands.add("import-table", help="import an operator's DE-PARA CSV into a code table")
     importer.add_argument("csv")
     importer.add_argument("--product", required=True)
     importer.add_argument("--table", required=True)
     importer.add_argument(
         "--column", action="append", metavar="NAME=TITLE", help="CSV title of a declared column"
     )
-    importer.add_argument("--mappings")
+    importer.add_argument("--mappings", help="mappings directory (env PROXY_MAPPINGS_DIR)")
     importer.set_defaults(run=_import_table)
 
-    simulate = commands.add_parser("simulate", help="run a simulator")
+    simulate = commands.add("simulate", help="run a simulator")
     simulate.add_argument("target", choices=["pdt", "legacy"])
     simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8090)
@@ -372,24 +427,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.set_defaults(run=_simulate)
 
-    migrate = commands.add_parser(
+    migrate = commands.add(
         "migrate", help="apply pending database migrations and exit (a Kubernetes Job or init container)"
     )
     migrate.set_defaults(run=_migrate)
 
-    hasher = commands.add_parser("hash-password", help="print the argon2id hash for a tenant file")
+    hasher = commands.add("hash-password", help="print the argon2id hash for a tenant file")
     hasher.set_defaults(run=_hash_password)
 
-    ledger = commands.add_parser("ledger", help="the usage ledger")
-    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
-    export = ledger_commands.add_parser("export", help="a month's bill per tenant and product")
+    ledger = commands.add("ledger", help="the usage ledger")
+    export = SubCommands(ledger, "ledger_command").add("export", help="a month's bill per tenant and product")
     export.add_argument("--month", required=True, help="YYYY-MM (UTC)")
     export.add_argument("--tenant", help="one tenant only")
     export.add_argument("--out", help="write to FILE (format from its extension: .csv or .json)")
     export.add_argument("--format", choices=["json", "csv"], help="default: from --out, else json")
     export.set_defaults(run=_ledger_export)
 
-    backtest = commands.add_parser("backtest", help="a tenant's shadow backtest, as JSON and/or an HTML page")
+    backtest = commands.add(
+        "backtest", help="a tenant's shadow backtest, as JSON and/or an HTML page (exit 3 when not ready)"
+    )
     backtest.add_argument("tenant")
     backtest.add_argument("--from", dest="since", help="window start, ISO-8601 (default: --days before --to)")
     backtest.add_argument("--to", help="window end, ISO-8601 (default: now)")
@@ -413,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"pdt-proxy: {error}", file=sys.stderr)
         return 1
+    except UsageError as error:
+        print(f"pdt-proxy: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

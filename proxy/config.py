@@ -159,9 +159,28 @@ class PoolSettings(_Frozen):
     keepalive_expiry_s: float = Field(default=30.0, gt=0)
 
 
+class TlsSettings(_Frozen):
+    """How the proxy checks an upstream host, and proves itself to it (mTLS)."""
+
+    # PEM file of the CAs this host's certificate must chain to (a bank's or PDT's
+    # private CA). None = the public CAs (certifi), as for any public HTTPS host.
+    ca_bundle: Path | None = None
+    # PEM client certificate (and its key, unless the same file holds both) for a
+    # host that asks for one. None = no client certificate.
+    client_cert: Path | None = None
+    client_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _key_needs_a_certificate(self) -> TlsSettings:
+        if self.client_key is not None and self.client_cert is None:
+            raise ValueError("client_key is set without client_cert")
+        return self
+
+
 class _UpstreamEnvironment(_Frozen):
     # ``simulator`` = the built-in simulator in process; otherwise an http(s) URL.
     base_url: str = SIMULATOR
+    tls: TlsSettings = TlsSettings()
 
     @field_validator("base_url")
     @classmethod
@@ -316,9 +335,28 @@ class SecuritySettings(_Frozen):
     # Legacy clients reuse a token until it expires; one hour matches the legacy APIs.
     legacy_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     # Shared HMAC key for legacy tokens; any replica with it verifies any token.
-    # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir.
+    # None = read PROXY_TOKEN_KEY, else a key file created once under data_dir (one
+    # host only: on a shared database an unset key stops startup; proxy/keys.py).
     token_key: str | None = Field(default=None, repr=False)
+    # Keys rotated out that still verify the tokens they signed (PROXY_TOKEN_KEYS_PREVIOUS,
+    # comma-separated). Keep one for a token lifetime after the switch, then drop it.
+    previous_token_keys: tuple[str, ...] = Field(default=(), repr=False)
+    # Places end customers in canary buckets; its own key so a token-key rotation does
+    # not move customers between PDT and legacy mid-canary. None = PROXY_CANARY_KEY,
+    # else a key file under data_dir (one host only, as for token_key).
+    canary_key: str | None = Field(default=None, repr=False)
     admin_token: str | None = Field(default=None, repr=False)
+    # YAML list of {actor, role, token_sha256} (proxy/admin/auth.py): one token per
+    # person or system, each with a role; the audit names the token's actor.
+    admin_tokens_file: Path | None = None
+
+    @field_validator("previous_token_keys", mode="before")
+    @classmethod
+    def _split_key_list(cls, value: object) -> object:
+        # The environment carries one string; a settings file may give a YAML list.
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class DatabaseSettings(_Frozen):
@@ -433,7 +471,10 @@ class Settings(_Frozen):
 
 _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_TOKEN_KEY": ("security", "token_key"),
+    "PROXY_TOKEN_KEYS_PREVIOUS": ("security", "previous_token_keys"),
+    "PROXY_CANARY_KEY": ("security", "canary_key"),
     "PROXY_ADMIN_TOKEN": ("security", "admin_token"),
+    "PROXY_ADMIN_TOKENS_FILE": ("security", "admin_tokens_file"),
     "PROXY_DATA_DIR": ("data_dir",),
     "PROXY_TENANTS_FILE": ("tenants_file",),
     "PROXY_MAPPINGS_DIR": ("mappings_dir",),
@@ -445,6 +486,9 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_DATABASE_DSN": ("database", "dsn"),
     "PROXY_DATABASE_AUTO_MIGRATE": ("database", "auto_migrate"),
     # Alias of PROXY_DATABASE_DSN (Settings._one_database).
+    "PROXY_HOST": ("server", "host"),
+    "PROXY_PORT": ("server", "port"),
+    "PROXY_WORKERS": ("server", "workers"),
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
 }
 
@@ -467,6 +511,8 @@ def _rebase_paths(raw: dict[str, Any], base: Path) -> None:
         (raw, "mappings_dir"),
         (raw, "tenants_file"),
         (raw.get("ledger"), "pricing_file"),
+        (raw.get("security"), "admin_tokens_file"),
+        *((tls, key) for tls in _tls_nodes(raw) for key in ("ca_bundle", "client_cert", "client_key")),
     ]:
         if isinstance(node, dict) and isinstance(node.get(key), str) and not Path(node[key]).is_absolute():
             node[key] = str(base / node[key])
@@ -476,6 +522,21 @@ def _problem(location: tuple[int | str, ...], message: str) -> str:
     # A rule over several sections (Settings._one_database) has no single location.
     where = ".".join(str(part) for part in location)
     return f"{where}: {message}" if where else message.removeprefix("Value error, ")
+
+
+def _tls_nodes(raw: dict[str, Any]) -> list[Any]:
+    """Every upstream environment's ``tls`` block in a raw settings tree."""
+    environments: list[Any] = []
+    for section in ("pdt", "legacy"):
+        node = raw.get(section)
+        if isinstance(node, dict) and isinstance(node.get("environments"), dict):
+            environments += node["environments"].values()
+    legacy = raw.get("legacy")
+    if isinstance(legacy, dict) and isinstance(legacy.get("products"), dict):
+        for per_product in legacy["products"].values():
+            if isinstance(per_product, dict):
+                environments += per_product.values()
+    return [env.get("tls") for env in environments if isinstance(env, dict)]
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -10,8 +10,6 @@ seam) and a ledger store instead of patching anything.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,8 +19,9 @@ from proxy.config import Settings
 from proxy.db.factory import database_pool
 from proxy.db.pool import PostgresPool
 from proxy.edge.rate_limit import TenantRateLimiter
-from proxy.edge.tokens import LegacyTokens, load_token_key
+from proxy.edge.tokens import LegacyTokens
 from proxy.edge.unmapped import UnmappedReporter
+from proxy.keys import CANARY_KEY, TOKEN_KEY, load_key
 from proxy.ledger.factory import build_ledger, load_settings_pricing
 from proxy.ledger.ledger import LedgerService
 from proxy.ledger.pricing import Pricing
@@ -128,6 +127,18 @@ def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirector
     return directory
 
 
+def _legacy_tokens(settings: Settings) -> LegacyTokens:
+    security = settings.security
+    key = load_key(
+        TOKEN_KEY, security.token_key, settings.data_dir, shared_database=bool(settings.ledger.dsn)
+    )
+    return LegacyTokens(
+        key,
+        previous_keys=[previous.encode() for previous in security.previous_token_keys],
+        ttl_s=security.legacy_token_ttl_s,
+    )
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -139,8 +150,7 @@ def build_runtime(
     # Before any connection is opened: a broken pricing file stops startup too.
     pricing = load_settings_pricing(settings)
     tenants = _load_tenants(settings, catalog)
-    tokens_key = load_token_key(settings.security.token_key, settings.data_dir)
-    tokens = LegacyTokens(tokens_key, ttl_s=settings.security.legacy_token_ttl_s)
+    tokens = _legacy_tokens(settings)
     if transport is None:
         transport = _transport(settings, catalog, tenants)
     metrics = Metrics()
@@ -165,8 +175,12 @@ def build_runtime(
         legacy,
         deadline_s=settings.pdt.request_deadline_s,
         max_json_depth=settings.server.max_json_depth,
-        # Its own key, derived: knowing canary buckets must not help forge tokens.
-        canary_key=hmac.new(tokens_key, b"pdt-proxy/canary/v1", hashlib.sha256).digest(),
+        canary_key=load_key(
+            CANARY_KEY,
+            settings.security.canary_key,
+            settings.data_dir,
+            shared_database=bool(settings.ledger.dsn),
+        ),
     )
     compare_rules = load_compare_rules(catalog)
     # One pool per process for every store on PostgreSQL; closed by Runtime.aclose.

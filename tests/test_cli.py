@@ -157,9 +157,92 @@ def test_backtest_command_writes_the_report_and_the_page(
     monkeypatch.setenv("PROXY_DATA_DIR", str(tmp_path / "data"))
     page, report = tmp_path / "backtest.html", tmp_path / "backtest.json"
     code = main(["backtest", "demo-dt", "--html", str(page), "--json", str(report)])
-    assert code == 0, capsys.readouterr().err
+    # Written, and "not ready": exit 3, so a script or a pipeline can act on the verdict.
+    assert code == 3, capsys.readouterr().err
     assert orjson.loads(report.read_bytes())["samples"] == 3
     assert "Not ready for cut-over yet" in page.read_text(encoding="utf-8")
     assert "demo-dt: 3 samples, not ready" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="--from: not an ISO-8601"):
-        main(["backtest", "demo-dt", "--from", "last week"])
+    assert main(["backtest", "demo-dt", "--from", "last week"]) == 2
+    assert "--from: not an ISO-8601" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(["backtest", "nobody"], "unknown tenant 'nobody'", id="unknown tenant"),
+        pytest.param(
+            ["backtest", "demo-dt", "--days", "-3"], "--days: a window of at least one day", id="days"
+        ),
+        pytest.param(
+            ["backtest", "demo-dt", "--days", "0"], "--days: a window of at least one day", id="zero"
+        ),
+        pytest.param(
+            ["backtest", "demo-dt", "--from", "2026-12-02", "--to", "2026-12-01"],
+            "--from must be before --to",
+            id="window backwards",
+        ),
+    ],
+)
+def test_backtest_refuses_bad_requests_with_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("PROXY_DATA_DIR", str(tmp_path / "data"))
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--config", "{config}", "lint"], id="before the command"),
+        pytest.param(["lint", "--config", "{config}"], id="after the command"),
+        pytest.param(["--config", "/nonexistent.yaml", "lint", "--config", "{config}"], id="after wins"),
+        pytest.param(["ledger", "export", "--config", "{config}", "--month", "2026-12"], id="nested command"),
+    ],
+)
+def test_config_is_accepted_before_or_after_the_command(tmp_path: Path, argv: list[str]) -> None:
+    from proxy.cli import _parser
+
+    config = str(tmp_path / "proxy.yaml")
+    args = _parser().parse_args([part.replace("{config}", config) for part in argv])
+    assert args.config == config
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pdt-proxy {version('pdt-proxy')}"
+
+
+@pytest.mark.parametrize(
+    ("command", "variables"),
+    [
+        pytest.param(["serve"], ["PROXY_CONFIG", "PROXY_HOST", "PROXY_PORT", "PROXY_WORKERS"], id="serve"),
+        pytest.param(["lint"], ["PROXY_CONFIG", "PROXY_MAPPINGS_DIR"], id="lint"),
+        pytest.param(["backtest"], ["PROXY_CONFIG"], id="backtest"),
+    ],
+)
+def test_help_names_the_environment_variable_of_each_option(
+    capsys: pytest.CaptureFixture[str], command: list[str], variables: list[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for variable in variables:
+        assert variable in shown
+
+
+def test_environment_sets_the_listener() -> None:
+    from proxy.config import load_settings
+
+    server = load_settings(
+        environ={"PROXY_HOST": "127.0.0.2", "PROXY_PORT": "9000", "PROXY_WORKERS": "3"}
+    ).server
+    assert (server.host, server.port, server.workers) == ("127.0.0.2", 9000, 3)

@@ -142,3 +142,41 @@ def test_a_pool_whose_minimum_exceeds_its_maximum_is_refused(tmp_path: Path) -> 
     config.write_text("database: {pool_min_size: 5, pool_max_size: 2}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="pool_min_size"):
         load_settings(config, environ={})
+
+
+@pytest.mark.parametrize(
+    ("environ", "file_text", "previous", "canary"),
+    [
+        pytest.param({}, None, (), None, id="unset"),
+        pytest.param(
+            {"PROXY_TOKEN_KEYS_PREVIOUS": " k1 ,k2,, ", "PROXY_CANARY_KEY": "c1"},
+            None,
+            ("k1", "k2"),
+            "c1",
+            id="environment: comma-separated, blanks dropped",
+        ),
+        pytest.param(
+            {},
+            "security:\n  previous_token_keys: [k1]\n  canary_key: c2\n",
+            ("k1",),
+            "c2",
+            id="settings file list",
+        ),
+    ],
+)
+def test_rotation_and_canary_keys(
+    tmp_path: Path,
+    environ: dict[str, str],
+    file_text: str | None,
+    previous: tuple[str, ...],
+    canary: str | None,
+) -> None:
+    path = None
+    if file_text is not None:
+        path = tmp_path / "settings.yaml"
+        path.write_text(file_text, encoding="utf-8")
+    settings = load_settings(path, environ=environ)
+    assert settings.security.previous_token_keys == previous
+    assert settings.security.canary_key == canary
+    # Secrets never reach a repr (and so never a log line that prints settings).
+    assert "k1" not in repr(settings.security)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from proxy.admin.auth import admin_token, check_admin
+from proxy.admin.auth import AdminAuth
 from proxy.errors import ProxyError
 from proxy.ledger.export import Format, render
 from proxy.ledger.month import Month
@@ -33,13 +33,11 @@ def _bad_request(message: str) -> Response:
     return JSONResponse({"message": message}, 400)
 
 
-def ledger_routes(runtime: Runtime) -> list[Route]:
-    expected = admin_token(runtime.settings)
-
+def ledger_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
     async def ledger(request: Request) -> Response:
-        refused = check_admin(request, expected)
-        if refused is not None:
-            return refused
+        identity = auth.check(request, "viewer")
+        if isinstance(identity, Response):
+            return identity
         query = request.query_params
         try:
             month = Month.parse(query.get("month", ""))
@@ -63,9 +61,9 @@ def ledger_routes(runtime: Runtime) -> list[Route]:
         return Response(render(bill, fmt), 200, media_type=_MEDIA[fmt])
 
     async def stats(request: Request) -> Response:
-        refused = check_admin(request, expected)
-        if refused is not None:
-            return refused
+        identity = auth.check(request, "viewer")
+        if isinstance(identity, Response):
+            return identity
         # Per process: with --workers N each worker has its own writer.
         seen = runtime.ledger.stats
         return JSONResponse(

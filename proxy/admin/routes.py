@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from proxy.admin.auth import AdminAuth
 from proxy.admin.ledger_routes import ledger_routes
 from proxy.admin.tenant_routes import tenant_routes
 from proxy.runtime import Runtime
@@ -11,5 +12,5 @@ from proxy.runtime import Runtime
 __all__ = ["admin_routes"]
 
 
-def admin_routes(runtime: Runtime) -> list[Route]:
-    return [*ledger_routes(runtime), *tenant_routes(runtime)]
+def admin_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
+    return [*ledger_routes(runtime, auth), *tenant_routes(runtime, auth)]

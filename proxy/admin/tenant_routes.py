@@ -6,15 +6,14 @@
 ``GET  /admin/tenants/{tenant}/stage/audit``     who changed what, when, from what
 ``GET  /admin/tenants/{tenant}/backtest``        ``?from=ISO&to=ISO[&product=P][&format=html]``
 
-Every request carries the admin bearer token. The audit names the actor from the
-``X-Admin-Actor`` header (a person's name or a ticket; sanitised) or "admin".
+Every request carries an admin bearer token (proxy/admin/auth.py): reads need the
+``viewer`` role, stage changes ``operator``. The audit names the token's actor.
 A malformed request is a 400 naming what is wrong; a database that cannot be
 reached is a 503; never a 500 with a trace.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from proxy.admin.auth import admin_token, check_admin
+from proxy.admin.auth import AdminAuth, AdminIdentity, Role
 from proxy.backtest.html import render_html
 from proxy.backtest.offload import backtest_off_loop
 from proxy.ledger.month import Month
@@ -35,18 +34,11 @@ from proxy.stages.stage import Stage
 __all__ = ["tenant_routes"]
 
 _log = get_logger(__name__)
-_ACTOR = re.compile(r"[^A-Za-z0-9 ._@:-]")
 _DEFAULT_WINDOW = timedelta(days=7)
 
 
 def _error(message: str, status: int = 400) -> Response:
     return JSONResponse({"message": message}, status)
-
-
-def _actor(request: Request) -> str:
-    raw = request.headers.get("x-admin-actor", "").strip()
-    cleaned = _ACTOR.sub("_", raw)[:64]
-    return cleaned or "admin"
 
 
 def _moment(text: str | None, default: datetime, name: str) -> datetime:
@@ -71,15 +63,15 @@ def _change_json(change: Any) -> dict[str, Any]:
 
 
 class _TenantAdmin:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, auth: AdminAuth) -> None:
         self.runtime = runtime
-        self.expected = admin_token(runtime.settings)
+        self.auth = auth
         self.control = runtime.stage_control
 
     async def tenants(self, request: Request) -> Response:
-        refused = check_admin(request, self.expected)
-        if refused is not None:
-            return refused
+        identity = self.auth.check(request, "viewer")
+        if isinstance(identity, Response):
+            return identity
         described = self.runtime.stages.describe()
         month = Month.of(datetime.now(UTC))
         try:
@@ -102,9 +94,9 @@ class _TenantAdmin:
         return JSONResponse({"tenants": described})
 
     async def set_stage(self, request: Request) -> Response:
-        refused = check_admin(request, self.expected)
-        if refused is not None:
-            return refused
+        identity = self.auth.check(request, "operator")
+        if isinstance(identity, Response):
+            return identity
         tenant = request.path_params["tenant"]
         try:
             body = orjson.loads(await request.body())
@@ -120,7 +112,7 @@ class _TenantAdmin:
         except ValueError as error:
             return _error(f"stage: {error}")
         try:
-            change = await self.control.change(tenant, product, stage, _actor(request))
+            change = await self.control.change(tenant, product, stage, identity.actor)
         except StageRefused as error:
             status = 404 if str(error).startswith("unknown tenant") else 409
             return _error(str(error), status)
@@ -129,15 +121,17 @@ class _TenantAdmin:
             return _error("the stage change could not be stored; nothing changed", 503)
         return JSONResponse(_change_json(change))
 
-    def _known(self, request: Request) -> tuple[str, Response | None]:
-        refused = check_admin(request, self.expected)
+    def _known(self, request: Request, needed: Role) -> tuple[str, Response | None]:
+        identity: AdminIdentity | Response = self.auth.check(request, needed)
         tenant = request.path_params["tenant"]
-        if refused is None and self.runtime.tenants.get(tenant) is None:
-            refused = _error(f"unknown tenant {tenant!r}", 404)
-        return tenant, refused
+        if isinstance(identity, Response):
+            return tenant, identity
+        if self.runtime.tenants.get(tenant) is None:
+            return tenant, _error(f"unknown tenant {tenant!r}", 404)
+        return tenant, None
 
     async def audit(self, request: Request) -> Response:
-        tenant, refused = self._known(request)
+        tenant, refused = self._known(request, "viewer")
         if refused is not None:
             return refused
         try:
@@ -148,7 +142,7 @@ class _TenantAdmin:
         return JSONResponse({"tenant": tenant, "changes": [_change_json(change) for change in changes]})
 
     async def backtest(self, request: Request) -> Response:
-        tenant, refused = self._known(request)
+        tenant, refused = self._known(request, "viewer")
         if refused is not None:
             return refused
         query = request.query_params
@@ -177,8 +171,8 @@ class _TenantAdmin:
         return Response(orjson.dumps(report.to_json()), media_type="application/json")
 
 
-def tenant_routes(runtime: Runtime) -> list[Route]:
-    admin = _TenantAdmin(runtime)
+def tenant_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
+    admin = _TenantAdmin(runtime, auth)
     return [
         Route("/admin/tenants", admin.tenants, methods=["GET"]),
         Route("/admin/tenants/{tenant}/stage", admin.set_stage, methods=["PUT"]),

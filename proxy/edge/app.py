@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from proxy.admin.auth import AdminAuth
 from proxy.admin.routes import admin_routes
 from proxy.config import Settings, load_settings
 from proxy.edge.admission import AdmissionControl
@@ -39,13 +40,16 @@ def _operations_routes(runtime: Runtime) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        # Mappings and tenants were compiled before the app existed (a broken file
-        # stops startup), so "config" is ok by construction; what can go wrong at run
-        # time is the database and PDT. 503 takes the replica out of rotation.
+        # Readiness is whether THIS replica can answer. Mappings and tenants were
+        # compiled before the app existed (a broken file stops startup), so "config" is
+        # ok by construction; what can fail at run time is the database. An upstream's
+        # state is deliberately not a check: a 503 here takes the replica out of the
+        # Service, so no traffic arrives, so nothing could ever show PDT healthy again,
+        # and tenants in `legacy` or `pdt-fallback` (which do not need PDT) would lose
+        # service too. Breaker states are in /metrics and /admin, and each answer
+        # falls back (or fails) on its own.
         checks = {"config": "ok", "database": await _database_check(runtime)}
-        pdt_open = runtime.resilience.any_open("pdt")
-        checks["pdt_breaker"] = "open" if pdt_open else "closed"
-        ready = checks["database"] == "ok" and not pdt_open
+        ready = checks["database"] == "ok"
         return JSONResponse(
             {
                 "status": "ready" if ready else "not_ready",
@@ -133,7 +137,7 @@ def create_app(
     # falls through the fast path and gets the product's 405 from FastAPI.
     app.router.routes.extend(legacy_routes)
     app.router.routes.extend(_operations_routes(runtime))
-    app.router.routes.extend(admin_routes(runtime))
+    app.router.routes.extend(admin_routes(runtime, AdminAuth.from_settings(settings)))
     families = ErrorFamilies(runtime.catalog.products.values())
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     # Outermost: a refused request must not pay for routing.

@@ -6,23 +6,28 @@ authentication endpoint. Any replica holding the shared key verifies it without
 asking anyone, so ``serve --workers N`` and several pods need no shared session
 store. Legacy clients reserve 2048 characters; these tokens stay far below.
 
+Rotation: tokens are signed with the current key and carry its id (``kid``, a
+hash of the key, never the key); keys listed as previous still verify the tokens
+they signed. Keep a previous key for at least one token lifetime after the switch,
+and roll the new key to every replica before any of them signs with it (list it as
+previous everywhere first, then promote it).
+
 The proxy never hands out a PDT or legacy-backend token: those stay inside.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
+import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
 
 from proxy.errors import ConfigError, Unauthorized
+from proxy.keys import MIN_KEY_BYTES
 
-__all__ = ["LegacyTokens", "Principal", "load_token_key"]
+__all__ = ["LegacyTokens", "Principal", "key_id"]
 
 _ALGORITHM = "HS256"
 _ISSUER = "pdt-proxy"
@@ -43,11 +48,34 @@ class Principal:
     expires_at: int
 
 
+class _WrongKey(Unauthorized):
+    """The signature does not match this key (another key may have signed it)."""
+
+    def __init__(self) -> None:
+        super().__init__("legacy token invalid")
+
+
+def key_id(key: bytes) -> str:
+    """A short public name for a key: which key signed a token, revealing nothing of it."""
+    return hashlib.sha256(b"pdt-proxy/legacy-token-kid\x00" + key).hexdigest()[:16]
+
+
 class LegacyTokens:
-    def __init__(self, key: bytes, *, ttl_s: int, clock: Callable[[], float] = time.time) -> None:
-        if len(key) < 32:
-            raise ConfigError("the legacy token key must be at least 32 bytes")
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        ttl_s: int,
+        previous_keys: Sequence[bytes] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        for candidate in (key, *previous_keys):
+            if len(candidate) < MIN_KEY_BYTES:
+                raise ConfigError(f"a legacy token key must be at least {MIN_KEY_BYTES} bytes")
         self._key = key
+        self._kid = key_id(key)
+        # Current first: a token without a kid (signed before kids existed) tries it first.
+        self._keys = {key_id(k): k for k in (key, *previous_keys)}
         self.ttl_s = ttl_s
         self._clock = clock
         # Clients reuse a token until it expires, so the same few strings arrive
@@ -70,7 +98,7 @@ class LegacyTokens:
             "iat": now,
             "exp": expires_at,
         }
-        token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        token = jwt.encode(claims, self._key, algorithm=_ALGORITHM, headers={"kid": self._kid})
         return token, expires_at
 
     def verify(self, authorization: str | None, *, environment: str) -> Principal:
@@ -98,9 +126,29 @@ class LegacyTokens:
 
     def _decode(self, token: str) -> Principal:
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise Unauthorized("legacy token invalid") from None
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is not None:
+            return self._decode_with(token, key)
+        if kid is not None:
+            # Signed by a key this replica does not hold (retired, or never ours).
+            raise Unauthorized("legacy token invalid")
+        # No kid: signed before tokens carried one. The key whose signature matches
+        # decides; an expired or malformed token is refused by it, not retried.
+        for candidate in self._keys.values():
+            try:
+                return self._decode_with(token, candidate)
+            except _WrongKey:
+                continue
+        raise Unauthorized("legacy token invalid")
+
+    def _decode_with(self, token: str, key: bytes) -> Principal:
+        try:
             claims = jwt.decode(
                 token,
-                self._key,
+                key,
                 algorithms=[_ALGORITHM],
                 issuer=_ISSUER,
                 # Time claims are checked below against the injected clock, so the
@@ -111,6 +159,8 @@ class LegacyTokens:
                     "verify_iat": False,
                 },
             )
+        except jwt.InvalidSignatureError:
+            raise _WrongKey from None
         except jwt.PyJWTError:
             raise Unauthorized("legacy token invalid") from None
         now = self._clock()
@@ -127,32 +177,3 @@ class LegacyTokens:
             products=frozenset(str(item) for item in claims["prd"]),
             expires_at=int(claims["exp"]),
         )
-
-
-def load_token_key(configured: str | None, data_dir: Path) -> bytes:
-    """The shared signing key: configuration/environment, else a key file made once.
-
-    The key file lets several workers on one host share a key with zero setup; a
-    deployment with several hosts must set ``PROXY_TOKEN_KEY`` on all of them.
-    """
-    if configured:
-        return configured.encode()
-    path = data_dir / "token.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # Written aside, then linked into place: link is atomic and refuses to
-        # overwrite, so workers starting together all end up reading one key.
-        draft = path.with_name(f"token.key.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_hex(32).encode())
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    key = path.read_bytes().strip()
-    if len(key) < 32:
-        raise ConfigError(f"{path}: token key file is shorter than 32 bytes")
-    return key

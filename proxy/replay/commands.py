@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from proxy.cli_commands import SubCommands
+
 if TYPE_CHECKING:
     from proxy.config import Settings
 
@@ -138,10 +140,8 @@ def _rate(text: str) -> float:
     return value
 
 
-def add_replay_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
-    parser = commands.add_parser("replay", help="replay a recorded corpus through the PDT path and compare")
+def add_replay_parser(commands: SubCommands) -> argparse.ArgumentParser:
+    parser = commands.add("replay", help="replay a recorded corpus through the PDT path and compare")
     parser.add_argument("corpus", help="JSON Lines corpus (docs/replay.md)")
     parser.add_argument(
         "--target", default="simulator", help="'simulator' (default, in process) or a proxy URL"
@@ -162,12 +162,10 @@ def add_replay_parser(
     return parser
 
 
-def add_record_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
-    parser = commands.add_parser("record", help="the recorded corpus: export, sample")
-    record = parser.add_subparsers(dest="record_command", required=True)
-    exporter = record.add_parser("export", help="one tenant's recorded exchanges as one corpus file")
+def add_record_parser(commands: SubCommands) -> argparse.ArgumentParser:
+    parser = commands.add("record", help="the recorded corpus: export, sample")
+    record = SubCommands(parser, "record_command")
+    exporter = record.add("export", help="one tenant's recorded exchanges as one corpus file")
     exporter.add_argument("--tenant", required=True)
     exporter.add_argument("--out", required=True)
     exporter.add_argument("--since", help="ISO-8601 time, inclusive (naive = UTC)")
@@ -178,7 +176,7 @@ def add_record_parser(
         "(default: the database, plus files an earlier release left in DATA_DIR/corpus)",
     )
     exporter.set_defaults(record_run="export")
-    sampler = record.add_parser("sample", help="write the sample corpus from the legacy simulator")
+    sampler = record.add("sample", help="write the sample corpus from the legacy simulator")
     sampler.add_argument("--out", default="tests/replay/corpus/sample.jsonl")
     sampler.add_argument("--people", type=int, default=12)
     sampler.add_argument("--mappings")

@@ -217,9 +217,13 @@ class Dispatcher:
             return await self.legacy_side(exchange, label, deadline=deadline)
         document = exchange.operation.to_pdt(parsed.legacy).get("document")
         customer = document if isinstance(document, str) else exchange.request_id
-        if canary_bucket(self._canary_key, exchange.tenant.id, customer) < stage.percent:
+        if self.canary_bucket(exchange.tenant.id, customer) < stage.percent:
             return await self.pdt_side(exchange, label, parsed, deadline=deadline)
         return await self.legacy_side(exchange, label, deadline=deadline)
+
+    def canary_bucket(self, tenant: str, customer: str) -> int:
+        """0..99: where ``customer`` falls in ``tenant``'s canary (stable while the canary key is)."""
+        return canary_bucket(self._canary_key, tenant, customer)
 
     async def pdt_side(
         self,

@@ -8,15 +8,17 @@ proxy answers a timeout and an outage differently, so the distinction matters.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 import httpx
 
-from proxy.config import PoolSettings
+from proxy.config import PoolSettings, TlsSettings
+from proxy.errors import ConfigError
 
-__all__ = ["AiohttpTransport", "DirectAnswer", "pooled_transport"]
+__all__ = ["AiohttpTransport", "DirectAnswer", "pooled_transport", "ssl_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,30 @@ class DirectAnswer:
     content_type: str | None
 
 
-def pooled_transport(pool: PoolSettings, *, max_body_bytes: int) -> httpx.AsyncBaseTransport:
+def ssl_context(tls: TlsSettings, *, where: str) -> ssl.SSLContext:
+    """The TLS context for hosts configured with ``tls``; ``where`` names the settings
+    block in the error, so a missing or unreadable file stops startup saying which."""
+    try:
+        if tls.ca_bundle is None:
+            # The public CAs (certifi), never the environment's SSL_CERT_* variables.
+            context = httpx.create_ssl_context(trust_env=False)
+        else:
+            context = ssl.create_default_context(cafile=str(tls.ca_bundle))
+        if tls.client_cert is not None:
+            key = None if tls.client_key is None else str(tls.client_key)
+            context.load_cert_chain(str(tls.client_cert), key)
+    except (OSError, ssl.SSLError) as exc:
+        # The class and the OS's reason only: never a key file's content.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"{where}.tls: cannot load the CA bundle or client certificate: {reason}") from None
+    return context
+
+
+def pooled_transport(
+    pool: PoolSettings, *, max_body_bytes: int, context: ssl.SSLContext | None = None
+) -> httpx.AsyncBaseTransport:
     """An httpx transport over one aiohttp session, opened lazily inside the event loop."""
-    ssl_context = httpx.create_ssl_context(trust_env=False)
+    ssl_context = context or httpx.create_ssl_context(trust_env=False)
 
     def open_session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(

@@ -3,8 +3,13 @@
 States, as gateways name them::
 
     closed ──(failure ratio over the window, or N failures in a row)──► open
-    open ──(open_s elapsed)──► half-open: up to ``half_open_probes`` calls let through
+    open ──(open_s elapsed, on time)──► half-open: up to ``half_open_probes`` calls let through
     half-open ──(a probe succeeds)──► closed      half-open ──(a probe fails)──► open
+
+An open breaker half-opens when ``open_s`` has passed whether or not a call
+arrives: ``state`` is read against the clock, and in a running event loop a timer
+makes the move (so its metric and ``on_change`` follow) even with no traffic. A
+breaker that only moved on traffic would read ``open`` forever on an idle replica.
 
 While open, a call is refused before any network I/O (``UpstreamUnavailable``):
 the legacy client gets its family's 503 at once, or the legacy backend under
@@ -17,6 +22,7 @@ few arithmetic operations per call, cheap enough for the hot path.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,9 +60,10 @@ class CircuitBreaker:
         "_previous_failures",
         "_probes_in_flight",
         "_settings",
+        "_state",
+        "_timer",
         "name",
         "on_change",
-        "state",
     )
 
     def __init__(
@@ -71,7 +78,8 @@ class CircuitBreaker:
         self._settings = settings
         self._clock = clock
         self.on_change = on_change
-        self.state: BreakerState = "closed"
+        self._state: BreakerState = "closed"
+        self._timer: asyncio.TimerHandle | None = None
         self._bucket_start = clock()
         self._calls = 0
         self._failures = 0
@@ -81,14 +89,19 @@ class CircuitBreaker:
         self._opened_at = 0.0
         self._probes_in_flight = 0
 
+    @property
+    def state(self) -> BreakerState:
+        """The state now: an open breaker whose ``open_s`` has passed reads half-open."""
+        if self._state == "open":
+            self._half_open_if_due()
+        return self._state
+
     def acquire(self) -> Permit | None:
         """A permit to call now, or None when the breaker refuses the call."""
-        if self.state == "closed":
+        if self._state == "closed":
             return _CLOSED_PERMIT
-        if self.state == "open":
-            if self._clock() - self._opened_at < self._settings.open_s:
-                return None
-            self._move("half_open")
+        if self._state == "open" and not self._half_open_if_due():
+            return None
         if self._probes_in_flight >= self._settings.half_open_probes:
             return None
         self._probes_in_flight += 1
@@ -98,14 +111,14 @@ class CircuitBreaker:
         """The outcome of a call made under ``permit``."""
         if permit.probe:
             self._probes_in_flight = max(0, self._probes_in_flight - 1)
-            if self.state == "half_open":
+            if self._state == "half_open":
                 if failed:
                     self._open()
                 else:
                     self._reset_counts()
                     self._move("closed")
                 return
-        if self.state != "closed":
+        if self._state != "closed":
             # A call let through before the breaker opened: its outcome is old news.
             return
         self._count(failed)
@@ -152,6 +165,37 @@ class CircuitBreaker:
         self._opened_at = self._clock()
         self._reset_counts()
         self._move("open")
+        self._schedule_half_open(self._settings.open_s)
+
+    def _schedule_half_open(self, delay_s: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # No loop (a synchronous caller): ``state`` and ``acquire`` still read the clock.
+            self._timer = None
+        else:
+            self._timer = loop.call_later(delay_s, self._on_open_timer)
+
+    def _on_open_timer(self) -> None:
+        self._timer = None
+        if self._state == "open" and not self._half_open_if_due():
+            # The loop may run a timer a clock tick early: wait out the remainder.
+            remaining = self._settings.open_s - (self._clock() - self._opened_at)
+            self._schedule_half_open(max(remaining, 0.001))
+
+    def _half_open_if_due(self) -> bool:
+        """Move an open breaker to half-open once ``open_s`` has passed; True when it did."""
+        if self._state != "open":
+            return False
+        if self._clock() - self._opened_at < self._settings.open_s:
+            return False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._move("half_open")
+        return True
 
     def _reset_counts(self) -> None:
         self._calls = self._failures = self._previous_calls = self._previous_failures = 0
@@ -159,8 +203,8 @@ class CircuitBreaker:
         self._bucket_start = self._clock()
 
     def _move(self, state: BreakerState) -> None:
-        if state != self.state:
-            self.state = state
+        if state != self._state:
+            self._state = state
             if self.on_change is not None:
                 self.on_change(self.name, state)
 
@@ -188,6 +232,5 @@ class BreakerBoard:
         return breaker
 
     def states(self) -> dict[str, BreakerState]:
-        """Each known host's state (an ``open`` breaker that has waited long enough still
-        reads ``open`` until a call probes it)."""
+        """Each known host's state now (an open breaker past ``open_s`` reads half-open)."""
         return {name: breaker.state for name, breaker in sorted(self._breakers.items())}

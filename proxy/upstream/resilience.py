@@ -104,10 +104,6 @@ class Resilience:
             self._targets[(upstream, host)] = found
         return found
 
-    def any_open(self, upstream: str) -> bool:
-        """Whether some host of ``upstream`` refuses calls now (readiness)."""
-        return any(t.breaker.state == "open" for (name, _), t in self._targets.items() if name == upstream)
-
     def states(self) -> dict[str, dict[str, BreakerState]]:
         found: dict[str, dict[str, BreakerState]] = {}
         for (upstream, host), target in sorted(self._targets.items()):

@@ -15,9 +15,9 @@ from typing import Any, cast
 import httpx
 from starlette.types import ASGIApp
 
-from proxy.config import LegacyEnvironment, LegacySettings, PdtEnvironment, PdtSettings
+from proxy.config import LegacyEnvironment, LegacySettings, PdtEnvironment, PdtSettings, TlsSettings
 from proxy.errors import ConfigError
-from proxy.upstream._aiohttp import AiohttpTransport, pooled_transport
+from proxy.upstream._aiohttp import AiohttpTransport, pooled_transport, ssl_context
 from proxy.upstream._errors import MAX_BODY_BYTES
 
 __all__ = [
@@ -96,13 +96,18 @@ def build_transport(
 
     Raises ``ConfigError`` when an environment is a simulator and its app is not given.
     """
-    network: list[httpx.AsyncBaseTransport] = []
+    network: dict[TlsSettings, httpx.AsyncBaseTransport] = {}
 
-    def pooled() -> httpx.AsyncBaseTransport:
-        # One pool for every real host: the connection cap is the process's, not a host's.
-        if not network:
-            network.append(pooled_transport(settings.pool, max_body_bytes=MAX_BODY_BYTES))
-        return network[0]
+    def pooled(tls: TlsSettings, where: str) -> httpx.AsyncBaseTransport:
+        # One pool for every real host with the same TLS settings (usually all of
+        # them): the connection cap is the process's, not a host's. A host with its
+        # own CA or client certificate gets a pool whose connections carry them.
+        found = network.get(tls)
+        if found is None:
+            context = ssl_context(tls, where=where)
+            found = pooled_transport(settings.pool, max_body_bytes=MAX_BODY_BYTES, context=context)
+            network[tls] = found
+        return found
 
     routes: dict[Origin, httpx.AsyncBaseTransport] = {}
     sections: list[tuple[str, Any, ASGIApp | None]] = [
@@ -123,7 +128,7 @@ def build_transport(
                     simulator = httpx.ASGITransport(app=cast(Any, app), raise_app_exceptions=False)
                 transport = simulator
             else:
-                transport = pooled()
+                transport = pooled(environment.tls, f"{section}.{name}")
             routes[_origin(httpx.URL(resolve_base_url(environment)))] = transport
     return HostRoutingTransport(routes)
 

@@ -15,12 +15,15 @@ from proxy.ledger.ledger import Ledger
 from proxy.ledger.postgres import PostgresStore
 from proxy.runtime import build_runtime
 from proxy.state.postgres import PostgresStateStore
+from tests.db.support import FLEET_KEYS
 from tests.ledger.support import make_record
 from tests.state.support import change
 
 
 async def test_the_runtime_shares_one_pool_and_closes_it_at_shutdown(pg_dsn: str, tmp_path: Path) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path), **FLEET_KEYS}
+    )
     runtime = build_runtime(settings)
     pool = runtime.database_pool
     assert pool is not None
@@ -103,7 +106,9 @@ async def test_connections_killed_under_a_store_are_replaced(pg_dsn: str) -> Non
 
 
 async def test_readiness_reads_the_database_through_the_pool(pg_dsn: str, tmp_path: Path) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path), **FLEET_KEYS}
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -115,7 +120,9 @@ async def test_readiness_reads_the_database_through_the_pool(pg_dsn: str, tmp_pa
 
 @pytest.mark.parametrize("minimum", [1, 3])
 async def test_the_pool_keeps_its_minimum_open(pg_dsn: str, tmp_path: Path, minimum: int) -> None:
-    settings = load_settings(environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path)})
+    settings = load_settings(
+        environ={"PROXY_DATABASE_DSN": pg_dsn, "PROXY_DATA_DIR": str(tmp_path), **FLEET_KEYS}
+    )
     settings = settings.model_copy(
         update={"database": settings.database.model_copy(update={"pool_min_size": minimum})}
     )

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from proxy.config import Settings
-from proxy.edge.tokens import LegacyTokens, load_token_key
+from proxy.edge.tokens import LegacyTokens
+from proxy.keys import TOKEN_KEY, load_key
 from proxy.tenants import hash_password
 from tests.conftest import ProxyFactory, make_settings
 
@@ -29,7 +30,7 @@ async def _headers(
 def _token(
     settings: Settings, *, key: bytes | None = None, now: float = 0.0, environment: str = "prd"
 ) -> str:
-    signing_key = key or load_token_key(None, settings.data_dir)
+    signing_key = key or load_key(TOKEN_KEY, None, settings.data_dir, shared_database=False)
     tokens = LegacyTokens(signing_key, ttl_s=60, clock=(lambda: now) if now else __import__("time").time)
     return tokens.issue(
         tenant_id="demo-dt", username="demo-dt", environment=environment, products=["datatrust-v1"]

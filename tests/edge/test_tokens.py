@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import jwt
 import pytest
 
-from proxy.edge.tokens import MAX_TOKEN_LENGTH, LegacyTokens, load_token_key
+from proxy.edge.tokens import MAX_TOKEN_LENGTH, LegacyTokens, key_id
 from proxy.errors import ConfigError, Unauthorized
 
 KEY = b"k" * 32
@@ -56,7 +54,7 @@ def _tampered(token: str) -> str:
 
 def _unsigned(token: str) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
-    return jwt.encode(claims, None, algorithm="none")
+    return jwt.encode(claims, "", algorithm="none")  # PyJWT reads "" as no key
 
 
 @pytest.mark.parametrize(
@@ -114,26 +112,6 @@ def test_short_keys_are_refused() -> None:
         LegacyTokens(b"short", ttl_s=60)
 
 
-def test_key_file_is_created_once_and_shared(tmp_path: Path) -> None:
-    first = load_token_key(None, tmp_path / "data")
-    second = load_token_key(None, tmp_path / "data")
-    assert first == second
-    assert len(first) >= 32
-    assert (tmp_path / "data" / "token.key").stat().st_mode & 0o777 == 0o600
-    assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / "token.key"]
-
-
-def test_configured_key_wins_over_the_file(tmp_path: Path) -> None:
-    assert load_token_key("c" * 40, tmp_path) == b"c" * 40
-    assert not (tmp_path / "token.key").exists()
-
-
-def test_truncated_key_file_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "token.key").write_text("short", encoding="utf-8")
-    with pytest.raises(ConfigError, match="shorter than 32"):
-        load_token_key(None, tmp_path)
-
-
 def test_token_from_the_future_is_refused() -> None:
     clock = Clock()
     token, _ = _tokens(clock).issue(tenant_id="t", username="u", environment="prd", products=["p"])
@@ -155,3 +133,84 @@ def test_a_cached_token_still_expires_and_keeps_its_environment() -> None:
         tokens.verify(f"Bearer {token}", environment="prd")
     with pytest.raises(Unauthorized, match="expired"):
         tokens.verify(f"Bearer {token}", environment="prd")
+
+
+OLD_KEY = b"o" * 32
+NEW_KEY = b"n" * 32
+OTHER_KEY = b"x" * 32
+
+
+def _kidless_token(key: bytes, clock: Clock, *, ttl_s: int = 3600) -> str:
+    """A token as the proxy signed them before tokens named their key."""
+    now = int(clock.now)
+    claims = {
+        "iss": "pdt-proxy",
+        "sub": "u",
+        "tid": "t",
+        "env": "prd",
+        "prd": ["p"],
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "verifier_key", "previous", "accepted"),
+    [
+        pytest.param(NEW_KEY, NEW_KEY, (), True, id="current key"),
+        pytest.param(OLD_KEY, NEW_KEY, (OLD_KEY,), True, id="rotated: the previous key still verifies"),
+        pytest.param(OLD_KEY, NEW_KEY, (), False, id="previous key dropped: refused"),
+        pytest.param(OTHER_KEY, NEW_KEY, (OLD_KEY,), False, id="a key never ours: refused"),
+        pytest.param(NEW_KEY, OLD_KEY, (NEW_KEY,), True, id="new key listed as previous before promotion"),
+    ],
+)
+def test_rotation_accepts_the_current_and_previous_keys(
+    signed_with: bytes, verifier_key: bytes, previous: tuple[bytes, ...], accepted: bool
+) -> None:
+    clock = Clock()
+    token, _ = _tokens(clock, signed_with).issue(
+        tenant_id="t", username="u", environment="prd", products=["p"]
+    )
+    verifier = LegacyTokens(verifier_key, ttl_s=3600, previous_keys=previous, clock=clock)
+    if accepted:
+        assert verifier.verify(f"Bearer {token}", environment="prd").tenant_id == "t"
+    else:
+        with pytest.raises(Unauthorized, match="invalid"):
+            verifier.verify(f"Bearer {token}", environment="prd")
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "previous", "age_s", "error"),
+    [
+        pytest.param(OLD_KEY, (OLD_KEY,), 0, None, id="kid-less, previous key: accepted"),
+        pytest.param(NEW_KEY, (OLD_KEY,), 0, None, id="kid-less, current key: accepted"),
+        pytest.param(OLD_KEY, (OLD_KEY,), 7200, "expired", id="kid-less, expired: refused as expired"),
+        pytest.param(OTHER_KEY, (OLD_KEY,), 0, "invalid", id="kid-less, unknown key: refused"),
+    ],
+)
+def test_tokens_signed_before_kids_existed(
+    signed_with: bytes, previous: tuple[bytes, ...], age_s: int, error: str | None
+) -> None:
+    clock = Clock()
+    token = _kidless_token(signed_with, clock)
+    clock.now += age_s
+    verifier = LegacyTokens(NEW_KEY, ttl_s=3600, previous_keys=previous, clock=clock)
+    if error is None:
+        assert verifier.verify(f"Bearer {token}", environment="prd").username == "u"
+    else:
+        with pytest.raises(Unauthorized, match=error):
+            verifier.verify(f"Bearer {token}", environment="prd")
+
+
+def test_a_token_names_its_key_without_revealing_it() -> None:
+    token, _ = _tokens(Clock(), NEW_KEY).issue(tenant_id="t", username="u", environment="prd", products=["p"])
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert kid == key_id(NEW_KEY)
+    assert kid != key_id(OLD_KEY)
+    assert NEW_KEY.decode() not in kid
+
+
+def test_short_previous_keys_are_refused() -> None:
+    with pytest.raises(ConfigError, match="at least 32"):
+        LegacyTokens(NEW_KEY, ttl_s=60, previous_keys=[b"short"])

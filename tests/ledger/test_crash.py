@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -113,7 +114,10 @@ def _server_env(data: Path, dsn: str | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROXY_")}
     env["PROXY_DATA_DIR"] = str(data)
     if dsn:
+        # Replicas on a shared database must be given their keys (proxy/keys.py).
         env["PROXY_LEDGER_DSN"] = dsn
+        env["PROXY_TOKEN_KEY"] = secrets.token_hex(32)
+        env["PROXY_CANARY_KEY"] = secrets.token_hex(32)
     return env
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from proxy.config import BreakerSettings
@@ -62,6 +64,42 @@ def test_an_open_circuit_refuses_until_open_s_then_lets_one_probe_through() -> N
     assert target.state == "half_open"
     # One probe at a time (half_open_probes=1): the rest are still refused.
     assert target.acquire() is None
+
+
+@pytest.mark.parametrize(
+    ("waited_s", "state"),
+    [
+        pytest.param(4.9, "open", id="before open_s: still open"),
+        pytest.param(5.0, "half_open", id="at open_s: half-open"),
+        pytest.param(3600.0, "half_open", id="long after: half-open, not closed"),
+    ],
+)
+def test_an_open_circuit_half_opens_on_time_without_any_call(waited_s: float, state: BreakerState) -> None:
+    clock = FakeClock()
+    moves: list[BreakerState] = []
+    target = breaker(clock, moves)
+    feed(target, "fffff")
+    clock.advance(waited_s)
+    assert target.state == state
+    assert moves == (["open"] if state == "open" else ["open", state])
+
+
+async def test_in_an_event_loop_the_move_to_half_open_is_made_by_a_timer() -> None:
+    # Nobody reads the state or calls: the on_change callback (the metric gauge's
+    # feed) still hears of the move, so an idle replica does not report "open" forever.
+    moves: list[BreakerState] = []
+    half_opened = asyncio.Event()
+
+    def moved(name: str, state: BreakerState) -> None:
+        moves.append(state)
+        if state == "half_open":
+            half_opened.set()
+
+    target = CircuitBreaker("pdt.test", SETTINGS.model_copy(update={"open_s": 0.05}), on_change=moved)
+    feed(target, "fffff")
+    async with asyncio.timeout(5):
+        await half_opened.wait()
+    assert moves == ["open", "half_open"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -36,8 +37,9 @@ def reply(status: int, body: Any, *, headers: dict[str, str] | None = None) -> b
 class WireServer:
     """Serves keep-alive connections with ``answer``; records every request and every close."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, *, tls: ssl.SSLContext | None = None) -> None:
         self._answer = answer
+        self._tls = tls
         self._ids = itertools.count(1)
         self._handlers: set[asyncio.Task[Any]] = set()
         self.seen: list[Seen] = []
@@ -47,10 +49,13 @@ class WireServer:
 
     @property
     def base_url(self) -> str:
+        # Over TLS by name: test certificates are issued for "localhost".
+        if self._tls is not None:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> WireServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -342,7 +342,8 @@ def _backtest(args: argparse.Namespace) -> int:
     verdict = "ready" if report.ready else "not ready"
     failing = ", ".join(check.name for check in report.checks if not check.passed)
     print(
-        f"{args.tenant}: {report.samples} samples, {verdict}" + (f" ({failing})" if failing else ""),
+        f"{args.tenant}: {report.samples} samples over {report.hours:g} h and {report.distinct_days} days, "
+        f"{verdict}" + (f" ({failing})" if failing else ""),
         file=sys.stderr,
     )
     return 0 if report.ready else EXIT_FAILED_VERDICT

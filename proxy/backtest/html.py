@@ -113,14 +113,21 @@ def _latency_rows(legacy: LatencySummary, pdt: LatencySummary) -> str:
     )
 
 
+# Criteria that are counts or amounts, not shares: shown as numbers, not percentages.
+_COUNTS = frozenset({"samples", "pdt_p95_ms", "hours", "distinct_days"})
+
+
 def _check_rows(checks: Sequence[Check]) -> str:
     def shown(check: Check) -> str:
-        rate = check.name not in ("samples", "pdt_p95_ms")
+        if check.name == "hours":
+            return _number(check.value, 1, " h")
+        rate = check.name not in _COUNTS
         return _percent(check.value) if rate else _number(check.value, 0)
 
     def threshold(check: Check) -> str:
-        rate = check.name not in ("samples", "pdt_p95_ms")
-        return _percent(check.threshold) if rate else f"{check.threshold:g}"
+        rate = check.name not in _COUNTS
+        unit = " h" if check.name == "hours" else ""
+        return _percent(check.threshold) if rate else f"{check.threshold:g}{unit}"
 
     rows = "".join(
         f'<tr><td class="l">{escape(check.name.replace("_", " "))}</td><td>{shown(check)}</td>'
@@ -162,7 +169,8 @@ Window: {escape(window)}. Personal data is masked throughout.</p>
 <h2>Answers compared</h2>
 <p>{backtest.samples} requests compared ({backtest.compared_fields} fields in all);
 {backtest.matched} agreed on every field ({_percent(backtest.match_rate)}); status codes agreed in
-{_percent(backtest.status_agreement)}.</p>
+{_percent(backtest.status_agreement)}. The samples span {_number(backtest.hours, 1)} hours over
+{backtest.distinct_days} distinct days (UTC).</p>
 {_bars([(name, float(count)) for name, count in backtest.by_operation.items()])}
 <div class="grid">
 <div class="card"><h2>Score agreement</h2>

@@ -192,6 +192,7 @@ def _operation_endpoint(
                         status=response.status_code,
                         latency_ms=(time.perf_counter() - started) * 1000,
                         request_id=request_id,
+                        fallback=answer.fallback if answer else None,
                     )
                 )
             except ProxyError as error:

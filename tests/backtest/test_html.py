@@ -8,7 +8,7 @@ from proxy.backtest.html import render_html
 from proxy.backtest.report import build_backtest
 from proxy.stages.shadow import ShadowResult
 
-from .support import AT, RULES, dt_answer, result
+from .support import AT, RULES, dt_answer, result, spread
 
 
 def page(results: list[ShadowResult]) -> str:
@@ -16,10 +16,11 @@ def page(results: list[ShadowResult]) -> str:
 
 
 def test_a_ready_tenant() -> None:
-    html = page([result() for _ in range(100)])
+    html = page([result(at=at) for at in spread(100)])
     assert "Ready for cut-over to PDT" in html
     assert html.count("<svg") >= 3
     assert "100 requests compared" in html
+    assert "span 72.0 hours over\n4 distinct days" in html
 
 
 def test_a_tenant_not_ready_names_the_failing_criteria() -> None:
@@ -36,3 +37,10 @@ def test_the_page_is_self_contained_and_escaped() -> None:
     assert "acme &lt;script&gt;" in html
     assert not re.search(r'(src|href)="https?://', html)
     assert "<link" not in html
+
+
+def test_a_burst_of_samples_is_not_ready_and_the_page_names_time_coverage() -> None:
+    html = page([result() for _ in range(150)])
+    assert "Not ready for cut-over yet" in html
+    assert "failing: hours, distinct days" in html
+    assert "0.0 h" in html

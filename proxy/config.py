@@ -427,6 +427,17 @@ class LedgerSettings(_Frozen):
     pricing_file: Path | None = None
 
 
+class AutopilotSettings(_Frozen):
+    """The migration autopilot's loop (``proxy/autopilot``); plans and gates are data
+    (the admin API, the tenant file, ``mappings/compare.yaml``)."""
+
+    # Off: no replica evaluates on its own; on-demand evaluations still answer.
+    enabled: bool = True
+    # Seconds between evaluations of every plan; None = compare.yaml's
+    # autopilot.evaluate_every_s (300: gates move over hours, not seconds).
+    evaluate_every_s: float | None = Field(default=None, gt=0)
+
+
 class LoggingSettings(_Frozen):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: Annotated[bool, Field(alias="json")] = True
@@ -442,6 +453,7 @@ class Settings(_Frozen):
     ledger: LedgerSettings = LedgerSettings()
     legacy: LegacySettings = LegacySettings()
     shadow: ShadowSettings = ShadowSettings()
+    autopilot: AutopilotSettings = AutopilotSettings()
     resilience: ResilienceSettings = ResilienceSettings()
     # Sampled, masked recording of legacy-answered exchanges for replay (off by default).
     recorder: RecorderSettings = RecorderSettings()
@@ -490,6 +502,8 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_PORT": ("server", "port"),
     "PROXY_WORKERS": ("server", "workers"),
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
+    "PROXY_AUTOPILOT_ENABLED": ("autopilot", "enabled"),
+    "PROXY_AUTOPILOT_EVERY_S": ("autopilot", "evaluate_every_s"),
 }
 
 

@@ -64,10 +64,11 @@ def _at_least(name: str, value: float | None, threshold: float) -> GateResult:
 
 def _at_most(name: str, value: float | None, threshold: float, *, judged: bool = False) -> GateResult:
     passed = value is not None and value <= threshold
-    return GateResult(name, value, threshold, "<=", passed, breached=judged and value is not None and not passed)
+    return GateResult(
+        name, value, threshold, "<=", passed, breached=judged and value is not None and not passed
+    )
 
 
-_BACKTEST_GATES = {"samples", "match_rate", "pdt_error_rate", "hours", "distinct_days"}
 
 
 def shadow_gates(backtest: Backtest, gates: Gates) -> list[GateResult]:
@@ -156,7 +157,9 @@ def decide(
         )
     missing = [gate.describe() for gate in gates if not gate.passed]
     if index == len(labels) - 1:
-        return Verdict("hold", current, current, "at the plan's last step; watching its gates", gates, missing=missing)
+        return Verdict(
+            "hold", current, current, "at the plan's last step; watching its gates", gates, missing=missing
+        )
     if missing:
         return Verdict("hold", current, current, "waiting for: " + "; ".join(missing), gates, missing=missing)
     if status == "halted":

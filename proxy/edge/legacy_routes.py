@@ -27,7 +27,7 @@ from proxy.config import Environment
 from proxy.edge.bodies import read_body, read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, RateLimited, Unauthorized
-from proxy.ledger.record import LedgerRecord, utc_now
+from proxy.ledger.record import LedgerRecord
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
 from proxy.mapping.spec import ExpirySpec
@@ -181,7 +181,7 @@ def _operation_endpoint(
             try:
                 await ledger.record(
                     LedgerRecord(
-                        at=utc_now(),
+                        at=runtime.clock(),
                         tenant=tenant_id,
                         product=product.name,
                         operation=operation.name,

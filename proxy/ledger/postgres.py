@@ -27,7 +27,8 @@ from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_m
 __all__ = ["PostgresStore"]
 
 _COLUMNS: Final = (
-    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, request_id, fallback"
+    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, "
+    "request_id, fallback"
 )
 _INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
 _GROUP: Final = "tenant, product, operation, stage, side, status, modules"

@@ -36,7 +36,8 @@ from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_m
 __all__ = ["SqliteStore"]
 
 _COLUMNS: Final = (
-    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, request_id, fallback"
+    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, "
+    "request_id, fallback"
 )
 _INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _GROUP: Final = "tenant, product, operation, stage, side, status, modules"
@@ -124,7 +125,9 @@ class SqliteStore:
                     request_id=rid,
                     fallback=fb,
                 )
-                for at, t, p, o, st, si, tid, m, status, latency, rid, fb in connection.execute(query, parameters)
+                for at, t, p, o, st, si, tid, m, status, latency, rid, fb in connection.execute(
+                    query, parameters
+                )
             ]
 
         return await self._database.run(read)

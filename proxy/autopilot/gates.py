@@ -69,8 +69,6 @@ def _at_most(name: str, value: float | None, threshold: float, *, judged: bool =
     )
 
 
-
-
 def shadow_gates(backtest: Backtest, gates: Gates) -> list[GateResult]:
     """The backtest's checks (run with the plan's thresholds) and PDT's added p99."""
     results = [

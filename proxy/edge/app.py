@@ -8,8 +8,9 @@ stops the process before it listens; the lifespan only closes what was opened.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
@@ -107,8 +108,9 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    runtime = build_runtime(settings, transport=transport, ledger_store=ledger_store)
+    runtime = build_runtime(settings, transport=transport, ledger_store=ledger_store, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -119,9 +119,10 @@ async def simulated_proxy(settings: Settings, *, fault_rate: float = 1.0) -> Asy
     clock = SimClock()
     transport, switch = simulated_transport(settings, fault_rate=fault_rate)
     app = create_app(settings, transport=transport, clock=clock)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://proxy.test"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy.test") as client,
+    ):
         login = await client.post(
             "/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
         )

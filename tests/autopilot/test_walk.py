@@ -4,6 +4,7 @@ simulators, decisions taken by the evaluator, stages changed through the stage c
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +85,11 @@ async def test_a_healthy_tenant_walks_from_shadow_to_pdt_in_simulated_days(tmp_p
         await start_plan(proxy)
         outcomes = await walk(proxy, days=10, until="pdt")
         assert proxy.stage() == "pdt"
-        assert moves(outcomes) == [("promote", a, b) for a, b in zip(WALK, WALK[1:], strict=False)]
+        assert moves(outcomes) == [("promote", a, b) for a, b in pairwise(WALK)]
         # The shadow gate needed a day of traffic over two dates, each live step its hold.
         promotions = [o for o in outcomes if o.verdict.decision == "promote"]
-        assert promotions[0].figures["hours"] >= 24 and promotions[0].figures["distinct_days"] >= 2
+        assert promotions[0].figures["hours"] >= 24
+        assert promotions[0].figures["distinct_days"] >= 2
         for live in promotions[1:]:
             assert live.figures["held_s"] >= 6 * 3600
             assert live.figures["requests"] >= 40
@@ -100,7 +102,7 @@ async def test_a_healthy_tenant_walks_from_shadow_to_pdt_in_simulated_days(tmp_p
         # Stage changes went through the stage control: audited like an operator's.
         audit = await proxy.runtime.state.stage_audit(tenant="demo-dt")
         assert [(c.from_stage, c.to_stage) for c in reversed(audit) if c.actor == "autopilot"] == list(
-            zip(WALK, WALK[1:], strict=False)
+            pairwise(WALK)
         )
         days = (proxy.clock.now - audit[-1].at).total_seconds() / 86400
         assert 2 <= days <= 10
@@ -145,7 +147,7 @@ async def test_a_tenant_whose_pdt_fails_mid_canary_is_rolled_back_within_one_eva
         resumed = await proxy.client.post("/admin/tenants/demo-dt/autopilot/resume", headers=ADMIN)
         assert resumed.json()["status"] == "active"
         answer = await proxy.client.post("/admin/tenants/demo-dt/autopilot/evaluate", headers=ADMIN)
-        assert answer.json()["decision"] == "promote" and answer.json()["to"] == "canary:10"
+        assert (answer.json()["decision"], answer.json()["to"]) == ("promote", "canary:10")
 
 
 async def test_a_tenant_whose_agreement_is_too_low_never_leaves_shadow(tmp_path: Path) -> None:
@@ -155,6 +157,7 @@ async def test_a_tenant_whose_agreement_is_too_low_never_leaves_shadow(tmp_path:
         assert proxy.stage() == "shadow"
         assert moves(outcomes) == []
         last = outcomes[-1]
-        assert last.figures["samples"] >= 40 and last.figures["hours"] >= 24
+        assert last.figures["samples"] >= 40
+        assert last.figures["hours"] >= 24
         assert last.figures["match_rate"] < 0.8
         assert any("match_rate" in missing for missing in last.verdict.missing)

@@ -138,7 +138,7 @@ def test_the_verdict_covers_time_not_only_a_count(
     report = backtest([result(at=AT + timedelta(hours=offset)) for offset in offsets])
     assert (report.hours, report.distinct_days) == (hours, days)
     checks = {check.name: check for check in report.checks}
-    assert checks["hours"].threshold == 72 and checks["distinct_days"].threshold == 3
+    assert (checks["hours"].threshold, checks["distinct_days"].threshold) == (72, 3)
     assert report.ready is ready
     data = report.to_json()
     assert (data["hours"], data["distinct_days"]) == (hours, days)

@@ -57,6 +57,6 @@ def test_a_bad_plan_names_its_problem(raw: Any, message: str) -> None:
 
 
 def test_defaults_with_a_broken_profile_are_refused() -> None:
-    with pytest.raises(ValueError, match="profiles.broken"):
+    with pytest.raises(ValueError, match=r"profiles\.broken"):
         parse_defaults({"profiles": {"broken": {"steps": ["canary:5"]}}})
     assert parse_defaults(None) == AutopilotDefaults()

@@ -161,7 +161,9 @@ def test_backtest_command_writes_the_report_and_the_page(
     assert code == 3, capsys.readouterr().err
     assert orjson.loads(report.read_bytes())["samples"] == 3
     assert "Not ready for cut-over yet" in page.read_text(encoding="utf-8")
-    assert "demo-dt: 3 samples, not ready" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "demo-dt: 3 samples over 0 h and 1 days, not ready" in err
+    assert "hours, distinct_days" in err
     assert main(["backtest", "demo-dt", "--from", "last week"]) == 2
     assert "--from: not an ISO-8601" in capsys.readouterr().err
 

@@ -132,7 +132,14 @@ async def estate(autopilot: Autopilot, tenants: TenantDirectory) -> Estate:
             blocked = verdict.reason
         next_gate = None
         if verdict is not None:
-            next_gate = verdict.missing[0] if verdict.missing else f"{verdict.decision} to {verdict.to_stage}"
+            if verdict.from_stage == verdict.to_stage and verdict.reason.startswith(
+                "at the plan's last step"
+            ):
+                next_gate = "none: at the plan's last step"
+            elif verdict.missing:
+                next_gate = verdict.missing[0]
+            else:
+                next_gate = f"{verdict.decision} to {verdict.to_stage}"
         plans[record.tenant] = PlanState(record.status, next_gate, blocked)
     volume = await autopilot.store.legacy_volume(since=now - timedelta(days=period), until=now)
     overrides = await autopilot.state.stage_overrides()

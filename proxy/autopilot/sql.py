@@ -38,16 +38,14 @@ FORGET_DECISION: Final = (
     "DELETE FROM autopilot_decision WHERE tenant = ? AND product = ? AND from_stage = ? "
     "AND step_started = ? AND decision = ?"
 )
-RENEW_LEASE: Final = (
-    "UPDATE autopilot_lease SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)"
-)
+RENEW_LEASE: Final = "UPDATE autopilot_lease SET holder = ?, expires_at = ? WHERE lease = ? AND (holder = ? OR expires_at <= ?)"
 TAKE_LEASE: Final = (
-    "INSERT INTO autopilot_lease (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING"
+    "INSERT INTO autopilot_lease (lease, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (lease) DO NOTHING"
 )
 SET_STATUS: Final = (
     "UPDATE autopilot_plan SET status = ?, updated_at = ?, actor = ? WHERE tenant = ? AND product = ?"
 )
-RELEASE_LEASE: Final = "DELETE FROM autopilot_lease WHERE name = ? AND holder = ?"
+RELEASE_LEASE: Final = "DELETE FROM autopilot_lease WHERE lease = ? AND holder = ?"
 LEGACY_VOLUME: Final = (
     "SELECT tenant, COUNT(*), MAX(at) FROM ledger WHERE side = 'legacy' AND at >= ? AND at < ? "
     "GROUP BY tenant ORDER BY tenant"

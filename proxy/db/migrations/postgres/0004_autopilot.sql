@@ -41,10 +41,10 @@ CREATE INDEX autopilot_decision_tenant_at ON autopilot_decision (tenant, at);
 CREATE UNIQUE INDEX autopilot_decision_once ON autopilot_decision (tenant, product, from_stage, step_started)
     WHERE decision <> 'hold';
 
--- One row per lease name: who decides until when. Taken when free or expired,
+-- One row per lease: who decides until when. Taken when free or expired,
 -- renewed by its holder; works the same on SQLite (one host) and PostgreSQL (a fleet).
 CREATE TABLE autopilot_lease (
-    name TEXT PRIMARY KEY,
+    lease TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
 );

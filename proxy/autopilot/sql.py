@@ -38,7 +38,10 @@ FORGET_DECISION: Final = (
     "DELETE FROM autopilot_decision WHERE tenant = ? AND product = ? AND from_stage = ? "
     "AND step_started = ? AND decision = ?"
 )
-RENEW_LEASE: Final = "UPDATE autopilot_lease SET holder = ?, expires_at = ? WHERE lease = ? AND (holder = ? OR expires_at <= ?)"
+RENEW_LEASE: Final = (
+    "UPDATE autopilot_lease SET holder = ?, expires_at = ? "
+    "WHERE lease = ? AND (holder = ? OR expires_at <= ?)"
+)
 TAKE_LEASE: Final = (
     "INSERT INTO autopilot_lease (lease, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (lease) DO NOTHING"
 )

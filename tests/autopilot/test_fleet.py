@@ -60,11 +60,16 @@ async def test_two_replicas_ticking_at_once_promote_once(database: Database) -> 
         # One replica held the lease and decided; the other did nothing this round.
         assert sorted(len(outcomes) for outcomes in rounds) == [0, 1]
         assert await autopilot_moves(one) == [("shadow", "canary:5")]
+        leader, other = (one, two) if rounds[0] else (two, one)
+        assert leader.autopilot is not None
+        assert other.autopilot is not None
         # The lease stays with its holder until it expires: the other replica still waits.
-        assert await two.autopilot.tick() == []
-        clock.advance(seconds=3 * two.autopilot.every_s + 1)
-        later = await two.autopilot.tick()
+        assert await other.autopilot.tick() == []
+        assert [o.verdict.decision for o in await leader.autopilot.tick()] == ["hold"]
+        clock.advance(seconds=3 * other.autopilot.every_s + 1)
+        later = await other.autopilot.tick()
         assert [o.verdict.decision for o in later] == ["hold"]
+        assert await leader.autopilot.tick() == []
         assert await autopilot_moves(one) == [("shadow", "canary:5")]
 
 

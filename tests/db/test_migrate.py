@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,16 @@ async def test_without_auto_migrate_a_fresh_database_is_refused_until_migrated(d
         await store.close()
 
 
+@pytest.fixture
+def root_handlers() -> Iterator[None]:
+    """serve configures logging on the test's captured stdout, closed after the test: the
+    root handlers are put back, or a later test's log lines fail on a closed stream."""
+    saved = list(logging.getLogger().handlers)
+    yield
+    logging.getLogger().handlers[:] = saved
+
+
+@pytest.mark.usefixtures("root_handlers")
 def test_serve_refuses_to_start_on_a_schema_it_cannot_serve(
     database: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:

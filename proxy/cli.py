@@ -8,6 +8,7 @@
     pdt-proxy simulate legacy [--port N] [--disagreement-rate X] [--latency-ms X] [--fault-rate R]
     pdt-proxy hash-password            (reads the password from standard input)
     pdt-proxy ledger export --month YYYY-MM [--tenant T] [--out FILE] [--format json|csv]
+    pdt-proxy migration status [--json]
     pdt-proxy backtest TENANT [--from ISO] [--to ISO] [--days N] [--product P] [--json FILE]
                        [--html FILE [--internal] [--lang pt_BR|en]]   (the bank's copy unless --internal)
     pdt-proxy replay CORPUS [--target simulator|URL] [--max-mismatch-rate X] [--min-compared N]
@@ -124,6 +125,21 @@ def _prepare_database(settings: Settings) -> None:
 
 def _migrate(args: argparse.Namespace) -> int:
     print(_database_step(_settings(args), always_migrate=True))
+    return 0
+
+
+def _migration_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from proxy.autopilot.status import read_estate, render_status
+
+    view = asyncio.run(read_estate(_settings(args)))
+    if args.json:
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps(view.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        print(render_status(view))
     return 0
 
 
@@ -398,7 +414,8 @@ def _backtest(args: argparse.Namespace) -> int:
     verdict = "ready" if report.ready else "not ready"
     failing = ", ".join(check.name for check in report.checks if not check.passed)
     print(
-        f"{args.tenant}: {report.samples} samples, {verdict}" + (f" ({failing})" if failing else ""),
+        f"{args.tenant}: {report.samples} samples over {report.hours:g} h and {report.distinct_days} days, "
+        f"{verdict}" + (f" ({failing})" if failing else ""),
         file=sys.stderr,
     )
     return 0 if report.ready else EXIT_FAILED_VERDICT
@@ -494,6 +511,14 @@ def _parser() -> argparse.ArgumentParser:
         "migrate", help="apply pending database migrations and exit (a Kubernetes Job or init container)"
     )
     migrate.set_defaults(run=_migrate)
+
+    migration = commands.add("migration", help="the migration of every tenant (the autopilot's view)")
+    status = SubCommands(migration, "migration_command").add(
+        "status",
+        help="tenants per stage, next gate per tenant, blocked tenants and why, legacy to switch off",
+    )
+    status.add_argument("--json", action="store_true", help="print the estate as JSON")
+    status.set_defaults(run=_migration_status)
 
     hasher = commands.add("hash-password", help="print the argon2id hash for a tenant file")
     hasher.set_defaults(run=_hash_password)

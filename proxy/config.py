@@ -502,6 +502,17 @@ class LoginSettings(_Frozen):
     throttle_max_keys: int = Field(default=100_000, ge=100)
 
 
+class AutopilotSettings(_Frozen):
+    """The migration autopilot's loop (``proxy/autopilot``); plans and gates are data
+    (the admin API, the tenant file, ``mappings/compare.yaml``)."""
+
+    # Off: no replica evaluates on its own; on-demand evaluations still answer.
+    enabled: bool = True
+    # Seconds between evaluations of every plan; None = compare.yaml's
+    # autopilot.evaluate_every_s (300: gates move over hours, not seconds).
+    evaluate_every_s: float | None = Field(default=None, gt=0)
+
+
 class LoggingSettings(_Frozen):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_output: Annotated[bool, Field(alias="json")] = True
@@ -517,6 +528,7 @@ class Settings(_Frozen):
     ledger: LedgerSettings = LedgerSettings()
     legacy: LegacySettings = LegacySettings()
     shadow: ShadowSettings = ShadowSettings()
+    autopilot: AutopilotSettings = AutopilotSettings()
     resilience: ResilienceSettings = ResilienceSettings()
     # Sampled, masked recording of legacy-answered exchanges for replay (off by default).
     recorder: RecorderSettings = RecorderSettings()
@@ -570,6 +582,8 @@ _ENV_OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "PROXY_DATABASE_AUTO_MIGRATE": ("database", "auto_migrate"),
     # Alias of PROXY_DATABASE_DSN (Settings._one_database).
     "PROXY_LEDGER_DSN": ("ledger", "dsn"),
+    "PROXY_AUTOPILOT_ENABLED": ("autopilot", "enabled"),
+    "PROXY_AUTOPILOT_EVERY_S": ("autopilot", "evaluate_every_s"),
 }
 
 

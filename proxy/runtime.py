@@ -10,10 +10,17 @@ seam) and a ledger store instead of patching anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
+from proxy.autopilot.evaluator import Autopilot
+from proxy.autopilot.factory import build_autopilot_store
+from proxy.autopilot.plan import parse_defaults
+from proxy.autopilot.seed import FilePlan, file_plans, seed_plans
+from proxy.autopilot.store import AutopilotStore
 from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import Settings
 from proxy.db.factory import database_pool
@@ -87,6 +94,13 @@ class Runtime:
     logins: Logins
     # The PostgreSQL pool the ledger, state store and recorder share (None on SQLite).
     database_pool: PostgresPool | None = None
+    # The migration autopilot (proxy/autopilot): its store, evaluator and the tenant
+    # file's plans to seed at start.
+    autopilot: Autopilot | None = None
+    autopilot_store: AutopilotStore | None = None
+    file_plans: list[FilePlan] = field(default_factory=list)
+    # The time every record and decision is stamped with: tests run on simulated days.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def start(self) -> None:
         """Open the database (migrated, or checked when auto_migrate is off) before
@@ -98,6 +112,11 @@ class Runtime:
         await self.state.open()
         await self.stage_control.start()
         self.retention.start()
+        if self.autopilot_store is not None:
+            await self.autopilot_store.open()
+            await seed_plans(self.autopilot_store, self.file_plans, now=self.clock())
+        if self.autopilot is not None and self.settings.autopilot.enabled:
+            self.autopilot.start()
 
     async def aclose(self) -> None:
         # Queued shadow samples may still run (they need PDT and the state store);
@@ -107,10 +126,14 @@ class Runtime:
             if self.shadow is not None:
                 await self.shadow.drain(self.settings.shadow.drain_s)
             await self.recorder.aclose()
+            if self.autopilot is not None:
+                await self.autopilot.aclose()
             await self.stage_control.aclose()
             await self.retention.aclose()
             await self.ledger.aclose()
         finally:
+            if self.autopilot_store is not None:
+                await self.autopilot_store.close()
             await self.state.close()
             # Last of the database: the ledger and the state store returned their connections.
             if self.database_pool is not None:
@@ -157,6 +180,7 @@ def build_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
     state_store: StateStore | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Runtime:
     catalog = load_catalog(settings.mappings_dir)
     # Before any connection is opened: a broken pricing file stops startup too.
@@ -200,6 +224,7 @@ def build_runtime(
     state = state_store or build_state_store(settings, pool=pool)
     stages = StageBook(tenants)
     metrics.track_stages(lambda: stage_rows(stages))
+    now = clock or (lambda: datetime.now(UTC))
 
     async def shadow_pdt_side(exchange: Exchange, stage: str) -> Answer:
         # Nothing the end customer would notice twice (a second SMS): legacy sent its own.
@@ -217,6 +242,20 @@ def build_runtime(
         queue_size=settings.shadow.queue_size,
         workers=settings.shadow.workers,
         timeout_s=settings.shadow.timeout_s,
+        now=now,
+    )
+    stage_control = StageControl(stages, state, now=now)
+    autopilot_store = build_autopilot_store(settings, pool=pool)
+    defaults = parse_defaults(compare_rules.autopilot)
+    autopilot = Autopilot(
+        autopilot_store,
+        state,
+        stage_control,
+        compare_rules,
+        defaults,
+        metrics,
+        clock=now,
+        every_s=settings.autopilot.evaluate_every_s,
     )
     return Runtime(
         settings,
@@ -234,7 +273,7 @@ def build_runtime(
         dispatcher=dispatcher,
         stages=stages,
         state=state,
-        stage_control=StageControl(stages, state),
+        stage_control=stage_control,
         compare_rules=compare_rules,
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
@@ -255,6 +294,10 @@ def build_runtime(
             shared_database=bool(settings.database.dsn),
         ),
         database_pool=pool,
+        autopilot=autopilot,
+        autopilot_store=autopilot_store,
+        file_plans=file_plans(tenants.tenants.values(), defaults),
+        clock=now,
     )
 
 

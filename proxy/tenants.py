@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import argon2
 import yaml
@@ -93,6 +93,9 @@ class _TenantSpec(BaseModel):
     legacy: dict[Environment, _PdtAccount] = Field(default_factory=dict)
     # This tenant's request rate, per worker; None = server.tenant_rate_limit.
     rate_limit: RateLimitSettings | None = None
+    # The migration autopilot's plan (proxy/autopilot/plan.py), checked against
+    # compare.yaml's defaults when the runtime is built; None = no plan from the file.
+    autopilot: dict[str, Any] | None = None
 
 
 class _TenantFile(BaseModel):
@@ -122,6 +125,7 @@ class Tenant:
     product_stages: Mapping[str, Stage] = field(default_factory=dict)
     legacy_accounts: Mapping[Environment, LegacyAccount] = field(default_factory=dict, repr=False)
     rate_limit: RateLimitSettings | None = None
+    autopilot: Mapping[str, Any] | None = None
 
     def stage_for(self, product: str) -> Stage:
         """The stage the tenant file sets for ``product`` (runtime overrides live in the StageBook)."""
@@ -249,6 +253,7 @@ def _tenant(entry: _TenantSpec, where: str, *, base: Path) -> Tenant:
         product_stages,
         legacy_accounts,
         entry.rate_limit,
+        entry.autopilot,
     )
 
 

@@ -170,6 +170,8 @@ def test_backtest_command_writes_the_report_and_the_page(
     assert main(["backtest", "demo-dt", "--html", str(internal), "--internal", "--lang", "en"]) == 3
     assert "Not ready for cut-over yet" in internal.read_text(encoding="utf-8")
     assert "Agreement per field" in internal.read_text(encoding="utf-8")
+    err = capsys.readouterr().err
+    assert "demo-dt: 3 samples over 0 h and 1 days, not ready" in err
     assert main(["backtest", "demo-dt", "--from", "last week"]) == 2
     assert "--from: not an ISO-8601" in capsys.readouterr().err
 

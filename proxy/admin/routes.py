@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth
+from proxy.admin.autopilot_routes import autopilot_routes
 from proxy.admin.ledger_routes import ledger_routes
 from proxy.admin.tenant_routes import tenant_routes
 from proxy.cockpit.routes import cockpit_routes
@@ -14,4 +15,9 @@ __all__ = ["admin_routes"]
 
 
 def admin_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
-    return [*ledger_routes(runtime, auth), *tenant_routes(runtime, auth), *cockpit_routes(runtime, auth)]
+    return [
+        *ledger_routes(runtime, auth),
+        *tenant_routes(runtime, auth),
+        *autopilot_routes(runtime, auth),
+        *cockpit_routes(runtime, auth),
+    ]

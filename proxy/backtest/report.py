@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from proxy.backtest.coverage import Coverage, coverage
@@ -82,6 +82,9 @@ class Backtest:
     legacy_latency: LatencySummary
     pdt_latency: LatencySummary
     pdt_error_rate: float | None
+    # Time coverage: hours from the first sample to the last, distinct UTC days with samples.
+    hours: float
+    distinct_days: int
     top_differences: list[FieldDifferences]
     field_agreement: list[FieldAgreement]
     checks: list[Check]
@@ -134,6 +137,8 @@ def _checks(backtest: dict[str, Any], readiness: Readiness) -> list[Check]:
         at_least("match_rate", backtest["match_rate"], readiness.min_match_rate),
         at_most("pdt_error_rate", backtest["pdt_error_rate"], readiness.max_pdt_error_rate),
         at_most("pdt_p95_ms", backtest["pdt_p95_ms"], readiness.max_pdt_p95_ms),
+        at_least("hours", backtest["hours"], readiness.min_hours),
+        at_least("distinct_days", float(backtest["distinct_days"]), readiness.min_distinct_days),
     ]
     # Products without scores, ratings or insight sets are not judged on them.
     if backtest["score_agreement"] is not None:
@@ -189,9 +194,15 @@ def build_backtest(
     field_rule: dict[str, str | None] = {}
     examples: dict[tuple[str, str | None, str], tuple[Any, Any]] = {}
     moments: list[datetime] = []
+    first: datetime | None = None
+    last: datetime | None = None
+    days: set[date] = set()
     for result in results:
         samples += 1
         moments.append(result.at)
+        first = result.at if first is None or result.at < first else first
+        last = result.at if last is None or result.at > last else last
+        days.add(result.at.astimezone(UTC).date())
         comparison = result.comparison
         by_operation[result.operation] += 1
         matched += comparison.matched
@@ -233,6 +244,8 @@ def build_backtest(
         "score_agreement": _share(score_within, len(score_pairs)),
         "rating_agreement": _share(rating_same, rating_total),
         "insight_overlap": round(sum(overlaps) / len(overlaps), 4) if overlaps else None,
+        "hours": round((last - first).total_seconds() / 3600, 2) if first and last else 0.0,
+        "distinct_days": len(days),
     }
     checks = _checks(figures, rules.readiness)
     notes = []
@@ -265,6 +278,8 @@ def build_backtest(
         legacy_latency=_latency(legacy_ms),
         pdt_latency=_latency(pdt_ms),
         pdt_error_rate=figures["pdt_error_rate"],
+        hours=figures["hours"],
+        distinct_days=figures["distinct_days"],
         top_differences=[
             FieldDifferences(path, rule, kind, count, *examples[(path, rule, kind)])
             for (path, rule, kind), count in differences.most_common(top)

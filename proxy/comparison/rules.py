@@ -60,11 +60,18 @@ class Readiness(BaseModel):
     max_pdt_error_rate: float = Field(default=0.01, ge=0, le=1)
     # PDT's 95th percentile latency, in ms.
     max_pdt_p95_ms: float = Field(default=2000.0, gt=0)
+    # Time coverage: hours from the window's first sample to its last, and distinct
+    # UTC days with samples. A count alone is met by one burst of traffic; a verdict
+    # must have seen business hours and several days (night batches, Monday peaks).
+    min_hours: float = Field(default=72.0, ge=0)
+    min_distinct_days: int = Field(default=3, ge=0)
 
 
 class _FileSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     readiness: Readiness = Readiness()
+    # The migration autopilot's defaults, checked by proxy.autopilot.plan.parse_defaults.
+    autopilot: dict[str, Any] | None = None
     operations: dict[str, _OperationSpec]
 
 
@@ -86,6 +93,8 @@ class CompareRules:
     source: str
     operations: Mapping[str, OperationRules]
     readiness: Readiness = field(default_factory=Readiness)
+    # compare.yaml's ``autopilot:`` block as written (proxy.autopilot.plan parses it).
+    autopilot: Mapping[str, Any] | None = None
 
     def for_operation(self, name: str) -> OperationRules:
         return self.operations[name]
@@ -174,4 +183,12 @@ def load_compare_rules(catalog: MappingCatalog, path: Path | None = None) -> Com
         compiled[name] = _compile(
             name, effective, operation.legacy_response, operation.response_mapper.provenance, source
         )
-    return CompareRules(source, compiled, spec.readiness)
+    if spec.autopilot is not None:
+        # Imported here: the autopilot builds on the comparison, not the other way round.
+        from proxy.autopilot.plan import parse_defaults
+
+        try:
+            parse_defaults(spec.autopilot)
+        except ValueError as exc:
+            raise MappingError(source, f"autopilot: {exc}") from None
+    return CompareRules(source, compiled, spec.readiness, spec.autopilot)

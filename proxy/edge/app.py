@@ -8,8 +8,9 @@ stops the process before it listens; the lifespan only closes what was opened.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
@@ -137,8 +138,9 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    runtime = build_runtime(settings, transport=transport, ledger_store=ledger_store)
+    runtime = build_runtime(settings, transport=transport, ledger_store=ledger_store, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -28,7 +28,7 @@ from proxy.config import Environment
 from proxy.edge.bodies import read_body, read_json
 from proxy.edge.errors import JSON_MEDIA_TYPE, error_response
 from proxy.errors import BadCredentials, Forbidden, ProxyError, RateLimited, Unauthorized
-from proxy.ledger.record import LedgerRecord, utc_now
+from proxy.ledger.record import LedgerRecord
 from proxy.mapping.binding_profile import RoutingRules
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
@@ -218,7 +218,7 @@ def _operation_endpoint(
             try:
                 await ledger.record(
                     LedgerRecord(
-                        at=utc_now(),
+                        at=runtime.clock(),
                         tenant=tenant_id,
                         product=product.name,
                         operation=operation.name,
@@ -229,6 +229,7 @@ def _operation_endpoint(
                         status=response.status_code,
                         latency_ms=(time.perf_counter() - started) * 1000,
                         request_id=request_id,
+                        fallback=answer.fallback if answer else None,
                     )
                 )
             except ProxyError as error:

@@ -27,9 +27,10 @@ from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_m
 __all__ = ["PostgresStore"]
 
 _COLUMNS: Final = (
-    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, request_id"
+    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, "
+    "request_id, fallback"
 )
-_INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+_INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
 _GROUP: Final = "tenant, product, operation, stage, side, status, modules"
 
 
@@ -46,6 +47,7 @@ def _row(record: LedgerRecord) -> tuple[Any, ...]:
         record.status,
         record.latency_ms,
         record.request_id,
+        record.fallback,
     )
 
 
@@ -120,8 +122,9 @@ class PostgresStore:
                     status=int(status),
                     latency_ms=float(latency),
                     request_id=rid,
+                    fallback=fb,
                 )
-                for at, t, p, o, st, si, tid, m, status, latency, rid in await cursor.fetchall()
+                for at, t, p, o, st, si, tid, m, status, latency, rid, fb in await cursor.fetchall()
             ]
 
     async def close(self) -> None:

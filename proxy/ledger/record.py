@@ -38,6 +38,10 @@ class LedgerRecord:
     status: int
     latency_ms: float
     request_id: str
+    # Why the legacy side answered a pdt-fallback request ("timeout", "unavailable",
+    # ...; proxy.stages.dispatch.fallback_cause), None otherwise: a cause name, never
+    # request data. The autopilot's fallback rate by cause reads it from every replica.
+    fallback: str | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

@@ -36,9 +36,10 @@ from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_m
 __all__ = ["SqliteStore"]
 
 _COLUMNS: Final = (
-    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, request_id"
+    "at, tenant, product, operation, stage, side, pdt_transaction_id, modules, status, latency_ms, "
+    "request_id, fallback"
 )
-_INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT: Final = f"INSERT INTO ledger ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 _GROUP: Final = "tenant, product, operation, stage, side, status, modules"
 
 
@@ -55,6 +56,7 @@ def _row(record: LedgerRecord) -> tuple[Any, ...]:
         record.status,
         record.latency_ms,
         record.request_id,
+        record.fallback,
     )
 
 
@@ -121,8 +123,11 @@ class SqliteStore:
                     status=int(status),
                     latency_ms=float(latency),
                     request_id=rid,
+                    fallback=fb,
                 )
-                for at, t, p, o, st, si, tid, m, status, latency, rid in connection.execute(query, parameters)
+                for at, t, p, o, st, si, tid, m, status, latency, rid, fb in connection.execute(
+                    query, parameters
+                )
             ]
 
         return await self._database.run(read)

@@ -186,6 +186,15 @@ class Metrics:
             ),
             "fallbacks",
         )
+        self._autopilot = family(
+            Counter(
+                "pdt_proxy_autopilot_decisions_total",
+                "Migration autopilot decisions (a rollback is an alert: severity 'severe' went to shadow).",
+                ["tenant", "decision", "severity"],
+                registry=registry,
+            ),
+            "autopilot_decisions",
+        )
         self._shadow = family(
             Counter(
                 "pdt_proxy_shadow_comparisons_total",
@@ -343,6 +352,9 @@ class Metrics:
 
     def count_fallback(self, *, tenant: str, product: str, cause: str) -> None:
         self._fallbacks.child(tenant, product, cause).inc()
+
+    def count_autopilot(self, *, tenant: str, decision: str, severity: str) -> None:
+        self._autopilot.child(tenant, decision, severity).inc()
 
     def count_shadow(self, *, tenant: str, product: str, outcome: str) -> None:
         self._shadow.child(tenant, product, outcome).inc()

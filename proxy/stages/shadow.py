@@ -181,6 +181,10 @@ class ShadowRunner:
         outcome = "thin" if comparison.thin else "matched" if comparison.matched else "differed"
         self._metrics.count_shadow(tenant=tenant, product=product, outcome=outcome)
 
+    async def settled(self) -> None:
+        """Wait until every sample queued so far is compared and stored (tests, demos)."""
+        await self._queue.join()
+
     async def drain(self, timeout_s: float) -> None:
         """Stop taking samples, finish the queued ones for up to ``timeout_s``, stop the workers."""
         self._accepting = False

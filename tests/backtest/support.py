@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proxy.comparison.engine import compare_answers
@@ -38,12 +38,13 @@ def result(
     legacy_ms: float = 100.0,
     pdt_ms: float = 50.0,
     tenant: str = "acme",
+    at: datetime = AT,
 ) -> ShadowResult:
     legacy = legacy if legacy is not None else dt_answer(40.0)
     pdt = pdt if pdt is not None else dt_answer(40.0)
     comparison = compare_answers(RULES.for_operation(CREATE), legacy_status, legacy, pdt_status, pdt)
     return ShadowResult(
-        AT,
+        at,
         tenant,
         "datatrust-v1",
         CREATE,
@@ -55,3 +56,9 @@ def result(
         pdt_ms,
         comparison,
     )
+
+
+def spread(count: int, *, hours: float = 72.0) -> list[datetime]:
+    """``count`` sample times from AT to ``hours`` later, evenly spaced."""
+    step = hours / max(1, count - 1)
+    return [AT + timedelta(hours=step * index) for index in range(count)]

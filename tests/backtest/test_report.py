@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from proxy.backtest.report import Backtest, build_backtest
 from proxy.stages.shadow import ShadowResult
 
-from .support import AT, RULES, dt_answer, result
+from .support import AT, RULES, dt_answer, result, spread
 
 
 def backtest(results: list[ShadowResult], **readiness: float) -> Backtest:
@@ -18,7 +19,7 @@ def backtest(results: list[ShadowResult], **readiness: float) -> Backtest:
 
 
 def test_agreeing_traffic_is_ready() -> None:
-    report = backtest([result() for _ in range(100)])
+    report = backtest([result(at=at) for at in spread(100)])
     assert report.samples == 100
     assert report.match_rate == 1.0
     assert report.score_agreement == 1.0
@@ -73,7 +74,8 @@ def test_figures_from_mixed_traffic() -> None:
     ],
 )
 def test_each_failing_criterion_is_named(results: list[ShadowResult], failing: set[str]) -> None:
-    report = backtest(results)
+    # Time coverage has its own test: here every sample is at one moment.
+    report = backtest(results, min_hours=0, min_distinct_days=0)
     assert not report.ready
     assert {check.name for check in report.checks if not check.passed} == failing
 
@@ -118,3 +120,26 @@ def test_agreement_per_field_names_the_rule_and_puts_the_worst_first() -> None:
     assert rows["insights[].type"].agreement == 1.0
     ordered = [row.agreement for row in backtest(results).field_agreement]
     assert ordered == sorted(ordered)
+
+
+COVERAGE = [
+    # (sample times as hours after AT, hours, distinct days, ready)
+    pytest.param([0.0] * 120, 0.0, 1, False, id="120-samples-in-one-minute"),
+    pytest.param([index * 0.5 for index in range(120)], 59.5, 3, False, id="three-days-short-of-72-hours"),
+    pytest.param([index * 0.6 for index in range(121)], 72.0, 4, True, id="72-hours-over-4-days"),
+    pytest.param([0.0] * 60 + [72.0] * 60, 72.0, 2, False, id="two-bursts-72-hours-apart"),
+]
+
+
+@pytest.mark.parametrize(("offsets", "hours", "days", "ready"), COVERAGE)
+def test_the_verdict_covers_time_not_only_a_count(
+    offsets: list[float], hours: float, days: int, ready: bool
+) -> None:
+    report = backtest([result(at=AT + timedelta(hours=offset)) for offset in offsets])
+    assert (report.hours, report.distinct_days) == (hours, days)
+    checks = {check.name: check for check in report.checks}
+    assert (checks["hours"].threshold, checks["distinct_days"].threshold) == (72, 3)
+    assert report.ready is ready
+    data = report.to_json()
+    assert (data["hours"], data["distinct_days"]) == (hours, days)
+    assert {"hours", "distinct_days"} <= {check["name"] for check in data["checks"]}

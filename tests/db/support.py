@@ -22,6 +22,13 @@ from proxy.state.store import StateStore
 __all__ = ["Database", "write_behind_another_writer"]
 
 
+# A shared database requires the fleet's keys (proxy/keys.py): fixed test keys.
+FLEET_KEYS = {
+    "PROXY_TOKEN_KEY": "test-token-key-" + "t" * 32,
+    "PROXY_CANARY_KEY": "test-canary-key-" + "c" * 32,
+}
+
+
 @dataclass(frozen=True)
 class Database:
     """A SQLite file (``path``) or a PostgreSQL schema (``dsn``); nothing created yet."""
@@ -40,9 +47,7 @@ class Database:
         """Environment variables that point ``load_settings`` at this database."""
         if self.path:
             return {"PROXY_DATA_DIR": str(self.path.parent), **extra}
-        # Replicas on a shared database must be given their keys (proxy/keys.py).
-        keys = {"PROXY_TOKEN_KEY": "t" * 40, "PROXY_CANARY_KEY": "c" * 40}
-        return {"PROXY_DATABASE_DSN": self._dsn(), **keys, **extra}
+        return {"PROXY_DATABASE_DSN": self._dsn(), **FLEET_KEYS, **extra}
 
     def _dsn(self) -> str:
         assert self.dsn is not None

@@ -15,6 +15,7 @@ def test_the_sequence_is_numbered_without_gaps_and_ships_every_file(kind: Backen
         (1, "0001_ledger.sql"),
         (2, "0002_state.sql"),
         (3, "0003_recorded_exchange.sql"),
+        (4, "0004_autopilot.sql"),
     ]
     assert all(m.sql.strip() for m in found)
 

@@ -15,7 +15,12 @@ from tests.db.support import Database
 from tests.ledger.support import make_record
 from tests.state.support import change, shadow
 
-EVERY_MIGRATION = [(1, "0001_ledger.sql"), (2, "0002_state.sql"), (3, "0003_recorded_exchange.sql")]
+EVERY_MIGRATION = [
+    (1, "0001_ledger.sql"),
+    (2, "0002_state.sql"),
+    (3, "0003_recorded_exchange.sql"),
+    (4, "0004_autopilot.sql"),
+]
 
 # Per table, every column: a new column must be added here, deliberately, after
 # checking that it holds no personal data.
@@ -34,6 +39,7 @@ SCHEMA = {
         "status",
         "latency_ms",
         "request_id",
+        "fallback",
     ],
     "stage_override": ["tenant", "product", "stage", "at", "actor"],
     "stage_audit": ["id", "at", "actor", "tenant", "product", "from_stage", "to_stage"],
@@ -56,6 +62,32 @@ SCHEMA = {
     # ``line`` is a corpus line the recorder already pseudonymised (proxy/replay/capture.py);
     # its own test (tests/replay/test_recorder.py) checks that no CPF, e-mail or phone is in it.
     "recorded_exchange": ["id", "at", "tenant", "product", "operation", "line"],
+    # The autopilot (proxy/autopilot): plan and figures are JSON of stage labels and
+    # gate figures; reason is text the evaluator writes from them.
+    "autopilot_plan": [
+        "tenant",
+        "product",
+        "plan",
+        "status",
+        "created_at",
+        "updated_at",
+        "actor",
+        "baseline_p99_ms",
+    ],
+    "autopilot_decision": [
+        "id",
+        "at",
+        "tenant",
+        "product",
+        "decision",
+        "from_stage",
+        "to_stage",
+        "step_started",
+        "reason",
+        "figures",
+        "actor",
+    ],
+    "autopilot_lease": ["lease", "holder", "expires_at"],
 }
 # Words of a column name that would mean personal data (or a secret) is stored.
 PERSONAL = frozenset(

@@ -25,6 +25,7 @@ def test_a_record_has_exactly_these_fields() -> None:
         "status",
         "latency_ms",
         "request_id",
+        "fallback",
     ]
 
 

@@ -165,7 +165,6 @@ def test_backtest_command_writes_the_report_and_the_page(
     assert "Backtest da migração para a PDT: Demo Data Trust v1 client" in bank
     assert "Ainda não está pronto para a virada" in bank
     assert "dt.resp." not in bank
-    assert "demo-dt: 3 samples, not ready" in capsys.readouterr().err
     internal = tmp_path / "internal.html"
     assert main(["backtest", "demo-dt", "--html", str(internal), "--internal", "--lang", "en"]) == 3
     assert "Not ready for cut-over yet" in internal.read_text(encoding="utf-8")

@@ -25,6 +25,8 @@ __all__ = ["SORT_KEYS", "STAGE_KINDS", "EstateRow", "TenantInputs", "build_row",
 
 STAGE_KINDS: Final = ("legacy", "shadow", "canary", "pdt-fallback", "pdt")
 TREND_DAYS: Final = 30
+# The backtest criteria that only say "not enough traffic yet" (count and time span).
+_COVERAGE = frozenset({"samples", "hours", "distinct_days"})
 # Agreement this much lower over 7 days than over 30 is "falling"; fewer samples than
 # this over 7 days is noise, not a trend.
 _FALLING_BY: Final = 0.05
@@ -163,9 +165,9 @@ def build_row(inputs: TenantInputs, rules: CompareRules, now: datetime) -> Estat
     failing = [check.name for check in backtest.checks if not check.passed] if backtest.samples else []
     attention = []
     kinds = {label.split(":")[0] for label in products.values()}
-    # Too few samples is "wait", not "breached": only a failing figure on a tenant
-    # already (partly) answered by PDT is trouble.
-    if breached or (kinds & _CUT_OVER and any(name != "samples" for name in failing)):
+    # Too few samples, or too little time covered, is "wait", not "breached": only a
+    # failing figure on a tenant already (partly) answered by PDT is trouble.
+    if breached or (kinds & _CUT_OVER and any(name not in _COVERAGE for name in failing)):
         attention.append("gate_breached")
     if (
         agreement_7d is not None

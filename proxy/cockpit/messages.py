@@ -149,6 +149,8 @@ _PT: Final = {
     "check_score_agreement": "scores dentro da tolerância",
     "check_rating_agreement": "classificações iguais",
     "check_insight_overlap": "indicadores em comum",
+    "check_hours": "horas cobertas pelas amostras",
+    "check_distinct_days": "dias distintos com amostras",
     "answers_compared": "Respostas comparadas",
     "answers_compared_text": "{samples} chamadas comparadas ({fields} campos no total); {matched} "
     "concordaram em todos os campos ({rate}); o código de status foi o mesmo em {status}.",
@@ -372,6 +374,8 @@ _EN: Final = {
     "check_score_agreement": "scores within tolerance",
     "check_rating_agreement": "ratings equal",
     "check_insight_overlap": "insights in common",
+    "check_hours": "hours the samples span",
+    "check_distinct_days": "distinct days with samples",
     "answers_compared": "Answers compared",
     "answers_compared_text": "{samples} calls compared ({fields} fields in all); {matched} agreed on every "
     "field ({rate}); the status code was the same in {status}.",

@@ -21,7 +21,8 @@ def backtest(results: list[ShadowResult]) -> Backtest:
     return build_backtest("acme", results, RULES, window_from=SINCE, window_to=AT)
 
 
-READY = [result() for _ in range(100)]
+# Ready needs time coverage too: 100 samples over the last 72 hours (4 distinct days).
+READY = [result(at=AT - timedelta(hours=72.0 * n / 99)) for n in range(100)]
 NOT_READY = [result(dt_answer(40.0), dt_answer(90.0, rating="Low")) for _ in range(5)]
 
 
@@ -71,8 +72,9 @@ def test_each_copy_says_what_its_reader_needs(
 
 
 def test_the_header_names_window_coverage_generation_and_mapping_version() -> None:
+    one_hour = [result() for _ in range(100)]
     html = render_html(
-        backtest(READY), tenant_name="Banco Exemplo", mapping_version="0a1b2c3d4e5f", generated_at=AT
+        backtest(one_hour), tenant_name="Banco Exemplo", mapping_version="0a1b2c3d4e5f", generated_at=AT
     )
     # AT is 12:00 UTC: 09:00 in Brasília, zone named.
     assert "20/11/2026 09:00 (horário de Brasília)" in html
@@ -123,3 +125,19 @@ def test_the_page_is_self_contained_escaped_and_script_free() -> None:
     assert "<link" not in html
     assert " style=" not in html  # colours are classes of the one stylesheet
     assert html.count("<svg") >= 3
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("pt_BR", ["horas cobertas pelas amostras", "dias distintos com amostras"]),
+        ("en", ["hours the samples span"]),
+    ],
+)
+def test_a_burst_of_samples_is_not_ready_and_says_time_is_missing(locale: str, words: list[str]) -> None:
+    # 150 samples within one minute: enough of them, but no business hours or days covered.
+    html = render_html(backtest([result() for _ in range(150)]), locale=locale)
+    assert "pronto para a virada" not in html.replace("não está pronto", "") or locale == "en"
+    for word in words:
+        assert word in html
+    assert "check_" not in html  # every criterion in plain words

@@ -31,7 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 from proxy.db.postgres import check_schema, migrate
 from proxy.observability.logging import get_logger
 
-__all__ = ["PostgresPool"]
+__all__ = ["PostgresPool", "store_pool"]
 
 _log = get_logger(__name__)
 
@@ -142,3 +142,14 @@ class PostgresPool:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+
+def store_pool(
+    database: str | PostgresPool, *, connect_timeout_s: float, owns_pool: bool | None
+) -> tuple[PostgresPool, bool]:
+    """A store's pool and whether the store closes it: a DSN gets a pool of its own (the
+    store's to close, as in tests), a given pool stays its giver's unless handed over."""
+    if isinstance(database, str):
+        pool = PostgresPool(database, connect_timeout_s=connect_timeout_s)
+        return pool, True if owns_pool is None else owns_pool
+    return database, False if owns_pool is None else owns_pool

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, Final
 
-from proxy.db.pool import PostgresPool
+from proxy.db.pool import PostgresPool, store_pool
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, UsageRow, decode_modules, encode_modules
 
@@ -62,12 +62,8 @@ class PostgresStore:
         connect_timeout_s: float = 5.0,
         owns_pool: bool | None = None,
     ) -> None:
-        # A pool made here is the store's to close; a given one is by default its giver's.
-        self._owns_pool = isinstance(database, str) if owns_pool is None else owns_pool
-        self._pool = (
-            PostgresPool(database, connect_timeout_s=connect_timeout_s)
-            if isinstance(database, str)
-            else database
+        self._pool, self._owns_pool = store_pool(
+            database, connect_timeout_s=connect_timeout_s, owns_pool=owns_pool
         )
         self._closed = False
 

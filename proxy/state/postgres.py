@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import psycopg
 
-from proxy.db.pool import PostgresPool
+from proxy.db.pool import PostgresPool, store_pool
 from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange, StageOverride, as_utc
@@ -70,12 +70,8 @@ class PostgresStateStore:
         connect_timeout_s: float = 5.0,
         owns_pool: bool | None = None,
     ) -> None:
-        # A pool made here is the store's to close; a given one is by default its giver's.
-        self._owns_pool = isinstance(database, str) if owns_pool is None else owns_pool
-        self._pool = (
-            PostgresPool(database, connect_timeout_s=connect_timeout_s)
-            if isinstance(database, str)
-            else database
+        self._pool, self._owns_pool = store_pool(
+            database, connect_timeout_s=connect_timeout_s, owns_pool=owns_pool
         )
         self._opened = False
         self._closed = False

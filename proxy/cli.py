@@ -380,6 +380,7 @@ def _backtest(args: argparse.Namespace) -> int:
     catalog = load_catalog(settings.mappings_dir)
     known = _known_tenant(settings, catalog, args.tenant)
     rules = load_compare_rules(catalog)
+    settings = _read_only(settings)
 
     async def read() -> list[Any]:
         # The database the serving proxy writes: readable beside running workers.
@@ -419,6 +420,17 @@ def _backtest(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0 if report.ready else EXIT_FAILED_VERDICT
+
+
+def _read_only(settings: Settings) -> Settings:
+    """A command that only reads never creates or migrates the proxy's database: no
+    SQLite file yet is an error, and an existing schema is checked, not moved."""
+    from proxy.db.location import sqlite_path
+
+    if not settings.database.dsn and not sqlite_path(settings).exists():
+        raise ConfigError(f"no database at {sqlite_path(settings)}: nothing has been recorded there yet")
+    checked = settings.database.model_copy(update={"auto_migrate": False})
+    return settings.model_copy(update={"database": checked})
 
 
 def _known_tenant(settings: Settings, catalog: Any, tenant: str) -> Any:

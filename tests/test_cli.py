@@ -175,6 +175,16 @@ def test_backtest_command_writes_the_report_and_the_page(
     assert "--from: not an ISO-8601" in capsys.readouterr().err
 
 
+def test_backtest_never_creates_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("PROXY_DATA_DIR", str(data))
+    assert main(["backtest", "demo-dt"]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not data.exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

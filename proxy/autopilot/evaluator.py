@@ -27,7 +27,7 @@ from proxy.autopilot.gates import GateResult, Verdict, decide, live_gates, shado
 from proxy.autopilot.plan import AutopilotDefaults, Plan, parse_plan
 from proxy.autopilot.records import AUTOPILOT_ACTOR, DecisionRecord, PlanRecord
 from proxy.autopilot.store import AutopilotStore
-from proxy.backtest.report import build_backtest
+from proxy.backtest.offload import backtest_off_loop
 from proxy.comparison.rules import CompareRules
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
@@ -223,13 +223,8 @@ class Autopilot:
                 "min_distinct_days": gates.min_distinct_days,
             }
         )
-        backtest = await asyncio.to_thread(
-            build_backtest,
-            record.tenant,
-            results,
-            replace(self.rules, readiness=readiness),
-            window_from=since,
-            window_to=now,
+        backtest = await backtest_off_loop(
+            record.tenant, results, replace(self.rules, readiness=readiness), window_from=since, window_to=now
         )
         figures = {
             "window_from": since.isoformat(),

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from proxy.backtest.report import build_backtest
+from proxy.backtest.report import Backtest, build_backtest
 from proxy.cockpit.i18n import BRASILIA
 from proxy.comparison.rules import CompareRules
 from proxy.ledger.record import LedgerRecord
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange
 
-__all__ = ["SORT_KEYS", "STAGE_KINDS", "EstateRow", "TenantInputs", "build_row", "select_rows"]
+__all__ = [
+    "SORT_KEYS",
+    "STAGE_KINDS",
+    "EstateRow",
+    "TenantInputs",
+    "build_row",
+    "select_rows",
+    "week_backtest",
+]
 
 STAGE_KINDS: Final = ("legacy", "shadow", "canary", "pdt-fallback", "pdt")
 TREND_DAYS: Final = 30
@@ -149,12 +157,19 @@ def _autopilot(autopilot: Mapping[str, Any] | None) -> tuple[str | None, str | N
     return (None if step is None else str(step)), (None if name is None else str(name)), breached
 
 
-def build_row(inputs: TenantInputs, rules: CompareRules, now: datetime) -> EstateRow:
+def week_backtest(inputs: TenantInputs, rules: CompareRules, now: datetime) -> Backtest:
+    """The backtest of the tenant's last 7 days: the row's verdict and the tenant page's
+    charts share it. Pure and CPU-bound over every sample: routes run it off the loop."""
+    week_ago = now - timedelta(days=7)
+    week = [result for result in inputs.shadow if result.at >= week_ago]
+    return build_backtest(inputs.described["tenant"], week, rules, window_from=week_ago, window_to=now)
+
+
+def build_row(inputs: TenantInputs, backtest: Backtest, now: datetime) -> EstateRow:
+    """One tenant's row; ``backtest`` is ``week_backtest`` of the same inputs and moment."""
     described = inputs.described
     week_ago, day_ago, month_ago = now - timedelta(days=7), now - timedelta(days=1), now - timedelta(days=30)
-    week = [result for result in inputs.shadow if result.at >= week_ago]
     month = [result for result in inputs.shadow if result.at >= month_ago]
-    backtest = build_backtest(described["tenant"], week, rules, window_from=week_ago, window_to=now)
     agreement_7d = backtest.match_rate
     agreement_30d = _rate(sum(result.comparison.matched for result in month), len(month))
     pdt_errors, fallbacks = _pdt_rates(inputs.ledger, inputs.shadow, week_ago)

@@ -17,6 +17,7 @@ this origin, nothing inline, no frames.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -28,9 +29,9 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth, Role
 from proxy.backtest.html import figures_context, render_html
-from proxy.backtest.report import build_backtest
+from proxy.backtest.offload import backtest_off_loop
 from proxy.cockpit import session as sessions
-from proxy.cockpit.estate import STAGE_KINDS, EstateRow, build_row, select_rows
+from proxy.cockpit.estate import STAGE_KINDS, EstateRow, build_row, select_rows, week_backtest
 from proxy.cockpit.figures import Sources, read_autopilot, read_inputs
 from proxy.cockpit.forms import FormRefused, read_form
 from proxy.cockpit.i18n import Translator, choose_locale, translator
@@ -138,7 +139,8 @@ class _Cockpit:
             autopilot = await read_autopilot(request, entry["tenant"], token)
             autopilot_seen = autopilot_seen or autopilot is not None
             inputs = await read_inputs(self.runtime, entry, now, sources, autopilot)
-            rows.append(build_row(inputs, self.runtime.compare_rules, now))
+            backtest = await asyncio.to_thread(week_backtest, inputs, self.runtime.compare_rules, now)
+            rows.append(build_row(inputs, backtest, now))
         return rows, autopilot_seen, sources.ledger and sources.shadow and sources.audit
 
     def _described(self, tenant: str) -> Mapping[str, Any] | None:
@@ -244,11 +246,9 @@ class _Cockpit:
         sources = Sources()
         autopilot = await read_autopilot(request, tenant, session.token)
         inputs = await read_inputs(self.runtime, described, now, sources, autopilot)
-        row = build_row(inputs, self.runtime.compare_rules, now)
-        week = [result for result in inputs.shadow if result.at >= now - timedelta(days=7)]
-        backtest = build_backtest(
-            tenant, week, self.runtime.compare_rules, window_from=now - timedelta(days=7), window_to=now
-        )
+        # One backtest for the row and the page's charts, computed off the loop.
+        backtest = await asyncio.to_thread(week_backtest, inputs, self.runtime.compare_rules, now)
+        row = build_row(inputs, backtest, now)
         return {
             "t": t,
             "session": session,
@@ -327,7 +327,7 @@ class _Cockpit:
         except Exception:
             _log.exception("cockpit: shadow results not read", tenant=described["tenant"])
             return self._message(request, t, t("not_found_title"), t("sources_missing"), 503)
-        backtest = build_backtest(
+        backtest = await backtest_off_loop(
             described["tenant"], results, self.runtime.compare_rules, window_from=since, window_to=now
         )
         html = render_html(

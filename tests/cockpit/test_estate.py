@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from proxy.cockpit.estate import EstateRow, TenantInputs, build_row, select_rows
+from proxy.cockpit.estate import EstateRow, TenantInputs, build_row, select_rows, week_backtest
 from proxy.ledger.record import LedgerRecord
 from proxy.stages.shadow import ShadowResult
 from proxy.state.records import StageChange
@@ -44,7 +44,7 @@ def row(
     autopilot: dict[str, Any] | None = None,
 ) -> EstateRow:
     inputs = TenantInputs(described(stage), shadows or [], ledger or [], audit or [], 7, autopilot)
-    return build_row(inputs, RULES, NOW)
+    return build_row(inputs, week_backtest(inputs, RULES, NOW), NOW)
 
 
 def test_agreement_over_7_and_30_days_and_the_daily_trend() -> None:

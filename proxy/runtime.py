@@ -21,7 +21,7 @@ from proxy.autopilot.factory import build_autopilot_store
 from proxy.autopilot.plan import parse_defaults
 from proxy.autopilot.seed import FilePlan, file_plans, seed_plans
 from proxy.autopilot.store import AutopilotStore
-from proxy.comparison.rules import CompareRules, load_compare_rules
+from proxy.comparison.rules import CompareRules
 from proxy.config import Settings
 from proxy.db.factory import database_pool
 from proxy.db.pool import PostgresPool
@@ -29,13 +29,14 @@ from proxy.edge.rate_limit import TenantRateLimiter
 from proxy.edge.tokens import LegacyTokens
 from proxy.edge.unmapped import UnmappedReporter
 from proxy.keys import CANARY_KEY, TOKEN_KEY, load_key
-from proxy.ledger.factory import build_ledger, load_settings_pricing
+from proxy.ledger.factory import build_ledger
 from proxy.ledger.ledger import LedgerService
 from proxy.ledger.pricing import Pricing
 from proxy.ledger.store import LedgerStore
 from proxy.limits import Buckets, build_buckets
+from proxy.live import LiveConfig, load_config_set
 from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
-from proxy.mapping.catalog import MappingCatalog, load_catalog
+from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
 from proxy.observability.stages import stage_rows
@@ -53,7 +54,7 @@ from proxy.state.factory import build_state_store
 from proxy.state.retention import ShadowRetention
 from proxy.state.sink import StoreShadowSink
 from proxy.state.store import StateStore
-from proxy.tenants import TenantDirectory, demo_tenants_file, load_tenants
+from proxy.tenants import TenantDirectory
 from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
 from proxy.upstream.resilience import Resilience
@@ -67,6 +68,9 @@ _log = get_logger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
+    # The set requests are answered with (proxy/live); catalog, tenants, pricing and
+    # compare_rules below are its first value.
+    live: LiveConfig
     catalog: MappingCatalog
     tenants: TenantDirectory
     tokens: LegacyTokens
@@ -144,19 +148,6 @@ class Runtime:
         await self._transport.aclose()
 
 
-def _load_tenants(settings: Settings, catalog: MappingCatalog) -> TenantDirectory:
-    path = settings.tenants_file or demo_tenants_file()
-    directory = load_tenants(
-        path, known_products=frozenset(catalog.products), simulator_only=settings.pdt.all_simulator
-    )
-    if directory.refused_demo:
-        _log.warning(
-            "demo tenants refused: a real PDT host is configured",
-            tenants=list(directory.refused_demo),
-        )
-    return directory
-
-
 def _legacy_tokens(settings: Settings, catalog: MappingCatalog) -> LegacyTokens:
     security = settings.security
     key = load_key(
@@ -182,10 +173,11 @@ def build_runtime(
     state_store: StateStore | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Runtime:
-    catalog = load_catalog(settings.mappings_dir)
-    # Before any connection is opened: a broken pricing file stops startup too.
-    pricing = load_settings_pricing(settings)
-    tenants = _load_tenants(settings, catalog)
+    # Before any connection is opened: a broken mapping, tenant, pricing or
+    # comparison file stops startup.
+    live = LiveConfig(load_config_set(settings))
+    config = live.current
+    catalog, pricing, tenants = config.catalog, config.pricing, config.tenants
     tokens = _legacy_tokens(settings, catalog)
     if transport is None:
         transport = _transport(settings, catalog, tenants)
@@ -218,7 +210,7 @@ def build_runtime(
             shared_database=bool(settings.database.dsn),
         ),
     )
-    compare_rules = load_compare_rules(catalog)
+    compare_rules = config.compare_rules
     # One pool per process for every store on PostgreSQL; closed by Runtime.aclose.
     pool = database_pool(settings)
     state = state_store or build_state_store(settings, pool=pool)
@@ -259,6 +251,7 @@ def build_runtime(
     )
     return Runtime(
         settings,
+        live,
         catalog,
         tenants,
         tokens,

@@ -78,7 +78,7 @@ import orjson
 import pytest
 import yaml
 
-import proxy.runtime
+import proxy.live.config_set
 from proxy.comparison.rules import load_compare_rules
 from proxy.config import LegacySettings, PdtEnvironment, PdtSettings, TimeoutSettings, project_root
 from proxy.edge.app import create_app
@@ -144,7 +144,7 @@ _CACHED = {
 @pytest.fixture(autouse=True)
 def _loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, cached in _CACHED.items():
-        monkeypatch.setattr(proxy.runtime, name, cached)
+        monkeypatch.setattr(proxy.live.config_set, name, cached)
 
 
 CATALOG = _catalog(MAPPINGS)

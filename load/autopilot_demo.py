@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from proxy.autopilot.estate import estate
 from proxy.autopilot.evaluator import Outcome
 from proxy.autopilot.status import render_status
+from proxy.composition import create_app
 from proxy.config import AutopilotSettings, Settings, load_settings
-from proxy.edge.app import create_app
 from proxy.mapping.catalog import load_catalog
 from proxy.mapping.examples import load_example
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
@@ -227,9 +227,12 @@ async def run(days: float, show_all: bool) -> int:
         # The timeline below is the demo's output; the proxy's own warnings (the PDT
         # failures injected, unmapped codes) would drown it.
         logging.disable(logging.WARNING)
-        async with app.router.lifespan_context(app):
-            runtime = app.state.runtime
-            autopilot = runtime.autopilot
+        async with app.lifespan():
+            runtime = app.runtime
+            autopilot, shadow = runtime.autopilot, runtime.shadow
+            # Both are built on every settings; optional only for runtimes built without them.
+            assert autopilot is not None
+            assert shadow is not None
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy.demo")
             async with client:
                 traffic = Traffic(client)
@@ -253,7 +256,7 @@ async def run(days: float, show_all: bool) -> int:
                 for _ in range(int(days * 8)):
                     for tenant in tenants:
                         await traffic.send(tenant, 8)
-                    await runtime.shadow.settled()
+                    await shadow.settled()
                     clock.now += timedelta(hours=3)
                     stage = runtime.stages.current("demo-ffr", None).label
                     if stage == "canary:50" and canary_since is None:

@@ -200,14 +200,14 @@ async def _rounds(app: Any, token: str, args: argparse.Namespace) -> None:
 
 
 async def _main(args: argparse.Namespace) -> None:
+    from proxy.composition import create_app
     from proxy.config import load_settings
-    from proxy.edge.app import create_app
     from proxy.observability.logging import configure_logging
 
     settings = load_settings()
     configure_logging(settings.logging)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         user = f"bench-{args.stage or args.strategy}"
         login = orjson.dumps({"Username": user, "Password": "bench-secret"})
         answer = await _call(app, "POST", "/products/v1/authentication", login, None)

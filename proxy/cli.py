@@ -58,7 +58,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from proxy.edge.app import create_app
+    from proxy.composition import create_app
     from proxy.observability.logging import configure_logging
 
     if args.config:
@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
     admin_port = settings.server.admin_port
     if workers > 1:
         _run_workers(
-            "proxy.edge.app:create_app_from_environment",
+            "proxy.composition:create_app_from_environment",
             host,
             port,
             workers=workers,

@@ -4,7 +4,7 @@ Every failure the proxy can meet is one of these classes. Foreign exceptions
 (httpx, aiohttp, orjson, jsonschema) are translated into the most specific class
 at the boundary where they occur, and the edge renders each class into the
 legacy error body of the product family the caller speaks, in exactly one place
-(``proxy.edge.errors``). The ``kind`` of each class is the key of that family's
+(``proxy.http.errors``). The ``kind`` of each class is the key of that family's
 error table under ``mappings/<product>/errors.yaml``.
 
     ProxyError

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import Settings, load_settings
-from proxy.edge.app import create_app
 
 # The session-wide scan of every log line for personal data in clear (see the module).
 pytest_plugins = ["tests.pii_scan"]
@@ -35,7 +35,7 @@ async def running_proxy(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, transport=transport)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         client_transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=client_transport, base_url="http://proxy.test") as client:
             yield client

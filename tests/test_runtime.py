@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from proxy.composition import build_runtime
 from proxy.config import DatabaseSettings, SecuritySettings
 from proxy.errors import ConfigError
-from proxy.runtime import build_runtime
 from tests.conftest import make_settings
 
 SHARED_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
+from proxy.http.errors import JSON_MEDIA_TYPE, ErrorFamilies
 from proxy.mapping.error_table import ErrorTable
 from proxy.observability.metrics import Metrics
 

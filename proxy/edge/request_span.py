@@ -16,7 +16,7 @@ from __future__ import annotations
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from proxy.edge.errors import ErrorFamilies
+from proxy.http.errors import ErrorFamilies
 from proxy.observability import tracing
 
 __all__ = ["RequestSpans"]

@@ -23,13 +23,14 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from proxy.composition import build_runtime
 from proxy.config import Environment, PdtEnvironment, Settings, SimulatorSettings, TimeoutSettings
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, ProxyError, UpstreamRejected
 from proxy.mapping.catalog import MappingCatalog, Product
 from proxy.replay.corpus import CorpusEntry
 from proxy.replay.routing import ResolvedRoute
-from proxy.runtime import Runtime, build_runtime
+from proxy.runtime import Runtime
 from proxy.stages.dispatch import Exchange, LegacyRequest
 from proxy.tenants import Tenant
 from proxy.upstream.legacy import LegacyCall, LegacyClient, LegacyCredential, LegacyLogin
@@ -114,20 +115,20 @@ class SimulatorTarget:
 
     async def send(self, entry: CorpusEntry, route: ResolvedRoute, path: str, request_id: str) -> Reply:
         request = LegacyRequest(
-            entry.method,
-            path,
-            entry.query.encode("latin-1"),
-            entry.request_body.to_bytes(),
-            entry.request_content_type,
+            method=entry.method,
+            path=path,
+            query=entry.query.encode("latin-1"),
+            body=entry.request_body.to_bytes(),
+            content_type=entry.request_content_type,
         )
         exchange = Exchange(
-            route.product,
-            route.route.operation,
-            self._tenant_for(route.product),
-            entry.environment,
-            request,
-            route.transaction_id,
-            request_id,
+            product=route.product,
+            operation=route.route.operation,
+            tenant=self._tenant_for(route.product),
+            environment=entry.environment,
+            request=request,
+            transaction_id=route.transaction_id,
+            request_id=request_id,
         )
         answer = await self.runtime.dispatcher.pdt_side(exchange, "pdt")
         return Reply(answer.status, decode_json(answer.body))

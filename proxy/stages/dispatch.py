@@ -23,8 +23,6 @@ import orjson
 
 from proxy.config import Environment
 from proxy.deadline import Deadline
-from proxy.edge.bodies import decode_request
-from proxy.edge.errors import JSON_MEDIA_TYPE
 from proxy.errors import (
     NotFound,
     ProxyError,
@@ -34,6 +32,8 @@ from proxy.errors import (
     UpstreamUnavailable,
     ValidationFailed,
 )
+from proxy.http.bodies import decode_request
+from proxy.http.errors import JSON_MEDIA_TYPE
 from proxy.mapping.catalog import Product
 from proxy.mapping.operation import Operation
 from proxy.mapping.transforms import UnmappedCode
@@ -50,7 +50,7 @@ _log = get_logger(__name__)
 Side = Literal["pdt", "legacy"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LegacyRequest:
     """The client's request as received: what the legacy side forwards unchanged."""
 
@@ -61,7 +61,7 @@ class LegacyRequest:
     content_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Exchange:
     product: Product
     operation: Operation
@@ -72,7 +72,7 @@ class Exchange:
     request_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
     status: int
     body: bytes
@@ -268,15 +268,15 @@ class Dispatcher:
             )
             return self._error(exchange, ProxyError(), "pdt", stage, started)
         return Answer(
-            exchange.operation.status,
-            orjson.dumps(result.body),
-            JSON_MEDIA_TYPE,
-            "pdt",
-            stage,
-            (self._clock() - started) * 1000,
-            result.transaction_id,
-            result.modules,
-            tuple(result.trace.unmapped),
+            status=exchange.operation.status,
+            body=orjson.dumps(result.body),
+            content_type=JSON_MEDIA_TYPE,
+            side="pdt",
+            stage=stage,
+            elapsed_ms=(self._clock() - started) * 1000,
+            transaction_id=result.transaction_id,
+            modules=result.modules,
+            unmapped=tuple(result.trace.unmapped),
         )
 
     async def legacy_side(
@@ -313,12 +313,12 @@ class Dispatcher:
         except ProxyError as error:
             return replace(self._error(exchange, error, "legacy", stage, started), fallback=fallback)
         return Answer(
-            got.status,
-            got.body,
-            got.content_type or JSON_MEDIA_TYPE,
-            "legacy",
-            stage,
-            (self._clock() - started) * 1000,
+            status=got.status,
+            body=got.body,
+            content_type=got.content_type or JSON_MEDIA_TYPE,
+            side="legacy",
+            stage=stage,
+            elapsed_ms=(self._clock() - started) * 1000,
             fallback=fallback,
         )
 
@@ -356,5 +356,11 @@ class Dispatcher:
             error.kind, trace_id=exchange.request_id, field_errors=field_errors
         )
         return Answer(
-            status, body, JSON_MEDIA_TYPE, side, stage, (self._clock() - started) * 1000, error=error
+            status=status,
+            body=body,
+            content_type=JSON_MEDIA_TYPE,
+            side=side,
+            stage=stage,
+            elapsed_ms=(self._clock() - started) * 1000,
+            error=error,
         )

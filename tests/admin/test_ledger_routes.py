@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import PdtEnvironment, Settings
-from proxy.edge.app import create_app
 from tests.conftest import make_settings
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
@@ -22,7 +22,7 @@ async def _app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     never = httpx.MockTransport(lambda request: httpx.Response(599))
     app = create_app(settings, transport=never)
     async with (
-        app.router.lifespan_context(app),
+        app.lifespan(),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy.test") as client,
     ):
         yield client

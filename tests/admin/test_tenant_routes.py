@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from proxy.admin.auth import token_sha256
+from proxy.composition import create_app
 from proxy.config import Settings, SimulatorSettings
-from proxy.edge.app import create_app
 from proxy.runtime import Runtime
 from proxy.tenants import hash_password
 from tests.conftest import make_settings
@@ -25,10 +25,10 @@ ADMIN = {"authorization": "Bearer demo-admin-token"}
 @asynccontextmanager
 async def proxy_app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
-            yield client, app.state.runtime
+            yield client, app.runtime
 
 
 async def dt_headers(client: httpx.AsyncClient) -> dict[str, str]:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from proxy.composition import create_app
 from proxy.config import Settings
-from proxy.edge.app import create_app
 from proxy.mapping.catalog import load_catalog
 from proxy.runtime import Runtime
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
@@ -120,11 +120,11 @@ async def simulated_proxy(settings: Settings, *, fault_rate: float = 1.0) -> Asy
     transport, switch = simulated_transport(settings, fault_rate=fault_rate)
     app = create_app(settings, transport=transport, clock=clock)
     async with (
-        app.router.lifespan_context(app),
+        app.lifespan(),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy.test") as client,
     ):
         login = await client.post(
             "/products/v1/authentication", json={"Username": "demo-dt", "Password": "demo-dt-secret"}
         )
         headers = {"authorization": f"Bearer {login.json()['token']}"}
-        yield SimulatedProxy(client, app.state.runtime, clock, switch, headers)
+        yield SimulatedProxy(client, app.runtime, clock, switch, headers)

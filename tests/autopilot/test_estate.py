@@ -13,9 +13,9 @@ import yaml
 from proxy.autopilot.estate import PlanState, build_estate
 from proxy.autopilot.records import LegacyVolume
 from proxy.cli import main
+from proxy.composition import build_runtime
 from proxy.config import AutopilotSettings
 from proxy.errors import ConfigError
-from proxy.runtime import build_runtime
 from proxy.state.records import StageOverride
 from proxy.tenants import demo_tenants_file
 from tests.admin.test_tenant_routes import proxy_app

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from proxy.autopilot.plan import parse_plan
 from proxy.autopilot.records import DecisionRecord, PlanRecord
+from proxy.composition import build_runtime
 from proxy.config import load_settings
-from proxy.runtime import Runtime, build_runtime
+from proxy.runtime import Runtime
 from proxy.stages.stage import Stage
 from tests.autopilot.support import SimClock
 from tests.backtest.support import result

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proxy.cockpit.session import COOKIE, form_token
-from proxy.edge.app import create_app
+from proxy.composition import create_app
 from proxy.runtime import Runtime
 from tests.admin.test_auth import tokens_file, with_security
 from tests.conftest import make_settings
@@ -34,11 +34,13 @@ async def cockpit(
         async def plan(request: Request) -> Response:
             return JSONResponse({"current_step": "canary 5 %", "next_gate": "7 dias a 95 %"})
 
-        app.router.routes.insert(0, Route("/admin/tenants/{tenant}/autopilot", plan, methods=["GET"]))
-    async with app.router.lifespan_context(app):
+        app.operations.router.routes.insert(
+            0, Route("/admin/tenants/{tenant}/autopilot", plan, methods=["GET"])
+        )
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
-            yield client, app.state.runtime
+            yield client, app.runtime
 
 
 def signed(client: httpx.AsyncClient, token: str) -> httpx.AsyncClient:

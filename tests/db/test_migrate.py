@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from proxy.cli import main
+from proxy.composition import build_runtime
 from proxy.config import load_settings
 from proxy.db.migrate import migrate_database
 from proxy.db.migrations import migrations
 from proxy.db.schema import SchemaError
 from proxy.ledger.factory import build_store
-from proxy.runtime import build_runtime
 from proxy.state.factory import build_state_store
 from tests.db.support import Database
 

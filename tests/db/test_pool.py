@@ -9,11 +9,10 @@ import httpx
 import psycopg
 import pytest
 
+from proxy.composition import build_runtime, create_app
 from proxy.config import load_settings
-from proxy.edge.app import create_app
 from proxy.ledger.ledger import Ledger
 from proxy.ledger.postgres import PostgresStore
-from proxy.runtime import build_runtime
 from proxy.state.postgres import PostgresStateStore
 from tests.ledger.support import make_record
 from tests.state.support import change
@@ -116,7 +115,7 @@ async def test_connections_killed_under_a_store_are_replaced(pg_dsn: str) -> Non
 async def test_readiness_reads_the_database_through_the_pool(pg_dsn: str, tmp_path: Path) -> None:
     settings = load_settings(environ=shared_database(pg_dsn, tmp_path))
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
             answer = await client.get("/readyz")

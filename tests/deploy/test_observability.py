@@ -24,8 +24,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.admin.auth import DEMO_ADMIN_TOKEN
+from proxy.composition import create_app
 from proxy.config import project_root
-from proxy.edge.app import create_app
 from tests.conftest import make_settings
 
 DIRECTORY = project_root() / "deploy" / "observability"
@@ -94,7 +94,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
     app = create_app(make_settings(tmp_path_factory.mktemp("scrape")))
 
     async def scrape() -> str:
-        async with app.router.lifespan_context(app):
+        async with app.lifespan():
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
                 login = await client.post(
@@ -110,7 +110,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
                 assert metrics.status_code == 200
                 return metrics.text
 
-    return Exported(asyncio.run(scrape()), app.state.runtime.metrics.registry)
+    return Exported(asyncio.run(scrape()), app.runtime.metrics.registry)
 
 
 def _dashboard() -> dict[str, Any]:

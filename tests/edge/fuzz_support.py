@@ -38,8 +38,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from proxy.composition import create_app
 from proxy.config import LoggingSettings, RateLimitSettings, Settings, load_settings
-from proxy.edge.app import create_app
 from proxy.mapping.formats import FORMATS
 from proxy.observability.logging import configure_logging
 
@@ -190,7 +190,7 @@ class Fuzzer:
             for product in operation.definition.raw["tags"]:
                 user, password = DEMO_USERS[product]
                 # The families name the fields differently: product.yaml says which.
-                spec = self.app.state.runtime.catalog.products[product].authentication.spec
+                spec = self.app.runtime.catalog.products[product].authentication.spec
                 answer = self._call(operation_id, {spec.username: user, spec.password: password})
                 token = answer.get("token") or answer.get("Token")
                 self.tokens[(product, environment)] = token

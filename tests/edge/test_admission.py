@@ -11,7 +11,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from proxy.edge.admission import AdmissionControl
-from proxy.edge.errors import ErrorFamilies
+from proxy.http.errors import ErrorFamilies
 from proxy.mapping.catalog import load_catalog
 from proxy.observability.metrics import Metrics
 

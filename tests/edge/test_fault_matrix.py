@@ -80,8 +80,8 @@ import yaml
 
 import proxy.live.config_set
 from proxy.comparison.rules import load_compare_rules
+from proxy.composition import create_app
 from proxy.config import LegacySettings, PdtEnvironment, PdtSettings, TimeoutSettings, project_root
-from proxy.edge.app import create_app
 from proxy.ledger.factory import load_settings_pricing
 from proxy.mapping.catalog import load_catalog
 from proxy.mapping.examples import load_example
@@ -373,11 +373,11 @@ def run(
         capsys.readouterr()
         settings = make_settings(tmp_path, tenants_file=tenants_files[stage], **overrides)
         app = create_app(settings, transport=upstream)
-        async with app.router.lifespan_context(app):
-            runtime: Runtime = app.state.runtime
+        async with app.lifespan():
+            runtime: Runtime = app.runtime
             # Minted, not logged in for: the proxy's own login never calls an upstream,
             # and an argon2 check per case would cost more than the case.
-            token, _ = runtime.tokens.issue(
+            token, _ = app.legacy.tokens.issue(
                 tenant_id=op.tenant, username=op.tenant, environment="prd", products=[op.product]
             )
             transport = httpx.ASGITransport(app=app)
@@ -588,9 +588,8 @@ async def test_a_10mb_answer_over_a_real_socket_is_cut_at_the_transport_cap(
         )
         transport = MeasuringTransport(build_transport(settings.pdt))
         app = create_app(settings, transport=transport)
-        async with app.router.lifespan_context(app):
-            runtime: Runtime = app.state.runtime
-            token, _ = runtime.tokens.issue(
+        async with app.lifespan():
+            token, _ = app.legacy.tokens.issue(
                 tenant_id="fm-real", username="fm-real", environment="prd", products=[op.product]
             )
             client_transport = httpx.ASGITransport(app=app)

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import ServerSettings
-from proxy.edge.app import create_app
 from tests.conftest import make_settings
 
 PUBLIC, ADMIN_PORT = 8080, 9464
@@ -54,7 +54,7 @@ async def test_listeners(
     settings = make_settings(tmp_path, server=ServerSettings(admin_port=admin_port))
     app = create_app(settings)
     method, path, body = call
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         # The ASGI scope's "server" carries the URL's port, as uvicorn's carries the
         # listener's: the app tells the listeners apart by it.
         transport = httpx.ASGITransport(app=app)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from proxy.edge.app import create_app
+from proxy.composition import create_app
 from proxy.runtime import Runtime
 from proxy.upstream.transport import SIMULATOR_BASE_URL
 from tests.conftest import make_settings
@@ -18,10 +18,10 @@ from tests.conftest import make_settings
 @asynccontextmanager
 async def app_and_client(tmp_path: Path) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     app = create_app(make_settings(tmp_path))
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
-            yield app.state.runtime, client
+            yield app.runtime, client
 
 
 def open_pdt_breaker(runtime: Runtime) -> None:

@@ -6,17 +6,18 @@ simulator) with the SDK's in-memory exporter installed, and is driven like a cli
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from proxy.composition import create_app
 from proxy.config import Settings
-from proxy.edge.app import create_app
-from proxy.edge.request_span import RequestSpans
 from proxy.observability import tracing
 from tests.conftest import running_proxy
 from tests.tracing_support import attribute_text, personal_kinds, spans
@@ -161,17 +162,50 @@ async def test_a_server_error_marks_the_span(settings: Settings, spans: InMemory
     }
 
 
-def test_without_tracing_the_layer_is_not_installed(settings: Settings) -> None:
+async def test_without_tracing_at_startup_no_request_is_traced(settings: Settings) -> None:
+    # Tracing is read once, when the app is built: off then, a tracer installed later
+    # sees nothing, because the request path does not pass through the layer at all.
     tracing.uninstall()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     try:
         app = create_app(settings)
-        assert tracing.STATE.tracer is None
-        assert RequestSpans not in [getattr(middleware, "cls", None) for middleware in app.user_middleware]
+        tracing.install(provider)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            answer = await client.get("/products/v1/no-such-route")
+        assert answer.status_code == 404
+        assert _servers(exporter) == []
     finally:
         tracing.uninstall()
+        provider.shutdown()
 
 
-def test_with_tracing_the_layer_is_outermost(settings: Settings, spans: InMemorySpanExporter) -> None:
-    app = create_app(settings)
-    # add_middleware inserts at the front: the first entry is the outermost layer.
-    assert getattr(app.user_middleware[0], "cls", None) is RequestSpans
+async def test_a_request_refused_for_saturation_is_traced(
+    settings: Settings, spans: InMemorySpanExporter
+) -> None:
+    # The span layer is outside admission control: the 503 of a full worker is traced too.
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def hold(request: httpx.Request) -> httpx.Response:
+        arrived.set()
+        await release.wait()
+        raise httpx.ConnectError("refused", request=request)
+
+    saturated = settings.model_copy(
+        update={"server": settings.server.model_copy(update={"max_in_flight": 1})}
+    )
+    async with running_proxy(saturated, transport=httpx.MockTransport(hold)) as client:
+        headers = {"Authorization": f"Bearer {await _token(client)}"}
+        first = asyncio.create_task(client.post("/products/v1/datatrust", json=EXAMPLE, headers=headers))
+        await arrived.wait()
+        refused = await client.post("/products/v1/datatrust", json=EXAMPLE, headers=headers)
+        release.set()
+        await first
+    assert refused.status_code == 503
+    # Refused before any handler, the span keeps its generic name (as the login's does);
+    # the answered operation's is named after it.
+    unnamed = [span for span in _servers(spans) if span.name == "legacy request"]
+    statuses = [str((span.attributes or {}).get("http.response.status_code")) for span in unnamed]
+    assert sorted(statuses) == ["200", "503"]

@@ -19,9 +19,9 @@ import jsonschema
 import orjson
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import PdtEnvironment, PdtSettings, Settings, project_root
 from proxy.deadline import Deadline
-from proxy.edge.app import create_app
 from proxy.mapping.examples import load_example
 from proxy.runtime import Runtime
 from proxy.simulators.otp import token_code
@@ -245,10 +245,10 @@ async def test_mobile_trust_client_example(proxy: httpx.AsyncClient, prefix: str
 @asynccontextmanager
 async def _proxy_with_runtime(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
-            yield client, app.state.runtime
+            yield client, app.runtime
 
 
 @pytest.mark.parametrize(

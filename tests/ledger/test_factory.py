@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import load_settings
-from proxy.edge.app import create_app
 from proxy.errors import ConfigError, MappingError
 from proxy.ledger.factory import SQLITE_FILE, build_ledger, build_store, pricing_path
 from proxy.ledger.ledger import DisabledLedger, Ledger

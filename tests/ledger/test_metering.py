@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import Settings
-from proxy.edge.app import create_app
 from proxy.ledger.factory import SQLITE_FILE
 from proxy.ledger.month import Month
 from proxy.ledger.record import LedgerRecord, utc_now
@@ -40,7 +40,7 @@ PERSONAL = ["123.456.789-09", "12345678909", "Maria", "maria@example.com", "9880
 @asynccontextmanager
 async def _proxy(settings: Settings, store: LedgerStore | None = None) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, ledger_store=store)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as client:
             yield client

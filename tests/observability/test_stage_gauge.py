@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from proxy.composition import create_app
 from proxy.config import Settings
-from proxy.edge.app import create_app
 from proxy.observability.metrics import Metrics
 from proxy.stages.stage import Stage
 
@@ -21,7 +21,7 @@ def _stages(metrics: Metrics) -> set[tuple[str, str, str, float]]:
 
 
 def test_the_gauge_follows_runtime_stage_changes(settings: Settings) -> None:
-    runtime = create_app(settings).state.runtime
+    runtime = create_app(settings).runtime
     assert _stages(runtime.metrics) == {
         ("demo-dt", "datatrust-v1", "pdt", 1.0),
         ("demo-ffr", "ffr", "pdt", 1.0),

@@ -63,12 +63,28 @@ def exchange(
     found = CATALOG.products[product]
     route = next(route for route in found.routes if route.operation.name == operation)
     raw = orjson.dumps(body) if body is not None else b""
-    request = LegacyRequest(method, path, b"", raw, "application/json" if body is not None else None)
-    return Exchange(found, route.operation, tenant(), environment, request, transaction_id, "req-1")
+    request = LegacyRequest(
+        method=method, path=path, body=raw, content_type="application/json" if body is not None else None
+    )
+    return Exchange(
+        product=found,
+        operation=route.operation,
+        tenant=tenant(),
+        environment=environment,
+        request=request,
+        transaction_id=transaction_id,
+        request_id="req-1",
+    )
 
 
 def answer(body: Any = MT_ANSWER, *, side: Side = "legacy", status: int = 200) -> Answer:
-    return Answer(status, orjson.dumps(body), "application/json; charset=utf-8", side, "legacy")
+    return Answer(
+        status=status,
+        body=orjson.dumps(body),
+        content_type="application/json; charset=utf-8",
+        side=side,
+        stage="legacy",
+    )
 
 
 def entry(**overrides: Any) -> CorpusEntry:

@@ -94,7 +94,17 @@ def test_bodies_are_recorded_as_json_or_masked_text(
 ANSWERS = [
     (answer(), True),
     (answer(side="pdt"), False),
-    (Answer(503, b"{}", "application/json", "legacy", "legacy", error=UpstreamTimeout("x")), False),
+    (
+        Answer(
+            status=503,
+            body=b"{}",
+            content_type="application/json",
+            side="legacy",
+            stage="legacy",
+            error=UpstreamTimeout("x"),
+        ),
+        False,
+    ),
 ]
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from proxy.composition import create_app
 from proxy.config import Settings
-from proxy.edge.app import create_app
 from proxy.errors import ConfigError
 from proxy.replay.session import ReplayOptions, run_replay
 from tests.conftest import make_settings
@@ -22,7 +22,7 @@ from .support import SAMPLE
 @asynccontextmanager
 async def _proxy(settings: Settings) -> AsyncIterator[httpx.AsyncBaseTransport]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         yield httpx.ASGITransport(app=app)
 
 

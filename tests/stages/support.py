@@ -133,5 +133,15 @@ def exchange(
     route = next(route for route in product.routes if route.operation.name == operation)
     path = "/products/v1/datatrust" + (f"/{transaction_id}" if transaction_id else "")
     method = route.spec.method
-    request = LegacyRequest(method, path, b"", body if method == "POST" else b"", "application/json")
-    return Exchange(product, route.operation, who(), "prd", request, transaction_id, "req-1")
+    request = LegacyRequest(
+        method=method, path=path, body=body if method == "POST" else b"", content_type="application/json"
+    )
+    return Exchange(
+        product=product,
+        operation=route.operation,
+        tenant=who(),
+        environment="prd",
+        request=request,
+        transaction_id=transaction_id,
+        request_id="req-1",
+    )

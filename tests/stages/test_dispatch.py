@@ -181,7 +181,9 @@ def test_fallback_causes_are_declared_for_upstream_failures_only() -> None:
     from proxy.stages.dispatch import Answer
 
     def cause(error: ProxyError | None) -> str | None:
-        return fallback_cause(Answer(500, b"", "x", "pdt", "pdt-fallback", error=error))
+        return fallback_cause(
+            Answer(status=500, body=b"", content_type="x", side="pdt", stage="pdt-fallback", error=error)
+        )
 
     assert cause(None) is None
     assert cause(UpstreamTimeout("t")) == "timeout"
@@ -251,5 +253,12 @@ def test_a_timed_out_code_send_is_never_repeated_on_the_legacy_side(error: str, 
     from proxy.errors import UpstreamTimeout
     from proxy.stages.dispatch import Answer
 
-    timed_out = Answer(504, b"", "x", "pdt", "pdt-fallback", error=UpstreamTimeout("t", call=error))
+    timed_out = Answer(
+        status=504,
+        body=b"",
+        content_type="x",
+        side="pdt",
+        stage="pdt-fallback",
+        error=UpstreamTimeout("t", call=error),
+    )
     assert fallback_cause(timed_out) == cause

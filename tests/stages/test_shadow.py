@@ -27,7 +27,14 @@ class Sink:
 
 
 def legacy_answer(body: bytes = LEGACY_ANSWER, status: int = 200) -> Answer:
-    return Answer(status, body, "application/json", "legacy", "shadow", elapsed_ms=12.0)
+    return Answer(
+        status=status,
+        body=body,
+        content_type="application/json",
+        side="legacy",
+        stage="shadow",
+        elapsed_ms=12.0,
+    )
 
 
 def pdt_body(score: float) -> bytes:
@@ -52,7 +59,14 @@ class FakePdt:
         self.calls += 1
         if self.gate is not None:
             await self.gate.wait()
-        return Answer(self.status, self.body, "application/json", "pdt", stage, elapsed_ms=30.0)
+        return Answer(
+            status=self.status,
+            body=self.body,
+            content_type="application/json",
+            side="pdt",
+            stage=stage,
+            elapsed_ms=30.0,
+        )
 
 
 def runner(pdt: FakePdt, sink: Sink, metrics: Metrics, **options: float) -> ShadowRunner:

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proxy.edge.bodies import read_json
 from proxy.errors import (
     BadCredentials,
     ConfigError,
@@ -26,6 +25,7 @@ from proxy.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from proxy.http.bodies import read_json
 from proxy.mapping.catalog import Product
 from proxy.mapping.error_table import ErrorTable
 from proxy.mapping.operation import Operation

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from starlette.responses import Response
 
-from proxy.edge.errors import error_response
+from proxy.http.errors import error_response
 from proxy.mapping.error_table import ErrorTable
 from proxy.mapping.spec import ExpirySpec
 

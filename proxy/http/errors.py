@@ -15,15 +15,38 @@ from typing import Final
 from starlette.responses import Response
 
 from proxy.errors import ProxyError, RateLimited, ValidationFailed
+from proxy.http.reply import Reply
 from proxy.mapping.catalog import Product
 from proxy.mapping.error_table import ErrorTable
 
-__all__ = ["JSON_MEDIA_TYPE", "ErrorFamilies", "error_response"]
+__all__ = ["JSON_MEDIA_TYPE", "ErrorFamilies", "error_reply", "error_response"]
 
 JSON_MEDIA_TYPE: Final = "application/json; charset=utf-8"
+_JSON_MEDIA_TYPE_BYTES: Final = JSON_MEDIA_TYPE.encode()
+
+
+def error_reply(table: ErrorTable, error: BaseException, *, request_id: str) -> Reply:
+    """The family's answer for ``error``, ready to send."""
+    status, body, headers = _rendered(table, error, request_id=request_id)
+    return Reply(
+        status=status,
+        body=body,
+        headers=(
+            *((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()),
+            (b"content-type", _JSON_MEDIA_TYPE_BYTES),
+        ),
+    )
 
 
 def error_response(table: ErrorTable, error: BaseException, *, request_id: str) -> Response:
+    """The same answer as a Starlette response (the simulators' routes)."""
+    status, body, headers = _rendered(table, error, request_id=request_id)
+    return Response(body, status, headers=headers, media_type=JSON_MEDIA_TYPE)
+
+
+def _rendered(
+    table: ErrorTable, error: BaseException, *, request_id: str
+) -> tuple[int, bytes, dict[str, str]]:
     kind = error.kind if isinstance(error, ProxyError) else ProxyError.kind
     field_errors = error.field_errors if isinstance(error, ValidationFailed) else None
     status, body = table.render(kind, trace_id=request_id, field_errors=field_errors)
@@ -31,7 +54,7 @@ def error_response(table: ErrorTable, error: BaseException, *, request_id: str) 
     if isinstance(error, RateLimited):
         # Whole seconds, rounded up: a client that waits exactly this long gets a token.
         headers["retry-after"] = str(max(1, math.ceil(error.retry_after_s)))
-    return Response(body, status, headers=headers, media_type=JSON_MEDIA_TYPE)
+    return status, body, headers
 
 
 class ErrorFamilies:

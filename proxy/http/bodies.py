@@ -9,12 +9,13 @@ how, is the product's binding profile (``BodyRules``, from ``product.yaml``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from proxy.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from proxy.mapping.binding_profile import STRICT, BodyRules
@@ -28,6 +29,7 @@ __all__ = [
     "media_type_of",
     "read_body",
     "read_json",
+    "receive_body",
 ]
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
@@ -35,17 +37,46 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    """A Starlette request's body (the simulators' routes), within ``limit`` bytes."""
+    _check_declared(request.headers.get("content-length"), limit)
+    return await _collect(request.stream(), limit)
+
+
+async def receive_body(receive: Receive, *, content_length: str | None, limit: int) -> bytes:
+    """The body of a plain ASGI request (the legacy surfaces), within ``limit`` bytes."""
+    _check_declared(content_length, limit)
+    return await _collect(_chunks(receive), limit)
+
+
+def _check_declared(content_length: str | None, limit: int) -> None:
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise PayloadTooLarge("declared body over the limit")
-    chunks: list[bytes] = []
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            # As Starlette's stream: a client gone mid-body has no answer to wait for.
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _collect(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    # Abandoned as soon as it passes the limit: a hostile client cannot make the
+    # proxy buffer megabytes.
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge("body over the limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        parts.append(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _depth_ok(value: Any, limit: int) -> bool:

@@ -1,0 +1,1 @@
+"""The legacy surfaces as one lean ASGI app: route table, request pipeline, observers."""

@@ -1,0 +1,1 @@
+"""After-answer observers of the legacy pipeline, one concern each (see ``Observer``)."""

@@ -18,9 +18,9 @@ import httpx
 
 from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.factory import build_autopilot_store
-from proxy.autopilot.plan import parse_defaults
 from proxy.autopilot.seed import FilePlan, file_plans, seed_plans
 from proxy.autopilot.store import AutopilotStore
+from proxy.autopilot_plan import parse_defaults
 from proxy.comparison.rules import CompareRules
 from proxy.config import Settings
 from proxy.db.factory import database_pool
@@ -39,12 +39,11 @@ from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
-from proxy.observability.stages import stage_rows
-from proxy.replay.reanswer import Reanswerer
-from proxy.replay.recorder import Recorder
+from proxy.recording.reanswer import Reanswerer
+from proxy.recording.recorder import Recorder
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
 from proxy.simulators.pdt import create_pdt_simulator
-from proxy.stages.book import StageBook
+from proxy.stages.book import StageBook, stage_rows
 from proxy.stages.control import StageControl
 from proxy.stages.dispatch import Answer, Dispatcher, Exchange
 from proxy.stages.legacy_traffic import LegacyTraffic

@@ -11,8 +11,8 @@ import psycopg
 
 from proxy.autopilot import sql
 from proxy.autopilot.figures import LedgerRow
-from proxy.autopilot.plan import PlanStatus
 from proxy.autopilot.records import DecisionRecord, LegacyVolume, PlanRecord
+from proxy.autopilot_plan import PlanStatus
 from proxy.db.pool import PostgresPool
 from proxy.state.records import as_utc
 from proxy.state.rows import check_limit, product_column

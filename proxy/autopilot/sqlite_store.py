@@ -9,8 +9,8 @@ from typing import Any
 
 from proxy.autopilot import sql
 from proxy.autopilot.figures import LedgerRow
-from proxy.autopilot.plan import PlanStatus
 from proxy.autopilot.records import DecisionRecord, LegacyVolume, PlanRecord
+from proxy.autopilot_plan import PlanStatus
 from proxy.db.sqlite import SqliteDatabase, from_text, to_text, transaction
 from proxy.state.records import as_utc
 from proxy.state.rows import check_limit, product_column

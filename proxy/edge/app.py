@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth
 from proxy.admin.routes import admin_routes
+from proxy.cockpit.routes import cockpit_routes
 from proxy.config import Settings, load_settings
 from proxy.edge.admission import AdmissionControl
 from proxy.edge.errors import JSON_MEDIA_TYPE, ErrorFamilies
@@ -172,6 +173,7 @@ def create_app(
     auth = AdminAuth.from_settings(settings)
     app.router.routes.extend(_operations_routes(runtime, auth))
     app.router.routes.extend(admin_routes(runtime, auth))
+    app.router.routes.extend(cockpit_routes(runtime, auth))
     families = ErrorFamilies(runtime.catalog.products.values())
     app.add_middleware(LegacyFastPath, routes=legacy_routes)
     # Outermost: a refused request must not pay for routing.

@@ -33,11 +33,11 @@ from proxy.mapping.binding_profile import RoutingRules
 from proxy.mapping.catalog import Product
 from proxy.mapping.catalog import Route as MappedRoute
 from proxy.mapping.spec import ExpirySpec
+from proxy.migration_stage import Stage
 from proxy.observability.access import AccessEntry, client_address, record_access
 from proxy.observability.logging import bind_request_id, get_logger
 from proxy.runtime import Runtime
 from proxy.stages.dispatch import Answer, Exchange, LegacyRequest
-from proxy.stages.stage import Stage
 
 __all__ = ["LegacyRoute", "build_legacy_routes", "request_id_of"]
 

@@ -24,8 +24,8 @@ from starlette.types import ASGIApp
 from proxy.admin.auth import AdminAuth
 from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.factory import build_autopilot_store
-from proxy.autopilot.plan import parse_defaults
 from proxy.autopilot.seed import file_plans
+from proxy.autopilot_plan import parse_defaults
 from proxy.config import Settings, load_settings
 from proxy.db.factory import database_pool
 from proxy.edge.admission import AdmissionControl
@@ -57,14 +57,13 @@ from proxy.mapping.catalog import MappingCatalog
 from proxy.observability import tracing
 from proxy.observability.logging import configure_logging, get_logger
 from proxy.observability.metrics import Metrics
-from proxy.observability.stages import stage_rows
 from proxy.observability.startup import summarise
-from proxy.replay.reanswer import Reanswerer
-from proxy.replay.recorder import Recorder
+from proxy.recording.reanswer import Reanswerer
+from proxy.recording.recorder import Recorder
 from proxy.runtime import Runtime
 from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulator
 from proxy.simulators.pdt import create_pdt_simulator
-from proxy.stages.book import StageBook
+from proxy.stages.book import StageBook, stage_rows
 from proxy.stages.control import StageControl
 from proxy.stages.dispatch import Answer, Dispatcher, Exchange
 from proxy.stages.legacy_traffic import LegacyTraffic

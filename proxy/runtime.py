@@ -26,7 +26,7 @@ from proxy.live import LiveConfig
 from proxy.logins import Logins
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.metrics import Metrics
-from proxy.replay.recorder import Recorder
+from proxy.recording.recorder import Recorder
 from proxy.stages.book import StageBook
 from proxy.stages.control import StageControl
 from proxy.stages.dispatch import Dispatcher

@@ -25,9 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from proxy.config import Environment, RateLimitSettings, project_root
+from proxy.credentials import PdtCredential
 from proxy.errors import BadCredentials, ConfigError, Forbidden
-from proxy.stages.stage import Stage
-from proxy.upstream.pdt import PdtCredential
+from proxy.migration_stage import Stage
 
 __all__ = ["LegacyAccount", "Tenant", "TenantDirectory", "demo_tenants_file", "hash_password", "load_tenants"]
 
@@ -84,7 +84,7 @@ class _TenantSpec(BaseModel):
     pack: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
     users: list[_User] = Field(min_length=1)
     pdt: dict[Environment, _PdtAccount]
-    # Migration stage (proxy/stages/stage.py): pdt, legacy, shadow, canary:N,
+    # Migration stage (proxy/migration_stage.py): pdt, legacy, shadow, canary:N,
     # pdt-fallback; ``stages`` overrides it per product.
     stage: str = "pdt"
     stages: dict[str, str] = Field(default_factory=dict)
@@ -93,7 +93,7 @@ class _TenantSpec(BaseModel):
     legacy: dict[Environment, _PdtAccount] = Field(default_factory=dict)
     # This tenant's request rate, per worker; None = server.tenant_rate_limit.
     rate_limit: RateLimitSettings | None = None
-    # The migration autopilot's plan (proxy/autopilot/plan.py), checked against
+    # The migration autopilot's plan (proxy/autopilot_plan.py), checked against
     # compare.yaml's defaults when the runtime is built; None = no plan from the file.
     autopilot: dict[str, Any] | None = None
 

@@ -28,8 +28,8 @@ from starlette.routing import Route
 from proxy.admin.auth import AdminAuth, Role
 from proxy.autopilot.estate import estate
 from proxy.autopilot.evaluator import Autopilot
-from proxy.autopilot.plan import parse_plan
 from proxy.autopilot.records import PlanRecord
+from proxy.autopilot_plan import parse_plan
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
 

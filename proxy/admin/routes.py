@@ -1,4 +1,8 @@
-"""Every admin route, mounted by the app beside the operations endpoints."""
+"""Every admin API route, mounted by the app beside the operations endpoints.
+
+The cockpit (``proxy.cockpit``) is mounted beside them, not through them: it builds on
+the admin tokens (``proxy.admin.auth``), so the admin API does not import it back.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from proxy.admin.auth import AdminAuth
 from proxy.admin.autopilot_routes import autopilot_routes
 from proxy.admin.ledger_routes import ledger_routes
 from proxy.admin.tenant_routes import tenant_routes
-from proxy.cockpit.routes import cockpit_routes
 from proxy.runtime import Runtime
 
 __all__ = ["admin_routes"]
@@ -19,5 +22,4 @@ def admin_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
         *ledger_routes(runtime, auth),
         *tenant_routes(runtime, auth),
         *autopilot_routes(runtime, auth),
-        *cockpit_routes(runtime, auth),
     ]

@@ -28,10 +28,10 @@ from proxy.backtest.html import render_html
 from proxy.backtest.offload import backtest_off_loop
 from proxy.ledger.month import Month
 from proxy.mapping.version import mapping_version
+from proxy.migration_stage import Stage
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
 from proxy.stages.book import StageRefused
-from proxy.stages.stage import Stage
 
 __all__ = ["tenant_routes"]
 

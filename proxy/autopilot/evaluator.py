@@ -24,15 +24,15 @@ from typing import Any
 
 from proxy.autopilot.figures import step_figures
 from proxy.autopilot.gates import GateResult, Verdict, decide, live_gates, shadow_gates
-from proxy.autopilot.plan import AutopilotDefaults, Plan, parse_plan
 from proxy.autopilot.records import AUTOPILOT_ACTOR, DecisionRecord, PlanRecord
 from proxy.autopilot.store import AutopilotStore
+from proxy.autopilot_plan import AutopilotDefaults, Plan, parse_plan
 from proxy.backtest.offload import backtest_off_loop
 from proxy.comparison.rules import CompareRules
+from proxy.migration_stage import Stage
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
 from proxy.stages.control import StageControl
-from proxy.stages.stage import Stage
 from proxy.state.store import StateStore
 
 __all__ = ["LEASE_NAME", "Autopilot", "Outcome"]

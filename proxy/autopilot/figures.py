@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 __all__ = ["LedgerRow", "StepFigures", "percentile", "step_figures"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from proxy.autopilot.figures import StepFigures
-from proxy.autopilot.plan import Gates, Plan, PlanStatus, Severe
+from proxy.autopilot_plan import Gates, Plan, PlanStatus, Severe
 from proxy.backtest.report import Backtest
 
 __all__ = ["DecisionKind", "GateResult", "Verdict", "decide", "live_gates", "shadow_gates"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from proxy.autopilot.plan import PlanStatus
+from proxy.autopilot_plan import PlanStatus
 from proxy.state.records import as_utc
 
 __all__ = ["DecisionRecord", "LegacyVolume", "PlanRecord"]
@@ -19,7 +19,7 @@ AUTOPILOT_ACTOR = "autopilot"
 class PlanRecord:
     tenant: str
     product: str | None
-    # The plan as JSON (proxy.autopilot.plan.Plan.to_json): re-parsed on read, so a
+    # The plan as JSON (proxy.autopilot_plan.Plan.to_json): re-parsed on read, so a
     # replica reads exactly what the admin API stored.
     plan: dict[str, Any]
     status: PlanStatus

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from proxy.autopilot.plan import AutopilotDefaults, Plan, parse_plan
 from proxy.autopilot.records import PlanRecord
 from proxy.autopilot.store import AutopilotStore
+from proxy.autopilot_plan import AutopilotDefaults, Plan, parse_plan
 from proxy.errors import ConfigError
 from proxy.tenants import Tenant
 

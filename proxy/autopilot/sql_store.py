@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from proxy.autopilot import sql
 from proxy.autopilot.figures import LedgerRow
-from proxy.autopilot.plan import PlanStatus
 from proxy.autopilot.records import DecisionRecord, LegacyVolume, PlanRecord
+from proxy.autopilot_plan import PlanStatus
 from proxy.state.rows import check_limit, product_column
 
 __all__ = ["SqlAutopilotStore"]

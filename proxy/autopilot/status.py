@@ -5,7 +5,7 @@ from __future__ import annotations
 from proxy.autopilot.estate import Estate, estate
 from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.factory import build_autopilot_store
-from proxy.autopilot.plan import parse_defaults
+from proxy.autopilot_plan import parse_defaults
 from proxy.comparison.rules import load_compare_rules
 from proxy.config import Settings
 from proxy.db.factory import database_pool

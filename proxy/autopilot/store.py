@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Protocol
 
 from proxy.autopilot.figures import LedgerRow
-from proxy.autopilot.plan import PlanStatus
 from proxy.autopilot.records import DecisionRecord, LegacyVolume, PlanRecord
+from proxy.autopilot_plan import PlanStatus
 
 __all__ = ["AutopilotStore"]
 

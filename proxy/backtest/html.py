@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from proxy.backtest.report import Backtest, FieldDifferences
-from proxy.cockpit.i18n import DEFAULT_LOCALE, Translator, translator
-from proxy.cockpit.templates import render, stylesheet
+from proxy.pages.i18n import DEFAULT_LOCALE, Translator, translator
+from proxy.pages.templates import render, stylesheet
 from proxy.privacy import mask_value
 
 __all__ = ["figures_context", "masked_example", "render_html"]

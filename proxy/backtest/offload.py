@@ -17,7 +17,7 @@ from datetime import datetime
 
 from proxy.backtest.report import Backtest, build_backtest
 from proxy.comparison.rules import CompareRules
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 __all__ = ["backtest_off_loop"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from proxy.backtest.coverage import Coverage, coverage
 from proxy.comparison.rules import CompareRules, Readiness
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 __all__ = ["Backtest", "Check", "LatencySummary", "build_backtest"]
 

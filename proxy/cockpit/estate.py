@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from proxy.backtest.report import Backtest, build_backtest
-from proxy.cockpit.i18n import BRASILIA
 from proxy.comparison.rules import CompareRules
 from proxy.ledger.record import LedgerRecord
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange
+from proxy.pages.i18n import BRASILIA
+from proxy.state.records import ShadowResult, StageChange
 
 __all__ = [
     "SORT_KEYS",

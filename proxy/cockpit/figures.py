@@ -22,8 +22,7 @@ from proxy.ledger.pricing import compute_bill
 from proxy.ledger.record import LedgerRecord
 from proxy.observability.logging import get_logger
 from proxy.runtime import Runtime
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange
+from proxy.state.records import ShadowResult, StageChange
 
 from .estate import TenantInputs
 

@@ -34,13 +34,13 @@ from proxy.cockpit import session as sessions
 from proxy.cockpit.estate import STAGE_KINDS, EstateRow, build_row, select_rows, week_backtest
 from proxy.cockpit.figures import Sources, read_autopilot, read_inputs
 from proxy.cockpit.forms import FormRefused, read_form
-from proxy.cockpit.i18n import Translator, choose_locale, translator
-from proxy.cockpit.templates import render, static_file
 from proxy.mapping.version import mapping_version
+from proxy.migration_stage import Stage
 from proxy.observability.logging import get_logger
+from proxy.pages.i18n import Translator, choose_locale, translator
+from proxy.pages.templates import render, static_file
 from proxy.runtime import Runtime
 from proxy.stages.book import StageRefused
-from proxy.stages.stage import Stage
 
 __all__ = ["CSP", "cockpit_routes"]
 

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from proxy.autopilot_plan import parse_defaults
 from proxy.errors import MappingError
 from proxy.mapping.catalog import MappingCatalog
 from proxy.mapping.paths import parse_path
@@ -70,7 +71,7 @@ class Readiness(BaseModel):
 class _FileSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     readiness: Readiness = Readiness()
-    # The migration autopilot's defaults, checked by proxy.autopilot.plan.parse_defaults.
+    # The migration autopilot's defaults, checked by proxy.autopilot_plan.parse_defaults.
     autopilot: dict[str, Any] | None = None
     operations: dict[str, _OperationSpec]
 
@@ -93,7 +94,7 @@ class CompareRules:
     source: str
     operations: Mapping[str, OperationRules]
     readiness: Readiness = field(default_factory=Readiness)
-    # compare.yaml's ``autopilot:`` block as written (proxy.autopilot.plan parses it).
+    # compare.yaml's ``autopilot:`` block as written (proxy.autopilot_plan parses it).
     autopilot: Mapping[str, Any] | None = None
 
     def for_operation(self, name: str) -> OperationRules:
@@ -184,9 +185,6 @@ def load_compare_rules(catalog: MappingCatalog, path: Path | None = None) -> Com
             name, effective, operation.legacy_response, operation.response_mapper.provenance, source
         )
     if spec.autopilot is not None:
-        # Imported here: the autopilot builds on the comparison, not the other way round.
-        from proxy.autopilot.plan import parse_defaults
-
         try:
             parse_defaults(spec.autopilot)
         except ValueError as exc:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth
 from proxy.admin.routes import admin_routes
+from proxy.cockpit.routes import cockpit_routes
 from proxy.edge.listeners import on_admin_port
 from proxy.edge.openapi import openapi_endpoint
 from proxy.http.errors import JSON_MEDIA_TYPE
@@ -49,6 +50,7 @@ def operations_app(runtime: Runtime, auth: AdminAuth) -> FastAPI:
     )
     app.router.routes.extend(_operations_routes(runtime, auth))
     app.router.routes.extend(admin_routes(runtime, auth))
+    app.router.routes.extend(cockpit_routes(runtime, auth))
 
     async def unrouted(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from proxy.config import SIMULATOR, Settings
-from proxy.upstream.resilience import host_of
+from proxy.observability.labels import host_of
 
 __all__ = ["summarise"]
 

@@ -79,7 +79,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _time(text: str | None, option: str) -> datetime | None:
-    from proxy.replay.corpus import parse_time
+    from proxy.state.corpus import parse_time
 
     if text is None:
         return None

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from proxy.replay.corpus import CorpusEntry, entry_to_line, parse_line, read_corpus
 from proxy.replay.files import corpus_files
+from proxy.state.corpus import CorpusEntry, entry_to_line, parse_line, read_corpus
 
 __all__ = ["RecordedSource", "export_corpus", "export_recorded", "select"]
 

@@ -9,8 +9,8 @@ whose difference values were masked by the comparison engine.
 
 from __future__ import annotations
 
-from proxy.cockpit.i18n import translator
-from proxy.cockpit.templates import render, stylesheet
+from proxy.pages.i18n import translator
+from proxy.pages.templates import render, stylesheet
 from proxy.replay.report import ReplayReport
 
 __all__ = ["render_html"]

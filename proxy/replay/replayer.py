@@ -20,9 +20,9 @@ from typing import Any, Literal
 from proxy.comparison.engine import Comparison, compare_answers
 from proxy.comparison.rules import CompareRules, OperationRules
 from proxy.mapping.catalog import MappingCatalog
-from proxy.replay.corpus import CorpusEntry
-from proxy.replay.routing import resolve_route, with_transaction_id
+from proxy.recording.routing import resolve_route, with_transaction_id
 from proxy.replay.targets import ReplayTarget, TargetFailed
+from proxy.state.corpus import CorpusEntry
 
 __all__ = ["Outcome", "OutcomeKind", "Progress", "replay_entries"]
 

@@ -26,7 +26,6 @@ from proxy.config import Environment, TimeoutSettings
 from proxy.deadline import Deadline
 from proxy.mapping.catalog import Product, load_catalog
 from proxy.privacy import cpf_check_digits, pseudonymise_mapping, secret_fields
-from proxy.replay.corpus import CorpusEntry, Method, RecordedBody, entry_to_line
 from proxy.replay.targets import decode_json
 from proxy.simulators.legacy import (
     DEMO_ACCOUNTS,
@@ -35,6 +34,7 @@ from proxy.simulators.legacy import (
     create_legacy_simulator,
 )
 from proxy.simulators.otp import token_code
+from proxy.state.corpus import CorpusEntry, Method, RecordedBody, entry_to_line
 from proxy.upstream.legacy import LegacyCall, LegacyClient, LegacyCredential, LegacyLogin
 
 __all__ = ["SAMPLE_KEY", "sample_corpus_lines", "sample_requests", "write_sample_corpus"]

@@ -15,10 +15,10 @@ from proxy.comparison.rules import load_compare_rules
 from proxy.config import SIMULATOR, Settings
 from proxy.errors import ConfigError
 from proxy.mapping.catalog import load_catalog
-from proxy.replay.corpus import CorpusEntry, read_corpus
 from proxy.replay.replayer import Progress, replay_entries
 from proxy.replay.report import ReplayReport, summarise
 from proxy.replay.targets import HttpTarget, ReplayTarget, SimulatorTarget
+from proxy.state.corpus import CorpusEntry, read_corpus
 
 __all__ = ["ReplayOptions", "load_entries", "run_replay"]
 

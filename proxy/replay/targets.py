@@ -28,10 +28,10 @@ from proxy.config import Environment, PdtEnvironment, Settings, SimulatorSetting
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, ProxyError, UpstreamRejected
 from proxy.mapping.catalog import MappingCatalog, Product
-from proxy.replay.corpus import CorpusEntry
-from proxy.replay.routing import ResolvedRoute
+from proxy.recording.routing import ResolvedRoute
 from proxy.runtime import Runtime
 from proxy.stages.dispatch import Exchange, LegacyRequest
+from proxy.state.corpus import CorpusEntry
 from proxy.tenants import Tenant
 from proxy.upstream.legacy import LegacyCall, LegacyClient, LegacyCredential, LegacyLogin
 

@@ -13,13 +13,13 @@ Lookups are plain dict reads on the request path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from proxy.stages.stage import Stage
+from proxy.migration_stage import Stage
 from proxy.tenants import Tenant, TenantDirectory
 
-__all__ = ["StageBook", "StageRefused"]
+__all__ = ["StageBook", "StageRefused", "stage_rows"]
 
 Key = tuple[str, str | None]
 
@@ -95,3 +95,14 @@ class StageBook:
     @property
     def overrides(self) -> Mapping[Key, Stage]:
         return dict(self._overrides)
+
+
+def stage_rows(stages: StageBook) -> Iterator[tuple[str, str, str]]:
+    """``(tenant, product, stage label)``, as ``GET /admin/tenants`` shows them.
+
+    The rows behind the ``pdt_proxy_tenant_stage`` gauge: the metrics read them through
+    a callable the runtime hands over, so observability never imports the stages.
+    """
+    for tenant in stages.describe():
+        for product, label in tenant["products"].items():
+            yield str(tenant["tenant"]), str(product), str(label)

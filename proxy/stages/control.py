@@ -14,9 +14,9 @@ import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from proxy.migration_stage import Stage
 from proxy.observability.logging import get_logger
 from proxy.stages.book import StageBook
-from proxy.stages.stage import Stage
 from proxy.state.records import StageChange
 from proxy.state.store import StateStore
 

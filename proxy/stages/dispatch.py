@@ -1,4 +1,4 @@
-"""One legacy call, answered by the side its tenant's stage says (``proxy.stages.stage``).
+"""One legacy call, answered by the side its tenant's stage says (``proxy.migration_stage``).
 
 The dispatcher turns every outcome into an ``Answer``: status, body bytes and
 content type ready to send, plus what metering, metrics and the shadow comparison
@@ -37,9 +37,9 @@ from proxy.http.errors import JSON_MEDIA_TYPE
 from proxy.mapping.catalog import Product
 from proxy.mapping.operation import Operation
 from proxy.mapping.transforms import UnmappedCode
+from proxy.migration_stage import Stage, canary_bucket
 from proxy.observability.logging import get_logger
 from proxy.stages.pdt_path import PdtPath
-from proxy.stages.stage import Stage, canary_bucket
 from proxy.tenants import Tenant
 from proxy.upstream.legacy import LegacyCall, LegacyClient, LegacyCredential, LegacyLogin
 from proxy.upstream.pdt import PdtCall

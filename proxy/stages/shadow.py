@@ -24,32 +24,16 @@ from typing import Any, Protocol
 
 import orjson
 
-from proxy.comparison.engine import Comparison, compare_answers
+from proxy.comparison.engine import compare_answers
 from proxy.comparison.rules import CompareRules
 from proxy.observability.logging import bind_request_id, get_logger
 from proxy.observability.metrics import Metrics
 from proxy.stages.dispatch import Answer, Exchange
+from proxy.state.records import ShadowResult
 
-__all__ = ["ShadowResult", "ShadowRunner", "ShadowSink"]
+__all__ = ["ShadowRunner", "ShadowSink"]
 
 _log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class ShadowResult:
-    """One backtest sample: both sides' status and latency, and how their answers compared."""
-
-    at: datetime
-    tenant: str
-    product: str
-    operation: str
-    environment: str
-    request_id: str
-    legacy_status: int
-    pdt_status: int
-    legacy_ms: float
-    pdt_ms: float
-    comparison: Comparison
 
 
 class ShadowSink(Protocol):

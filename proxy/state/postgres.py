@@ -19,9 +19,8 @@ from typing import Any, Final
 import psycopg
 
 from proxy.db.pool import PostgresPool, store_pool
-from proxy.replay.corpus import CorpusEntry
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange, StageOverride, as_utc
+from proxy.state.corpus import CorpusEntry
+from proxy.state.records import ShadowResult, StageChange, StageOverride, as_utc
 from proxy.state.rows import (
     RECORDED_WRITE,
     SHADOW_READ,

@@ -1,10 +1,12 @@
-"""What the state store holds about stages: the change (audit row) and the override it leaves.
+"""What the state store holds: stage changes (audit rows), the overrides they leave, shadow results.
 
 Stage labels are the tenant file's spelling (``pdt``, ``canary:10``; see
-``proxy.stages.stage.Stage.label``). ``product`` None is the tenant's default
+``proxy.migration_stage.Stage.label``). ``product`` None is the tenant's default
 stage, for every product without an override of its own. ``actor`` is the admin
 identity the admin API names (``admin-token``, or a name from a header): never a
-secret, and the store takes it as given.
+secret, and the store takes it as given. A ``ShadowResult`` is one backtest sample the
+shadow stage (``proxy.stages.shadow``) produced; it lives here, with the other records the
+store keeps, so that the store and the backtest read it without depending on the stage.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["StageChange", "StageOverride", "as_utc"]
+from proxy.comparison.engine import Comparison
+
+__all__ = ["ShadowResult", "StageChange", "StageOverride", "as_utc"]
 
 
 def as_utc(moment: datetime, what: str) -> datetime:
@@ -66,3 +70,20 @@ class StageOverride:
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", as_utc(self.at, "a stage override"))
         _product(self.product)
+
+
+@dataclass(frozen=True)
+class ShadowResult:
+    """One backtest sample: both sides' status and latency, and how their answers compared."""
+
+    at: datetime
+    tenant: str
+    product: str
+    operation: str
+    environment: str
+    request_id: str
+    legacy_status: int
+    pdt_status: int
+    legacy_ms: float
+    pdt_ms: float
+    comparison: Comparison

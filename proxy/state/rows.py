@@ -8,10 +8,9 @@ from typing import Any, Final
 import orjson
 
 from proxy.comparison.codec import comparison_from_json, comparison_to_json
-from proxy.replay.corpus import CorpusEntry, entry_to_line
-from proxy.stages.shadow import ShadowResult
-from proxy.stages.stage import Stage
-from proxy.state.records import StageChange, as_utc
+from proxy.migration_stage import Stage
+from proxy.state.corpus import CorpusEntry, entry_to_line
+from proxy.state.records import ShadowResult, StageChange, as_utc
 
 __all__ = [
     "NO_PRODUCT",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 from proxy.state.store import StateStore
 
 __all__ = ["StoreShadowSink"]

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text, transaction
-from proxy.replay.corpus import CorpusEntry
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange, StageOverride, as_utc
+from proxy.state.corpus import CorpusEntry
+from proxy.state.records import ShadowResult, StageChange, StageOverride, as_utc
 from proxy.state.rows import (
     RECORDED_WRITE,
     SHADOW_READ,

@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from proxy.replay.corpus import CorpusEntry
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange, StageOverride
+from proxy.state.corpus import CorpusEntry
+from proxy.state.records import ShadowResult, StageChange, StageOverride
 
 __all__ = ["StateStore"]
 

@@ -1,7 +1,8 @@
 """The PDT upstream: the routing transport, the token cache and the PDT client."""
 
+from proxy.credentials import PdtCredential
 from proxy.upstream._errors import MAX_BODY_BYTES
-from proxy.upstream.pdt import PdtCall, PdtClient, PdtCredential
+from proxy.upstream.pdt import PdtCall, PdtClient
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import (
     SIMULATOR_BASE_URL,

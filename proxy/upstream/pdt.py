@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 
-from proxy.config import Environment, PdtSettings, ResilienceSettings
+from proxy.config import PdtSettings, ResilienceSettings
+from proxy.credentials import PdtCredential
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
 from proxy.pdt_vocabulary import PdtVocabulary, default_vocabulary
@@ -37,21 +38,12 @@ from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import direct_transport, resolve_base_url
 
-__all__ = ["PdtCall", "PdtClient", "PdtCredential"]
+__all__ = ["PdtCall", "PdtClient"]
 
 _ACCEPT = {"Accept": "application/json"}
 _ACCEPT_AND_SEND = {"Accept": "application/json", "Content-Type": "application/json"}
 
 _Json = type[dict[str, Any]] | type[list[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class PdtCredential:
-    """One PDT account of one tenant in one environment; also the token cache key."""
-
-    environment: Environment
-    username: str
-    password: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,11 +30,12 @@ import httpx
 from proxy.config import ResilienceSettings
 from proxy.errors import UpstreamUnavailable
 from proxy.observability import tracing
+from proxy.observability.labels import host_of
 from proxy.observability.metrics import Metrics
 from proxy.upstream.breaker import BreakerBoard, BreakerState, CircuitBreaker
 from proxy.upstream.retry import RETRYABLE_STATUSES, RetryBudget, backoff_s, is_unsent, retry_after_s
 
-__all__ = ["Reply", "Resilience", "UpstreamTarget", "host_of"]
+__all__ = ["Reply", "Resilience", "UpstreamTarget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +56,6 @@ class UpstreamTarget:
     host: str
     breaker: CircuitBreaker
     budget: RetryBudget
-
-
-def host_of(base_url: str) -> str:
-    """The host (and a non-default port) of a base URL: the breaker's name and metric label."""
-    url = httpx.URL(base_url)
-    return url.host if url.port is None else f"{url.host}:{url.port}"
 
 
 def _outcome_of(error: BaseException) -> str:

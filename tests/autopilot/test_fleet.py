@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
-from proxy.autopilot.plan import parse_plan
 from proxy.autopilot.records import DecisionRecord, PlanRecord
+from proxy.autopilot_plan import parse_plan
 from proxy.composition import build_runtime
 from proxy.config import load_settings
+from proxy.migration_stage import Stage
 from proxy.runtime import Runtime
-from proxy.stages.stage import Stage
 from tests.autopilot.support import SimClock
 from tests.backtest.support import result
 from tests.db.support import Database

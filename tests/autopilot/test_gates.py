@@ -6,7 +6,7 @@ import pytest
 
 from proxy.autopilot.figures import LedgerRow, StepFigures, step_figures
 from proxy.autopilot.gates import decide, live_gates
-from proxy.autopilot.plan import AutopilotDefaults, parse_plan
+from proxy.autopilot_plan import AutopilotDefaults, parse_plan
 
 PLAN = parse_plan(
     {

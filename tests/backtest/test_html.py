@@ -10,7 +10,7 @@ import pytest
 from proxy.backtest.html import masked_example, render_html
 from proxy.backtest.report import Backtest, build_backtest
 from proxy.privacy import find_personal_data
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 from .support import AT, RULES, dt_answer, result
 

@@ -10,7 +10,7 @@ import pytest
 
 from proxy.backtest.offload import backtest_off_loop
 from proxy.backtest.report import build_backtest
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 from .support import AT, RULES, dt_answer, result
 

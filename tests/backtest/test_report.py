@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from proxy.backtest.report import Backtest, build_backtest
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 
 from .support import AT, RULES, dt_answer, result, spread
 

@@ -10,8 +10,7 @@ import pytest
 
 from proxy.cockpit.estate import EstateRow, TenantInputs, build_row, select_rows, week_backtest
 from proxy.ledger.record import LedgerRecord
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange
+from proxy.state.records import ShadowResult, StageChange
 from tests.backtest.support import AT, RULES, dt_answer, result
 
 NOW = AT

@@ -59,7 +59,7 @@ SCHEMA = {
         "compared",
         "comparison",
     ],
-    # ``line`` is a corpus line the recorder already pseudonymised (proxy/replay/capture.py);
+    # ``line`` is a corpus line the recorder already pseudonymised (proxy/recording/capture.py);
     # its own test (tests/replay/test_recorder.py) checks that no CPF, e-mail or phone is in it.
     "recorded_exchange": ["id", "at", "tenant", "product", "operation", "line"],
     # The autopilot (proxy/autopilot): plan and figures are JSON of stage labels and

@@ -18,9 +18,8 @@ import orjson
 import pytest
 
 from proxy.cli import main
-from proxy.config import LegacySettings, LegacySimulatorSettings, Settings, project_root
+from proxy.config import LegacySettings, LegacySimulatorSettings, RecorderSettings, Settings, project_root
 from proxy.db.location import sqlite_path
-from proxy.replay.settings import RecorderSettings
 from tests.admin.test_tenant_routes import ADMIN, dt_headers, person, proxy_app
 from tests.conftest import make_settings
 

@@ -11,7 +11,7 @@ import pytest
 
 from proxy.config import LegacySettings, LegacySimulatorSettings, SimulatorSettings, project_root
 from proxy.ledger.month import Month
-from proxy.stages.stage import Stage
+from proxy.migration_stage import Stage
 from tests.admin.test_tenant_routes import ADMIN, dt_headers, person, proxy_app
 from tests.conftest import make_settings
 

@@ -30,9 +30,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.config import Settings
 from proxy.mapping.examples import load_example
+from proxy.migration_stage import Stage
 from proxy.runtime import Runtime
 from proxy.simulators.otp import token_code
-from proxy.stages.stage import Stage
 from proxy.tenants import hash_password
 from tests.admin.test_tenant_routes import ADMIN, proxy_app
 from tests.conftest import make_settings

@@ -6,8 +6,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.composition import create_app
 from proxy.config import Settings
+from proxy.migration_stage import Stage
 from proxy.observability.metrics import Metrics
-from proxy.stages.stage import Stage
 
 
 def _stages(metrics: Metrics) -> set[tuple[str, str, str, float]]:

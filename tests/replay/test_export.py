@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from proxy.cli import main
-from proxy.replay.corpus import CorpusError, entry_to_line, read_corpus
 from proxy.replay.export import export_corpus, export_recorded, select
+from proxy.state.corpus import CorpusError, entry_to_line, read_corpus
 from tests.db.support import Database
-
-from .support import MOMENT, entry
+from tests.recording.support import MOMENT, entry
 
 HOUR = timedelta(hours=1)
 ENTRIES = [

@@ -15,8 +15,7 @@ from proxy.config import Settings
 from proxy.errors import ConfigError
 from proxy.replay.session import ReplayOptions, run_replay
 from tests.conftest import make_settings
-
-from .support import SAMPLE
+from tests.recording.support import SAMPLE
 
 
 @asynccontextmanager

@@ -8,8 +8,7 @@ import pytest
 
 from proxy.replay.commands import Progress
 from proxy.replay.pytest_support import replay_corpus
-
-from .support import SAMPLE
+from tests.recording.support import SAMPLE
 
 
 def test_recorded_traffic_still_translates() -> None:

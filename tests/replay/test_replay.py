@@ -12,11 +12,10 @@ import pytest
 from proxy.cli import main
 from proxy.config import load_settings
 from proxy.errors import ConfigError
-from proxy.replay.corpus import entry_to_line, read_corpus
 from proxy.replay.pytest_support import areplay_corpus
 from proxy.replay.session import ReplayOptions, run_replay
-
-from .support import MAPPINGS, SAMPLE
+from proxy.state.corpus import entry_to_line, read_corpus
+from tests.recording.support import MAPPINGS, SAMPLE
 
 
 async def test_the_sample_corpus_replays_to_a_pass() -> None:

@@ -11,12 +11,13 @@ import orjson
 import respx
 
 from proxy.config import PdtEnvironment, PdtSettings, TimeoutSettings, project_root
+from proxy.credentials import PdtCredential
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.stages.dispatch import Dispatcher, Exchange, LegacyRequest
 from proxy.stages.pdt_path import PdtPath
 from proxy.tenants import LegacyAccount, Tenant
 from proxy.upstream.legacy import LegacyClient
-from proxy.upstream.pdt import PdtClient, PdtCredential
+from proxy.upstream.pdt import PdtClient
 
 PDT = "https://pdt.test"
 LEGACY = "https://legacy.test"

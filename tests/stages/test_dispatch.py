@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from proxy.errors import Forbidden
+from proxy.migration_stage import Stage
 from proxy.stages.dispatch import fallback_cause
-from proxy.stages.stage import Stage
 
 from .support import LEGACY_ANSWER, TX, VALID_BODY, Rig, exchange, tenant
 

@@ -11,7 +11,8 @@ import pytest
 from proxy.comparison.rules import load_compare_rules
 from proxy.observability.metrics import Metrics
 from proxy.stages.dispatch import Answer, Exchange
-from proxy.stages.shadow import ShadowResult, ShadowRunner
+from proxy.stages.shadow import ShadowRunner
+from proxy.state.records import ShadowResult
 
 from .support import CATALOG, LEGACY_ANSWER, exchange
 

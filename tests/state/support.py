@@ -10,8 +10,7 @@ from proxy.comparison.engine import compare_answers
 from proxy.comparison.rules import CompareRules, load_compare_rules
 from proxy.config import project_root
 from proxy.mapping.catalog import load_catalog
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange
+from proxy.state.records import ShadowResult, StageChange
 
 RULES: CompareRules = load_compare_rules(load_catalog(project_root() / "mappings"))
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proxy.replay.corpus import CorpusEntry
-from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange, StageOverride
+from proxy.state.corpus import CorpusEntry
+from proxy.state.records import ShadowResult, StageChange, StageOverride
 from proxy.state.retention import ShadowRetention
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

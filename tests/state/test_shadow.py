@@ -10,7 +10,7 @@ from typing import Literal
 
 import pytest
 
-from proxy.stages.shadow import ShadowResult
+from proxy.state.records import ShadowResult
 from proxy.state.sink import StoreShadowSink
 from proxy.state.sqlite import SqliteStateStore
 from proxy.state.store import StateStore

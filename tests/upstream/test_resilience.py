@@ -17,10 +17,11 @@ import respx
 from proxy.config import BreakerSettings, ResilienceSettings, RetrySettings
 from proxy.deadline import Deadline
 from proxy.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from proxy.observability.labels import host_of
 from proxy.observability.metrics import Metrics
 from proxy.upstream import PdtClient
 from proxy.upstream.legacy import LegacyCall, LegacyClient
-from proxy.upstream.resilience import Resilience, host_of
+from proxy.upstream.resilience import Resilience
 from tests.upstream.support import BASE, TX, a_call, pdt_router, pdt_settings, token_answer
 from tests.upstream.test_legacy import BASE as LEGACY_BASE
 from tests.upstream.test_legacy import DT_LOGIN, credential, dt_router

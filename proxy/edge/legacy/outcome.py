@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from proxy.http.reply import Reply
+from proxy.migration_stage import Stage
 from proxy.stages.dispatch import Answer, Exchange
-from proxy.stages.stage import Stage
 
 __all__ = ["NO_TENANT", "Observer", "Outcome"]
 

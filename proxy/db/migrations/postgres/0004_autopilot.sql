@@ -4,7 +4,7 @@
 -- product names, stage labels, gate figures. Times: TIMESTAMPTZ.
 
 -- One plan per (tenant, product); product '' = the tenant as a whole (as in
--- stage_override). plan: the steps, gates and hold as JSON (proxy.autopilot.plan).
+-- stage_override). plan: the steps, gates and hold as JSON (proxy.autopilot_plan).
 -- status: active (promotes and rolls back), paused (does nothing), halted (after a
 -- rollback: still rolls back, promotes again only once an operator resumes).
 CREATE TABLE autopilot_plan (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from proxy.edge.legacy.outcome import Outcome
 from proxy.http.reply import Reply
-from proxy.replay.recorder import Recorder
+from proxy.recording.recorder import Recorder
 
 __all__ = ["RecorderObserver"]
 

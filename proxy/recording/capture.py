@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from proxy.privacy import mask_text, pseudonymise_mapping, secret_fields
-from proxy.replay.corpus import CorpusEntry, Method, RecordedBody
 from proxy.stages.dispatch import Answer, Exchange
+from proxy.state.corpus import CorpusEntry, Method, RecordedBody
 
 __all__ = ["entry_from_exchange", "mask_body", "recordable"]
 

@@ -1,4 +1,4 @@
-"""proxy.replay.recorder: sampled, bounded, never in the caller's way, flushed on close."""
+"""proxy.recording.recorder: sampled, bounded, never in the caller's way, flushed on close."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from proxy.config import RecorderSettings
 from proxy.errors import ConfigError
-from proxy.replay.corpus import CorpusEntry, parse_line, read_corpus
+from proxy.recording.key import KEY_ENV, KEY_FILE, load_corpus_key
+from proxy.recording.recorder import Recorder
 from proxy.replay.export import export_recorded
-from proxy.replay.key import KEY_ENV, KEY_FILE, load_corpus_key
-from proxy.replay.recorder import Recorder
-from proxy.replay.settings import RecorderSettings
+from proxy.state.corpus import CorpusEntry, parse_line, read_corpus
 from tests.db.support import Database
 
 from .support import KEY, MOMENT, answer, exchange

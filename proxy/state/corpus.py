@@ -4,6 +4,9 @@ A line is checked against ``mappings/corpus.schema.json`` (draft-07) when read, 
 a hand-edited or foreign corpus fails with its file and line number rather than
 halfway through a replay. ``entry_to_line`` and ``entry_from_json`` are pure;
 ``read_corpus`` is the only function here that touches a file.
+
+Here, with the state records, because the store keeps entries as lines: the recorder
+(``proxy.recording``) above writes them and the replay tool (``proxy.replay``) reads them.
 """
 
 from __future__ import annotations

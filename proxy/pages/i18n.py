@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 
-from proxy.cockpit.messages import MESSAGES
+from proxy.pages.messages import MESSAGES
 
 __all__ = ["BRASILIA", "DEFAULT_LOCALE", "LOCALES", "Translator", "choose_locale", "translator"]
 

@@ -1,4 +1,4 @@
-"""Exchanges, answers and corpus entries for the replay tests, on the shipped mappings."""
+"""Exchanges, answers and corpus entries for the recorder and replay tests, on the shipped mappings."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any, Final
 import orjson
 
 from proxy.config import Environment, project_root
+from proxy.credentials import PdtCredential
 from proxy.mapping.catalog import MappingCatalog, load_catalog
-from proxy.replay.corpus import CorpusEntry, RecordedBody
 from proxy.stages.dispatch import Answer, Exchange, LegacyRequest, Side
+from proxy.state.corpus import CorpusEntry, RecordedBody
 from proxy.tenants import Tenant
-from proxy.upstream.pdt import PdtCredential
 
 MAPPINGS: Final = project_root() / "mappings"
 CATALOG: Final[MappingCatalog] = load_catalog(MAPPINGS)
-SAMPLE: Final = Path(__file__).parent / "corpus" / "sample.jsonl"
+SAMPLE: Final = Path(__file__).parents[1] / "replay" / "corpus" / "sample.jsonl"
 KEY: Final = b"k" * 32
 MOMENT: Final = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MT_BODY: Final[dict[str, Any]] = {

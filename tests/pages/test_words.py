@@ -1,10 +1,10 @@
-"""proxy.cockpit.words: plain words for the bank, whatever the product's casing."""
+"""proxy.pages.words: plain words for the bank, whatever the product's casing."""
 
 from __future__ import annotations
 
 import pytest
 
-from proxy.cockpit.words import difference_words, field_words
+from proxy.pages.words import difference_words, field_words
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from proxy.autopilot.plan import AutopilotDefaults, parse_defaults, parse_plan
+from proxy.autopilot_plan import AutopilotDefaults, parse_defaults, parse_plan
 from tests.backtest.support import RULES
 
 DEFAULTS = parse_defaults(RULES.autopilot)

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from proxy.cockpit import charts
-from proxy.cockpit.words import difference_words, field_words
+from proxy.pages import charts
+from proxy.pages.words import difference_words, field_words
 
 __all__ = ["environment", "render", "static_file", "stylesheet"]
 
@@ -29,7 +29,7 @@ def _json(value: Any) -> str:
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("proxy.cockpit", "templates"),
+        loader=PackageLoader("proxy.pages", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -52,7 +52,7 @@ def render(template: str, /, **context: Any) -> str:
 
 
 def static_file(name: str) -> bytes:
-    return files("proxy.cockpit").joinpath("static", name).read_bytes()
+    return files("proxy.pages").joinpath("static", name).read_bytes()
 
 
 @cache

@@ -4,6 +4,10 @@ The plan is data: ``PUT /admin/tenants/{tenant}/autopilot`` sends it, a tenant f
 ``autopilot:`` block declares it, and ``mappings/compare.yaml``'s ``autopilot:``
 block holds the defaults beside the readiness thresholds (a field left out of a
 plan takes the default; ``profile: tech-touch`` starts from that profile instead).
+
+A format, below everything that reads one: the comparison rules check their defaults
+with it at load, the tenants and the admin API read plans, the autopilot (``proxy.autopilot``)
+runs them.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from proxy.stages.stage import Stage
+from proxy.migration_stage import Stage
 
 __all__ = [
     "PLAN_STATUSES",

@@ -1,11 +1,11 @@
-"""proxy.replay.routing: a recorded path back to its route and transaction id."""
+"""proxy.recording.routing: a recorded path back to its route and transaction id."""
 
 from __future__ import annotations
 
 import pytest
 
 from proxy.config import Environment
-from proxy.replay.routing import resolve_route, with_transaction_id
+from proxy.recording.routing import resolve_route, with_transaction_id
 
 from .support import CATALOG
 

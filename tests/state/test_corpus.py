@@ -1,4 +1,4 @@
-"""proxy.replay.corpus: the line format round-trips and the schema refuses what is not a line."""
+"""proxy.state.corpus: the line format round-trips and the schema refuses what is not a line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from proxy.replay.corpus import (
+from proxy.state.corpus import (
     CorpusError,
     RecordedBody,
     entry_from_json,
@@ -19,8 +19,7 @@ from proxy.replay.corpus import (
     read_corpus,
     schema_problems,
 )
-
-from .support import MOMENT, SAMPLE, entry
+from tests.recording.support import MOMENT, SAMPLE, entry
 
 ENTRIES = [
     entry(),

@@ -1,7 +1,7 @@
 """Every sentence of the cockpit and the reports, in Brazilian Portuguese and English. Data.
 
 Kept as one table per language so a reviewer fluent in either reads it top to
-bottom; ``tests/cockpit/test_messages.py`` checks both have the same keys and the
+bottom; ``tests/pages/test_i18n.py`` checks both have the same keys and the
 same ``{placeholders}``. Numbers and dates are never formatted here (Babel does it).
 """
 

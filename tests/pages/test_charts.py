@@ -1,10 +1,10 @@
-"""proxy.cockpit.charts: the SVG geometry is bounded, scaled and classed."""
+"""proxy.pages.charts: the SVG geometry is bounded, scaled and classed."""
 
 from __future__ import annotations
 
 import pytest
 
-from proxy.cockpit.charts import bars, matrix, scatter, sparkline
+from proxy.pages.charts import bars, matrix, scatter, sparkline
 
 
 @pytest.mark.parametrize(

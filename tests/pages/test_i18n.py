@@ -1,4 +1,4 @@
-"""proxy.cockpit.i18n: the language chosen, numbers by Babel, dates in Brasília time with the zone."""
+"""proxy.pages.i18n: the language chosen, numbers by Babel, dates in Brasília time with the zone."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from proxy.cockpit.i18n import choose_locale, translator
-from proxy.cockpit.messages import MESSAGES
+from proxy.pages.i18n import choose_locale, translator
+from proxy.pages.messages import MESSAGES
 
 
 @pytest.mark.parametrize(

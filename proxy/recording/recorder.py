@@ -3,7 +3,7 @@
 ``offer`` is called on the request path after the answer is known and never
 awaits: a sampled exchange joins a bounded queue, and a full queue drops it
 (counted in ``stats.dropped``) rather than make the client wait for the database.
-One background task takes what has queued, masks it (``proxy.replay.capture``)
+One background task takes what has queued, masks it (``proxy.recording.capture``)
 and saves the batch in one transaction through its sink, the state store
 (``save_recorded``: the shadow results' write path, so every worker and replica
 records into the one database ``record export`` reads). ``aclose`` stops taking
@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from proxy.config import RecorderSettings
 from proxy.observability.logging import get_logger
-from proxy.replay.capture import entry_from_exchange, recordable
-from proxy.replay.corpus import CorpusEntry
-from proxy.replay.key import load_corpus_key
-from proxy.replay.reanswer import Reanswerer
-from proxy.replay.settings import RecorderSettings
+from proxy.recording.capture import entry_from_exchange, recordable
+from proxy.recording.key import load_corpus_key
+from proxy.recording.reanswer import Reanswerer
 from proxy.stages.dispatch import Answer, Exchange
+from proxy.state.corpus import CorpusEntry
 
 __all__ = ["RecordSink", "Recorder", "RecorderStats"]
 
@@ -76,7 +76,7 @@ class Recorder:
         reanswer: Reanswerer | None = None,
     ) -> None:
         self.settings = settings
-        # Set when the legacy backend is the built-in simulator (proxy.replay.reanswer).
+        # Set when the legacy backend is the built-in simulator (proxy.recording.reanswer).
         self._reanswer = reanswer
         self.stats = RecorderStats()
         self._key = key

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from proxy.stages.stage import Stage, canary_bucket
+from proxy.migration_stage import Stage, canary_bucket
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,9 @@ from typing import Any
 
 import orjson
 
-from proxy.replay.corpus import CorpusEntry, RecordedBody
-from proxy.replay.routing import with_transaction_id
+from proxy.recording.routing import with_transaction_id
 from proxy.stages.dispatch import Answer, Exchange
+from proxy.state.corpus import CorpusEntry, RecordedBody
 
 __all__ = ["ReAsk", "Reanswerer"]
 

@@ -1,4 +1,4 @@
-"""proxy.replay.capture: what an answered exchange becomes in the corpus."""
+"""proxy.recording.capture: what an answered exchange becomes in the corpus."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from stdnum.br import cpf as stdnum_cpf
 
 from proxy.errors import UpstreamTimeout
 from proxy.privacy import pseudonymous_cpf
-from proxy.replay.capture import entry_from_exchange, mask_body, recordable
-from proxy.replay.corpus import entry_to_line, schema_problems
+from proxy.recording.capture import entry_from_exchange, mask_body, recordable
 from proxy.stages.dispatch import Answer
+from proxy.state.corpus import entry_to_line, schema_problems
 
 from .support import KEY, MOMENT, answer, exchange
 

@@ -79,28 +79,28 @@ BREAKAGES = [
         id="unknown-from-field",
     ),
     pytest.param(
-        edit(CREATE, "to: sessionId\n", "to: sessionID\n"),
+        edit(CREATE, "        sessionId:\n", "        sessionID:\n"),
         CREATE,
         "dt.req.session-id",
         "to: pdt/schemas/transaction.request.json has no field 'sessionID'",
         id="unknown-to-field",
     ),
     pytest.param(
-        edit(CREATE, "id: dt.req.name\n", "id: DT.Req.Name\n"),
+        edit(CREATE, "{id: dt.req.name,", "{id: dt.req/name,"),
         CREATE,
-        "DT.Req.Name",
+        "dt.req/name",
         "String should match pattern",
         id="rule-id-typo",
     ),
     pytest.param(
-        edit(CREATE, "id: dt.req.email\n", "id: dt.req.name\n"),
+        edit(CREATE, "{id: dt.req.email,", "{id: dt.req.name,"),
         CREATE,
         "dt.req.name",
         "rule id used more than once in the file",
         id="duplicate-rule-id",
     ),
     pytest.param(
-        edit(CREATE, "      from: Name\n", "      form: Name\n"),
+        edit(CREATE, "{id: dt.req.name, from: Name,", "{id: dt.req.name, form: Name,"),
         CREATE,
         "dt.req.name",
         "Extra inputs are not permitted",
@@ -158,9 +158,10 @@ BREAKAGES = [
     pytest.param(
         edit(
             CREATE,
-            "    - id: dt.resp.transaction-id\n"
-            "      description: The PDT id itself, so a later GET needs no lookup table.\n"
-            "      to: transactionId\n      from: transaction.id\n      required: true\n",
+            "        transactionId:\n"
+            "          id: dt.resp.transaction-id\n"
+            "          description: The PDT id itself, so a later GET needs no lookup table.\n"
+            "          from: transaction.id\n          required: true\n",
             "",
         ),
         CREATE,

@@ -52,6 +52,14 @@ def edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
     return apply
 
 
+def edits(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        for change in changes:
+            change(root)
+
+    return apply
+
+
 def rename_product_dir(root: Path) -> None:
     (root / PRODUCT).rename(root / "datatrust")
 
@@ -98,6 +106,24 @@ BREAKAGES = [
         "dt.req.name",
         "rule id used more than once in the file",
         id="duplicate-rule-id",
+    ),
+    pytest.param(
+        # A rule without id is named by its target: the name may collide with an explicit id.
+        edits(
+            edit(CREATE, "{id: dt.req.email, from: Email}", "{from: Email}"),
+            edit(CREATE, "{id: dt.req.name,", "{id: email,"),
+        ),
+        CREATE,
+        "email",
+        "rule id used more than once in the file",
+        id="defaulted-id-used-twice",
+    ),
+    pytest.param(
+        edit(CREATE, "convert: relation_key", "convert: relation_keys"),
+        CREATE,
+        "dt.resp.rating.related-to",
+        "unknown converter 'relation_keys' (known: relation_key",
+        id="unknown-converter",
     ),
     pytest.param(
         edit(CREATE, "{id: dt.req.name, from: Name,", "{id: dt.req.name, form: Name,"),

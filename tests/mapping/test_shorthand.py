@@ -234,5 +234,5 @@ def test_operation_view_writes_out_both_rule_lists_and_keeps_the_rest() -> None:
         "request": {"schema": "r.json", "rules": [{"to": "a", "from": "A", "id": "a"}]},
         "response": {"schema": "s.json", "rules_from": "other.yaml"},
     }
-    broken = {"request": {"rules": [{"flat": {}}]}}
+    broken: dict[str, Any] = {"request": {"rules": [{"flat": {}}]}}
     assert operation_view(broken) is broken

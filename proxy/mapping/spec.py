@@ -15,6 +15,7 @@ The README under ``mappings/`` documents every key with examples.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 Evidence = str
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 PdtCall = Literal["transaction", "get_all", "send_token", "validate_token"]
 
 
@@ -116,8 +118,8 @@ class FieldRule(_Spec):
     Without ``id``, the rule is named by its target path.
     """
 
-    # Explicit ids are kebab-case names; a defaulted one is a target path
-    # (``Reports.Negative[].Code``), hence capitals and brackets.
+    # A kebab-case name, or the target path it defaults to (``Reports.Negative[].Code``),
+    # hence capitals and brackets; ``_id_is_a_name_or_the_target`` tells them apart.
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-\[\]]*$")
     to: str
     source: str | None = Field(default=None, alias="from")
@@ -149,6 +151,16 @@ class FieldRule(_Spec):
     @property
     def has_default(self) -> bool:
         return "default" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _id_is_a_name_or_the_target(self) -> FieldRule:
+        # A capital or a bracket is only right in an id that ends with the rule's own
+        # target path (the default): ``DT.Req.Name`` for ``name`` is a typo.
+        if not _NAME.match(self.id) and not (self.id == self.to or self.id.endswith("." + self.to)):
+            raise ValueError(
+                f"id {self.id!r}: an id is lower-case (a-z, 0-9, '.', '-') or the rule's target path"
+            )
+        return self
 
     @model_validator(mode="after")
     def _has_a_source(self) -> FieldRule:

@@ -94,10 +94,10 @@ BREAKAGES = [
         id="unknown-to-field",
     ),
     pytest.param(
-        edit(CREATE, "{id: dt.req.name,", "{id: dt.req/name,"),
+        edit(CREATE, "{id: dt.req.name,", "{id: DT.Req.Name,"),
         CREATE,
-        "dt.req/name",
-        "String should match pattern",
+        "DT.Req.Name",
+        "an id is lower-case (a-z, 0-9, '.', '-') or the rule's target path",
         id="rule-id-typo",
     ),
     pytest.param(

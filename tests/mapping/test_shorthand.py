@@ -236,3 +236,23 @@ def test_operation_view_writes_out_both_rule_lists_and_keeps_the_rest() -> None:
     }
     broken: dict[str, Any] = {"request": {"rules": [{"flat": {}}]}}
     assert operation_view(broken) is broken
+
+
+@pytest.mark.parametrize(
+    ("rule", "accepted"),
+    [
+        pytest.param({"id": "dt.req.name", "to": "name"}, True, id="kebab-name"),
+        pytest.param({"to": "Reports.Negative"}, True, id="defaulted-to-the-target"),
+        pytest.param({"id": "Reports.Negative[].Code", "to": "Code"}, True, id="defaulted-nested-path"),
+        pytest.param({"id": "DT.Req.Name", "to": "name"}, False, id="capitals-typo"),
+        pytest.param({"id": "ratings[].value", "to": "relatedTo"}, False, id="another-rule's-path"),
+        pytest.param({"id": "dt.req/name", "to": "name"}, False, id="slash"),
+    ],
+)
+def test_an_id_is_a_name_or_the_target_path(rule: dict[str, Any], accepted: bool) -> None:
+    raw = {**rule, "from": "x"}
+    if accepted:
+        assert FieldRule.model_validate(raw).id == rule.get("id", rule["to"])
+    else:
+        with pytest.raises(ValidationError):
+            FieldRule.model_validate(raw)

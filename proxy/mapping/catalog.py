@@ -24,6 +24,7 @@ from proxy.mapping.error_table import ErrorTable, parse_error_table
 from proxy.mapping.operation import FollowUp, Operation, RequestGate
 from proxy.mapping.paths import compile_getter, parse_path
 from proxy.mapping.schemas import CompiledSchema, load_schema
+from proxy.mapping.shorthand import operation_view
 from proxy.mapping.spec import (
     AuthenticationSpec,
     BindingSpec,
@@ -112,7 +113,10 @@ class _Loader:
             problem = exc.errors()[0]
             location = ".".join(str(part) for part in problem["loc"])
             raise MappingError(
-                self.name(path), f"{location}: {problem['msg']}", rule=_rule_at(raw, problem["loc"])
+                self.name(path),
+                f"{location}: {problem['msg']}",
+                # The location indexes the rule lists with their short forms written out.
+                rule=_rule_at(operation_view(raw), problem["loc"]),
             ) from None
 
     def schema(self, base: Path, relative: str) -> CompiledSchema:

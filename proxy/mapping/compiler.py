@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from proxy.mapping.converters import with_converter
 from proxy.mapping.paths import MISSING, compile_getter, compile_setter, format_path, parse_path
 from proxy.mapping.schemas import CompiledSchema
 from proxy.mapping.spec import Condition, EachSpec, FieldRule, OrderSpec, PickSpec, ValueSpec
@@ -166,7 +167,8 @@ class _Compiler:
         setter: Callable[[dict[str, Any], Any], None],
     ) -> Step:
         getter = self.source_getter(rule.id, rule.source, source, source_base) if rule.source else None
-        transform = self.transform(rule.id, rule.transform)
+        # A registered converter (``convert:``) runs first, then the transform.
+        transform = with_converter(rule.convert, self.transform(rule.id, rule.transform))
         build_list: Callable[[Any, Trace], Any] | None = None
         if rule.source is not None:
             item_base = (*source_base, *parse_path(rule.source), 0)

@@ -6,7 +6,8 @@ A product directory under ``mappings/`` holds:
 - ``errors.yaml``: the product family's error bodies and validation messages;
 - ``tables.yaml`` + CSV files: DE-PARA code tables;
 - ``operations/*.yaml``: per operation, the request rules (legacy → PDT), the PDT
-  calls to make, and the response rules (PDT → legacy);
+  calls to make, and the response rules (PDT → legacy), in full or in the short
+  forms ``proxy.mapping.shorthand`` writes out before these models parse them;
 - ``contract/*.json``: the legacy contract as JSON Schema.
 
 The README under ``mappings/`` documents every key with examples.
@@ -14,10 +15,14 @@ The README under ``mappings/`` documents every key with examples.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from proxy.mapping.converters import converter_names
+from proxy.mapping.shorthand import expand_rules
 
 __all__ = [
     "AuthenticationSpec",
@@ -42,6 +47,7 @@ __all__ = [
 ]
 
 Evidence = str
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 PdtCall = Literal["transaction", "get_all", "send_token", "validate_token"]
 
 
@@ -79,6 +85,11 @@ class EachSpec(_Spec):
     order_by: OrderSpec | None = None
     limit: int | None = Field(default=None, ge=1)
 
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _expand(cls, raw: Any) -> Any:
+        return expand_rules(raw)
+
 
 class PickSpec(_Spec):
     """Build one object from a list: the first item ``prefer`` accepts, else the first item.
@@ -89,6 +100,11 @@ class PickSpec(_Spec):
     fields: list[FieldRule] = Field(min_length=1)
     prefer: Condition | None = None
 
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _expand(cls, raw: Any) -> Any:
+        return expand_rules(raw)
+
 
 class FieldRule(_Spec):
     """One DE-PARA rule: the ``to`` field is filled from ``from`` through ``transform``.
@@ -97,10 +113,14 @@ class FieldRule(_Spec):
     (a blank string after ``trim``); ``default: null`` writes a JSON null. Without
     a default, the target is left out. ``required``
     makes an absent source an error: a bad request on the request side, an
-    unmappable answer on the response side.
+    unmappable answer on the response side. ``convert`` names a registered
+    Python converter (``proxy.mapping.converters``) run before ``transform``.
+    Without ``id``, the rule is named by its target path.
     """
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    # A kebab-case name, or the target path it defaults to (``Reports.Negative[].Code``),
+    # hence capitals and brackets; ``_id_is_a_name_or_the_target`` tells them apart.
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-\[\]]*$")
     to: str
     source: str | None = Field(default=None, alias="from")
     transform: Any = None
@@ -112,10 +132,35 @@ class FieldRule(_Spec):
     description: str | None = None
     each: EachSpec | None = None
     pick: PickSpec | None = None
+    convert: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_defaults_to_target(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "id" not in raw and isinstance(raw.get("to"), str):
+            return {**raw, "id": raw["to"]}
+        return raw
+
+    @field_validator("convert")
+    @classmethod
+    def _known_converter(cls, name: str | None) -> str | None:
+        if name is not None and name not in converter_names():
+            raise ValueError(f"unknown converter {name!r} (known: {', '.join(converter_names())})")
+        return name
 
     @property
     def has_default(self) -> bool:
         return "default" in self.model_fields_set
+
+    @model_validator(mode="after")
+    def _id_is_a_name_or_the_target(self) -> FieldRule:
+        # A capital or a bracket is only right in an id that ends with the rule's own
+        # target path (the default): ``DT.Req.Name`` for ``name`` is a typo.
+        if not _NAME.match(self.id) and not (self.id == self.to or self.id.endswith("." + self.to)):
+            raise ValueError(
+                f"id {self.id!r}: an id is lower-case (a-z, 0-9, '.', '-') or the rule's target path"
+            )
+        return self
 
     @model_validator(mode="after")
     def _has_a_source(self) -> FieldRule:
@@ -126,6 +171,8 @@ class FieldRule(_Spec):
             raise ValueError("a rule needs 'from', a 'default' or a constant 'transform'")
         if self.each is not None and self.pick is not None:
             raise ValueError("a rule takes 'each' or 'pick', not both")
+        if self.convert is not None and self.source is None:
+            raise ValueError("'convert' needs 'from' naming the value it converts")
         return self
 
 
@@ -134,6 +181,11 @@ class RequestSpec(_Spec):
     # None when the PDT call takes no body (the legacy body only steers the call).
     target_schema: str | None = None
     rules: list[FieldRule] = Field(default_factory=list)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _expand(cls, raw: Any) -> Any:
+        return expand_rules(raw)
 
     @model_validator(mode="after")
     def _rules_need_a_target(self) -> RequestSpec:
@@ -149,6 +201,11 @@ class ResponseSpec(_Spec):
     rules: list[FieldRule] = Field(default_factory=list)
     # Reuse another operation file's response rules (same answer, same rule ids).
     rules_from: str | None = None
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _expand(cls, raw: Any) -> Any:
+        return expand_rules(raw)
 
     @model_validator(mode="after")
     def _rules_or_reference(self) -> ResponseSpec:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +16,7 @@ from stdnum.br import cnpj, cpf
 from proxy.mapping.catalog import MappingCatalog, load_catalog
 from proxy.mapping.operation import Operation
 from proxy.mapping.schemas import CompiledSchema, load_schema
-from proxy.mapping.spec import FieldRule
+from proxy.mapping.spec import FieldRule, OperationSpec
 from proxy.mapping.tables import CodeTable, TableDeclaration, parse_table_csv
 from proxy.mapping.transforms import UnmappedCode
 
@@ -75,28 +75,61 @@ def run_golden(case: Golden) -> tuple[Any, tuple[UnmappedCode, ...]]:
     return legacy, tuple(trace.unmapped)
 
 
-def rule_ids(node: Any) -> Iterator[str]:
-    """Every rule id in a parsed operation file: top-level rules and nested each/pick fields.
+def golden_cases(product_directory: Path) -> tuple[Golden, ...]:
+    """The golden pairs a product keeps as data: ``examples/golden.yaml``.
 
-    A rule reused through a YAML anchor is yielded once per use; callers collect a set.
+    A case names a sample request of the same directory (``given_example``) or
+    holds its input inline (``given``).
     """
-    if isinstance(node, dict):
-        for key in ("rules", "fields"):
-            for rule in node.get(key, ()) or ():
-                if isinstance(rule, dict) and isinstance(rule.get("id"), str):
-                    yield rule["id"]
-        for child in node.values():
-            yield from rule_ids(child)
-    elif isinstance(node, list):
-        for child in node:
-            yield from rule_ids(child)
+    examples = product_directory / "examples"
+    entries = yaml.safe_load((examples / "golden.yaml").read_text(encoding="utf-8"))
+    cases = []
+    for entry in entries:
+        given = (
+            load_json(examples / f"{entry['given_example']}.json")
+            if "given_example" in entry
+            else entry["given"]
+        )
+        unmapped = tuple(UnmappedCode(table, code) for table, code in entry.get("unmapped", ()))
+        cases.append(
+            Golden(
+                entry["name"],
+                entry["operation"],
+                entry["direction"],
+                given,
+                entry["expected"],
+                frozenset(entry["rules"]),
+                unmapped,
+            )
+        )
+    return tuple(cases)
+
+
+def golden_case(cases: tuple[Golden, ...], name: str) -> Golden:
+    (case,) = [case for case in cases if case.name == name]
+    return case
+
+
+def walk_rules(rules: Iterable[FieldRule]) -> Iterator[FieldRule]:
+    """Every rule of a list, nested ``each``/``pick`` item rules included."""
+    for rule in rules:
+        yield rule
+        for nested in (rule.each, rule.pick):
+            if nested is not None:
+                yield from walk_rules(nested.fields)
 
 
 def rule_ids_in_operations(product_directory: Path) -> set[str]:
-    """The rule ids of every ``operations/*.yaml`` file of a product directory."""
+    """The rule ids of every ``operations/*.yaml`` file of a product directory.
+
+    Read through the spec models, so a rule written in a short form (a flat table
+    row, a group section, an id defaulted to the target) counts as the rule it is.
+    """
     found: set[str] = set()
     for path in sorted((product_directory / "operations").glob("*.yaml")):
-        found.update(rule_ids(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        spec = OperationSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        request_rules = spec.request.rules if spec.request is not None else []
+        found.update(rule.id for rule in walk_rules([*request_rules, *spec.response.rules]))
     return found
 
 

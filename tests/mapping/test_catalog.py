@@ -52,6 +52,14 @@ def edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
     return apply
 
 
+def edits(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        for change in changes:
+            change(root)
+
+    return apply
+
+
 def rename_product_dir(root: Path) -> None:
     (root / PRODUCT).rename(root / "datatrust")
 
@@ -79,28 +87,46 @@ BREAKAGES = [
         id="unknown-from-field",
     ),
     pytest.param(
-        edit(CREATE, "to: sessionId\n", "to: sessionID\n"),
+        edit(CREATE, "        sessionId:\n", "        sessionID:\n"),
         CREATE,
         "dt.req.session-id",
         "to: pdt/schemas/transaction.request.json has no field 'sessionID'",
         id="unknown-to-field",
     ),
     pytest.param(
-        edit(CREATE, "id: dt.req.name\n", "id: DT.Req.Name\n"),
+        edit(CREATE, "{id: dt.req.name,", "{id: DT.Req.Name,"),
         CREATE,
         "DT.Req.Name",
-        "String should match pattern",
+        "an id is lower-case (a-z, 0-9, '.', '-') or the rule's target path",
         id="rule-id-typo",
     ),
     pytest.param(
-        edit(CREATE, "id: dt.req.email\n", "id: dt.req.name\n"),
+        edit(CREATE, "{id: dt.req.email,", "{id: dt.req.name,"),
         CREATE,
         "dt.req.name",
         "rule id used more than once in the file",
         id="duplicate-rule-id",
     ),
     pytest.param(
-        edit(CREATE, "      from: Name\n", "      form: Name\n"),
+        # A rule without id is named by its target: the name may collide with an explicit id.
+        edits(
+            edit(CREATE, "{id: dt.req.email, from: Email}", "{from: Email}"),
+            edit(CREATE, "{id: dt.req.name,", "{id: email,"),
+        ),
+        CREATE,
+        "email",
+        "rule id used more than once in the file",
+        id="defaulted-id-used-twice",
+    ),
+    pytest.param(
+        edit(CREATE, "convert: relation_key", "convert: relation_keys"),
+        CREATE,
+        "dt.resp.rating.related-to",
+        "unknown converter 'relation_keys' (known: relation_key",
+        id="unknown-converter",
+    ),
+    pytest.param(
+        edit(CREATE, "{id: dt.req.name, from: Name,", "{id: dt.req.name, form: Name,"),
         CREATE,
         "dt.req.name",
         "Extra inputs are not permitted",
@@ -158,9 +184,10 @@ BREAKAGES = [
     pytest.param(
         edit(
             CREATE,
-            "    - id: dt.resp.transaction-id\n"
-            "      description: The PDT id itself, so a later GET needs no lookup table.\n"
-            "      to: transactionId\n      from: transaction.id\n      required: true\n",
+            "        transactionId:\n"
+            "          id: dt.resp.transaction-id\n"
+            "          description: The PDT id itself, so a later GET needs no lookup table.\n"
+            "          from: transaction.id\n          required: true\n",
             "",
         ),
         CREATE,

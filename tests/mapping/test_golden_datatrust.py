@@ -12,22 +12,21 @@ from typing import Any
 import pytest
 
 from proxy.errors import UpstreamMalformed, ValidationFailed
-from proxy.mapping.transforms import UnmappedCode
 
 from .support import (
     DATATRUST,
     PRODUCT,
     Golden,
+    golden_case,
+    golden_cases,
     make_cnpj,
     operation,
-    punctuate_cnpj,
     rule_ids_in_operations,
     run_golden,
     shipped_catalog,
 )
 
 CREATE = "datatrust.transaction.create"
-GET = "datatrust.transaction.get"
 SEND = "datatrust.token.send"
 VALIDATE = "datatrust.token.validate"
 CNPJ = make_cnpj("112223330001")
@@ -64,250 +63,10 @@ def insight(code: str) -> dict[str, Any]:
     }
 
 
+# The golden pairs are data: mappings/<product>/examples/golden.yaml.
+GOLDEN: tuple[Golden, ...] = golden_cases(DATATRUST)
 # The example request of spec/datatrust-v1.md's field table, in its PascalCase.
-SPEC_EXAMPLE: dict[str, Any] = {
-    "IdentifierId": "pedido-123",
-    "DocumentType": "CPF",
-    "Document": "123.456.789-09",
-    "Name": "  Maria da Silva ",
-    "BirthDate": "1990-05-17",
-    "Email": "maria@example.com",
-    "Phone": {"CountryCode": "+55", "AreaCode": "(11)", "Number": "98765-4321"},
-    "ZipCode": "01310-100",
-    "SessionId": "fp-session-1",
-}
-SPEC_EXAMPLE_PDT: dict[str, Any] = {
-    "identifierId": "pedido-123",
-    "documentType": "CPF",
-    "document": "12345678909",
-    "name": "Maria da Silva",
-    "birthdate": "1990-05-17",
-    "email": "maria@example.com",
-    "phone": {"countryCode": 55, "areaCode": 11, "number": 987654321},
-    "address": {"zipCode": "01310100"},
-    "sessionId": "fp-session-1",
-}
-REQUEST_RULES = frozenset(
-    {
-        "dt.req.identifier-id",
-        "dt.req.document-type",
-        "dt.req.document",
-        "dt.req.name",
-        "dt.req.birthdate",
-        "dt.req.email",
-        "dt.req.phone.country-code",
-        "dt.req.phone.area-code",
-        "dt.req.phone.number",
-        "dt.req.zip-code",
-        "dt.req.session-id",
-    }
-)
-RESPONSE_RULES = frozenset(
-    {
-        "dt.resp.transaction-id",
-        "dt.resp.identifier-id",
-        "dt.resp.created-at",
-        "dt.resp.score",
-        "dt.resp.ratings",
-        "dt.resp.rating.related-to",
-        "dt.resp.rating.value",
-        "dt.resp.insights",
-        "dt.resp.insight.code",
-        "dt.resp.insight.description",
-        "dt.resp.insight.type",
-    }
-)
-FULL_ANSWER: dict[str, Any] = {
-    "transaction": transaction(identifierId="pedido-123"),
-    "scores": [score(53.13), score(73.71449, "PhoneChecked")],
-    "ratings": [
-        rating(3, "Email", "Document"),
-        rating(2, "Document", "Phone"),
-        rating(9, "ZipCode", "Document"),
-        rating(1, "Card", "Document"),
-    ],
-    "insights": [insight("GER2100"), insight("XYZ0000"), insight("EML9003")],
-}
-FULL_LEGACY: dict[str, Any] = {
-    "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
-    "identifierId": "pedido-123",
-    "createdAt": "2026-11-22T10:00:00.123Z",
-    "score": 73.71,
-    "ratings": [
-        {"relatedTo": "CPF_EMAIL", "value": "High"},
-        {"relatedTo": "CPF_PHONE", "value": "Medium"},
-        {"relatedTo": "CPF_CEP", "value": "None"},
-    ],
-    "insights": [
-        {"code": "DT2100", "description": "CPF involved in fraud less than 1 month ago", "type": "Alert"},
-        {"code": "DT2103", "description": "Recently created e-mail", "type": "Alert"},
-    ],
-}
-
-GOLDEN: tuple[Golden, ...] = (
-    Golden("spec-example", CREATE, "request", SPEC_EXAMPLE, SPEC_EXAMPLE_PDT, REQUEST_RULES),
-    Golden(
-        "document-only-defaults-to-cpf",
-        CREATE,
-        "request",
-        {"Document": "12345678909"},
-        {"documentType": "CPF", "document": "12345678909"},
-        frozenset({"dt.req.document-type", "dt.req.document"}),
-    ),
-    Golden(
-        "cnpj-lower-case-type-punctuated",
-        CREATE,
-        "request",
-        {"DocumentType": "cnpj", "Document": punctuate_cnpj(CNPJ)},
-        {"documentType": "CNPJ", "document": CNPJ},
-        frozenset({"dt.req.document-type", "dt.req.document"}),
-    ),
-    Golden(
-        "numeric-phone-no-country-code-defaults-to-brazil",
-        CREATE,
-        "request",
-        {"Document": "12345678909", "Phone": {"AreaCode": 21, "Number": 912345678}},
-        {
-            "documentType": "CPF",
-            "document": "12345678909",
-            "phone": {"countryCode": 55, "areaCode": 21, "number": 912345678},
-        },
-        frozenset({"dt.req.phone.country-code", "dt.req.phone.area-code", "dt.req.phone.number"}),
-    ),
-    Golden(
-        "nulls-and-blanks-are-left-out",
-        CREATE,
-        "request",
-        {
-            "Document": "12345678909",
-            "DocumentType": None,
-            "Name": "   ",
-            "Email": None,
-            "Phone": None,
-            "ZipCode": None,
-        },
-        {"documentType": "CPF", "document": "12345678909"},
-        frozenset({"dt.req.name", "dt.req.document-type"}),
-    ),
-    Golden(
-        "zip-without-dash",
-        CREATE,
-        "request",
-        {
-            "Document": "12345678909",
-            "ZipCode": "01310100",
-            "Phone": {"CountryCode": 1, "AreaCode": "11", "Number": "12345678"},
-        },
-        {
-            "documentType": "CPF",
-            "document": "12345678909",
-            "address": {"zipCode": "01310100"},
-            "phone": {"countryCode": 1, "areaCode": 11, "number": 12345678},
-        },
-        frozenset({"dt.req.zip-code", "dt.req.phone.country-code"}),
-    ),
-    Golden(
-        "full-answer",
-        CREATE,
-        "response",
-        FULL_ANSWER,
-        FULL_LEGACY,
-        RESPONSE_RULES,
-        (
-            UnmappedCode("rating-values", "9"),
-            UnmappedCode("rating-pairs", "Card+Document"),
-            UnmappedCode("insights", "XYZ0000"),
-        ),
-    ),
-    Golden(
-        "full-answer-get",
-        GET,
-        "response",
-        FULL_ANSWER,
-        FULL_LEGACY,
-        RESPONSE_RULES,
-        (
-            UnmappedCode("rating-values", "9"),
-            UnmappedCode("rating-pairs", "Card+Document"),
-            UnmappedCode("insights", "XYZ0000"),
-        ),
-    ),
-    Golden(
-        "minimal-answer",
-        GET,
-        "response",
-        {"transaction": transaction(), "scores": [score(0)]},
-        {
-            "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
-            "identifierId": None,
-            "createdAt": "2026-11-22T10:00:00.123Z",
-            "score": 0.0,
-            "ratings": [],
-            "insights": [],
-        },
-        frozenset({"dt.resp.identifier-id", "dt.resp.ratings", "dt.resp.insights", "dt.resp.score"}),
-    ),
-    Golden(
-        "score-rounds-to-two-decimals",
-        CREATE,
-        "response",
-        {
-            "transaction": transaction(identifierId=None),
-            "scores": [score(99.999)],
-            "ratings": [],
-            "insights": [],
-        },
-        {
-            "transactionId": "2b0c6a0e-0000-4000-8000-000000000001",
-            "identifierId": None,
-            "createdAt": "2026-11-22T10:00:00.123Z",
-            "score": 100.0,
-            "ratings": [],
-            "insights": [],
-        },
-        frozenset({"dt.resp.score", "dt.resp.created-at", "dt.resp.transaction-id"}),
-    ),
-    Golden(
-        "token-sent",
-        SEND,
-        "response",
-        {"status": "Waiting", "createdAt": "2026-11-22T10:00:00Z"},
-        {"status": "Waiting", "createdAt": "2026-11-22T10:00:00.000Z"},
-        frozenset({"dt.token.status", "dt.token.created-at"}),
-    ),
-    Golden(
-        "token-validate-request",
-        VALIDATE,
-        "request",
-        {"channel": "SMS", "value": "123456"},
-        {"value": "123456"},
-        frozenset({"dt.validate.value"}),
-    ),
-    Golden(
-        "token-valid-sms",
-        VALIDATE,
-        "response",
-        {"status": "Valid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.5+00:00"},
-        {"status": "Valid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.500Z"},
-        frozenset({"dt.validate.status", "dt.validate.type", "dt.validate.created-at"}),
-    ),
-    Golden(
-        "token-expired-email",
-        VALIDATE,
-        "response",
-        {"status": "Expired", "type": "Email", "createdAt": "2026-11-22T10:00:00Z", "extra": 1},
-        {"status": "Expired", "type": "Email", "createdAt": "2026-11-22T10:00:00.000Z"},
-        frozenset({"dt.validate.status", "dt.validate.type"}),
-    ),
-    Golden(
-        "token-invalid",
-        VALIDATE,
-        "response",
-        {"status": "Invalid", "type": "Sms", "createdAt": "2026-11-22T10:00:00Z"},
-        {"status": "Invalid", "type": "Sms", "createdAt": "2026-11-22T10:00:00.000Z"},
-        frozenset({"dt.validate.status"}),
-    ),
-)
+SPEC_EXAMPLE = golden_case(GOLDEN, "spec-example")
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda case: case.name)
@@ -330,7 +89,7 @@ def _keys(value: Any, change: Any) -> Any:
 @pytest.mark.parametrize("change", [str.lower, str.upper, str.swapcase], ids=["lower", "upper", "swapcase"])
 def test_spec_example_binds_in_any_case(change: Any) -> None:
     op = operation(CREATE)
-    assert op.to_pdt(op.parse_request(_keys(SPEC_EXAMPLE, change))) == SPEC_EXAMPLE_PDT
+    assert op.to_pdt(op.parse_request(_keys(SPEC_EXAMPLE.given, change))) == SPEC_EXAMPLE.expected
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,9 @@ from .support import (
     FFR,
     V1_FAMILY,
     Golden,
+    golden_case,
+    golden_cases,
     operation,
-    punctuate_cpf,
     rule_ids_in_operations,
     run_golden,
     table_rows,
@@ -45,54 +46,6 @@ SECTIONS = {"Negative": 7, "Positive": 3, "AttackAlert": 3}
 
 # The documented example of spec/ffr.md, verbatim.
 SPEC_EXAMPLE: dict[str, Any] = load_example("ffr", "score.request")
-# Brasília kept summer time (UTC-2) on 28 Dec 2017: 13:20:24 local is 15:20:24 UTC.
-SPEC_EXAMPLE_PDT: dict[str, Any] = {
-    "identifierId": "FINTECH_20171205",
-    "identifierDate": "2017-12-28T15:20:24Z",
-    "documentType": "CPF",
-    "document": "01234567890",
-    "name": "Teste",
-    "email": "teste@teste.com",
-    "sessionId": "cd161347af40806c",
-    "verifiedEmail": True,
-    "address": {
-        "zipCode": "00000000",
-        "street": "Rua teste",
-        "number": "12355",
-        "complement": "Esquina 3",
-        "district": "B13",
-        "city": "São Paulo",
-        "state": "SP",
-        "country": "Brasil",
-    },
-    "phone": {"countryCode": 55, "areaCode": 11, "number": 999999999, "verified": True},
-}
-SPEC_EXAMPLE_RULES = frozenset(
-    {
-        "ffr.req.order-id",
-        "ffr.req.order-date",
-        "ffr.req.document-type",
-        "ffr.req.document",
-        "ffr.req.name",
-        "ffr.req.email",
-        "ffr.req.session-id",
-        "ffr.req.verified-email",
-        "ffr.req.address",
-        "ffr.req.address.zip-code",
-        "ffr.req.address.street",
-        "ffr.req.address.number",
-        "ffr.req.address.complement",
-        "ffr.req.address.district",
-        "ffr.req.address.city",
-        "ffr.req.address.state",
-        "ffr.req.address.country",
-        "ffr.req.phone",
-        "ffr.req.phone.country-code",
-        "ffr.req.phone.area-code",
-        "ffr.req.phone.number",
-        "ffr.req.phone.verified",
-    }
-)
 BASE_PDT: dict[str, Any] = {"documentType": "CPF", "document": CPF}
 
 
@@ -159,293 +112,9 @@ def legacy(
     }
 
 
-RESPONSE_RULES = frozenset(
-    {
-        "ffr.resp.order-id",
-        "ffr.resp.transaction-id",
-        "ffr.resp.score",
-        "ffr.resp.negative",
-        "ffr.resp.positive",
-        "ffr.resp.attack-alerts",
-        "ffr.resp.variable.code",
-        "ffr.resp.variable.description",
-    }
-)
-
-RESIDENTIAL = {
-    "TypeID": 1,
-    "Street": "Rua de Casa",
-    "Number": 12,
-    "ZipCode": "04538-133",
-    "City": "São Paulo",
-}
-WORK = {"TypeID": 2, "Street": "Av. Paulista", "Number": "1000", "ZipCode": "01310-100", "City": "São Paulo"}
-HOME_PHONE = {"TypeID": 1, "DDI": "+1", "DDD": "(21)", "Number": "98765-4321"}
-WORK_PHONE = {"TypeID": 2, "DDI": 55, "DDD": 11, "Number": 33334444}
-
-GOLDEN: tuple[Golden, ...] = (
-    Golden("spec-example", SCORE, "request", SPEC_EXAMPLE, SPEC_EXAMPLE_PDT, SPEC_EXAMPLE_RULES),
-    Golden(
-        "cpf-only",
-        SCORE,
-        "request",
-        {"Cpf": punctuate_cpf(CPF)},
-        pdt(),
-        frozenset({"ffr.req.document-type", "ffr.req.document"}),
-    ),
-    Golden(
-        "nulls-and-blanks-are-left-out",
-        SCORE,
-        "request",
-        request(
-            OrderID=None,
-            OrderDate=None,
-            SessionID=None,
-            ReferenceDate=None,
-            BirthDate=None,
-            Email=None,
-            ValidatedTokenEmail=None,
-            ValidatedTokenSMS=None,
-            Name="   ",
-            Addresses=None,
-            Phones=None,
-        ),
-        pdt(),
-        frozenset({"ffr.req.name", "ffr.req.address", "ffr.req.phone", "ffr.req.phone.verified"}),
-    ),
-    Golden(
-        "name-trimmed",
-        SCORE,
-        "request",
-        request(Name="  Maria da Silva "),
-        pdt(name="Maria da Silva"),
-        frozenset({"ffr.req.name"}),
-    ),
-    Golden(
-        "birthdate-as-date",
-        SCORE,
-        "request",
-        request(BirthDate="1990-05-17"),
-        pdt(birthdate="1990-05-17"),
-        frozenset({"ffr.req.birthdate"}),
-    ),
-    Golden(
-        "birthdate-as-midnight-timestamp",
-        SCORE,
-        "request",
-        request(BirthDate="1990-05-17T00:00:00"),
-        pdt(birthdate="1990-05-17"),
-        frozenset({"ffr.req.birthdate"}),
-    ),
-    Golden(
-        "birthdate-timestamp-keeps-its-calendar-date",
-        SCORE,
-        "request",
-        request(BirthDate="1990-05-17T23:30:00-03:00"),
-        pdt(birthdate="1990-05-17"),
-        frozenset({"ffr.req.birthdate"}),
-    ),
-    Golden(
-        "order-date-winter-time-is-utc-minus-3",
-        SCORE,
-        "request",
-        request(OrderDate="2017-06-15T10:00:00"),
-        pdt(identifierDate="2017-06-15T13:00:00Z"),
-        frozenset({"ffr.req.order-date"}),
-    ),
-    Golden(
-        "order-date-after-summer-time-was-abolished",
-        SCORE,
-        "request",
-        request(OrderDate="2020-01-15T10:00:00"),
-        pdt(identifierDate="2020-01-15T13:00:00Z"),
-        frozenset({"ffr.req.order-date"}),
-    ),
-    Golden(
-        "order-date-with-offset-keeps-it",
-        SCORE,
-        "request",
-        request(OrderDate="2017-12-28T13:20:24+00:00"),
-        pdt(identifierDate="2017-12-28T13:20:24Z"),
-        frozenset({"ffr.req.order-date"}),
-    ),
-    Golden(
-        "order-date-seven-fraction-digits-to-millis",
-        SCORE,
-        "request",
-        request(OrderDate="2017-06-15T10:00:00.1234567"),
-        pdt(identifierDate="2017-06-15T13:00:00.123Z"),
-        frozenset({"ffr.req.order-date"}),
-    ),
-    Golden(
-        "order-date-bare-date-is-local-midnight",
-        SCORE,
-        "request",
-        request(OrderDate="2017-12-28"),
-        pdt(identifierDate="2017-12-28T02:00:00Z"),
-        frozenset({"ffr.req.order-date"}),
-    ),
-    Golden(
-        "residential-address-and-phone-preferred-over-earlier-items",
-        SCORE,
-        "request",
-        request(Addresses=[WORK, RESIDENTIAL], Phones=[WORK_PHONE, HOME_PHONE], ValidatedTokenSMS=True),
-        pdt(
-            address={"zipCode": "04538133", "street": "Rua de Casa", "number": "12", "city": "São Paulo"},
-            phone={"countryCode": 1, "areaCode": 21, "number": 987654321, "verified": True},
-        ),
-        frozenset(
-            {
-                "ffr.req.address",
-                "ffr.req.address.zip-code",
-                "ffr.req.address.number",
-                "ffr.req.phone",
-                "ffr.req.phone.country-code",
-                "ffr.req.phone.area-code",
-                "ffr.req.phone.number",
-                "ffr.req.phone.verified",
-            }
-        ),
-    ),
-    Golden(
-        "first-item-when-none-is-residential",
-        SCORE,
-        "request",
-        request(
-            Addresses=[WORK, {**RESIDENTIAL, "TypeID": 3}, {**RESIDENTIAL, "TypeID": None}],
-            Phones=[{"DDD": "31", "Number": "3222-1111"}, {**HOME_PHONE, "TypeID": 3}],
-            ValidatedTokenSMS=0,
-        ),
-        pdt(
-            address={"zipCode": "01310100", "street": "Av. Paulista", "number": "1000", "city": "São Paulo"},
-            # No DDI on the chosen phone: Brazil.
-            phone={"countryCode": 55, "areaCode": 31, "number": 32221111, "verified": False},
-        ),
-        frozenset(
-            {"ffr.req.address", "ffr.req.phone", "ffr.req.phone.country-code", "ffr.req.phone.verified"}
-        ),
-    ),
-    Golden(
-        "empty-lists-give-no-address-no-phone-and-no-sms-flag",
-        SCORE,
-        "request",
-        request(Addresses=[], Phones=[], ValidatedTokenSMS=1, ValidatedTokenEmail=0),
-        pdt(verifiedEmail=False),
-        frozenset({"ffr.req.address", "ffr.req.phone", "ffr.req.phone.verified", "ffr.req.verified-email"}),
-    ),
-    Golden(
-        "null-lists-give-no-address-no-phone-and-no-sms-flag",
-        SCORE,
-        "request",
-        request(Addresses=None, Phones=None, ValidatedTokenSMS=True),
-        pdt(),
-        frozenset({"ffr.req.address", "ffr.req.phone", "ffr.req.phone.verified"}),
-    ),
-    Golden(
-        "address-with-no-mappable-field-is-left-out",
-        SCORE,
-        "request",
-        request(Addresses=[{"TypeID": 1, "Street": None}]),
-        pdt(),
-        frozenset({"ffr.req.address", "ffr.req.address.street"}),
-    ),
-    Golden(
-        "full-answer",
-        SCORE,
-        "response",
-        {
-            "transaction": transaction(identifierId="FINTECH_20171205"),
-            "scores": [score(12.5), score(86.6)],
-            "insights": [
-                insight("EML9003"),
-                insight("GER9001"),
-                insight("XYZ0000"),
-                insight("GER2100"),
-                insight("DSP9002"),
-            ],
-        },
-        legacy(
-            87,
-            order_id="FINTECH_20171205",
-            negative=(
-                ("FFR101", "CPF involved in fraud less than 1 month ago"),
-                ("FFR114", "E-mail address created a few days ago"),
-            ),
-            positive=(("FFR502", "Document has a long and consistent registration history"),),
-            alerts=(("FFR904", "Session runs on an emulator"),),
-        ),
-        RESPONSE_RULES,
-        (UnmappedCode("codes", "XYZ0000"),),
-    ),
-    Golden(
-        "minimal-answer",
-        SCORE,
-        "response",
-        {"transaction": transaction(), "scores": [score(0)]},
-        legacy(0),
-        frozenset(
-            {
-                "ffr.resp.order-id",
-                "ffr.resp.transaction-id",
-                "ffr.resp.score",
-                "ffr.resp.negative",
-                "ffr.resp.positive",
-                "ffr.resp.attack-alerts",
-            }
-        ),
-    ),
-    Golden(
-        "only-unmapped-insights",
-        SCORE,
-        "response",
-        answer("XYZ0001", "XYZ0002", "XYZ0001"),
-        legacy(),
-        frozenset({"ffr.resp.negative", "ffr.resp.positive", "ffr.resp.attack-alerts"}),
-        (UnmappedCode("codes", "XYZ0001"), UnmappedCode("codes", "XYZ0002")),
-    ),
-    # The rule declares round half to even, which is Python's round().
-    Golden(
-        "score-53.5-rounds-half-to-even",
-        SCORE,
-        "response",
-        answer(scores=(53.5,)),
-        legacy(54),
-        frozenset({"ffr.resp.score"}),
-    ),
-    Golden(
-        "score-52.5-rounds-half-to-even",
-        SCORE,
-        "response",
-        answer(scores=(52.5,)),
-        legacy(52),
-        frozenset({"ffr.resp.score"}),
-    ),
-    Golden(
-        "score-0.5-rounds-to-0",
-        SCORE,
-        "response",
-        answer(scores=(0.5,)),
-        legacy(0),
-        frozenset({"ffr.resp.score"}),
-    ),
-    Golden(
-        "score-99.5-rounds-to-100",
-        SCORE,
-        "response",
-        answer(scores=(99.5,)),
-        legacy(100),
-        frozenset({"ffr.resp.score"}),
-    ),
-    Golden("score-100", SCORE, "response", answer(scores=(100,)), legacy(100), frozenset({"ffr.resp.score"})),
-    Golden(
-        "latest-score-used",
-        SCORE,
-        "response",
-        answer(scores=(90, 75.2, 10.49)),
-        legacy(10),
-        frozenset({"ffr.resp.score"}),
-    ),
-)
+# The golden pairs are data: mappings/<product>/examples/golden.yaml.
+GOLDEN: tuple[Golden, ...] = golden_cases(FFR)
+SPEC_EXAMPLE_PDT = golden_case(GOLDEN, "spec-example").expected
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda case: case.name)
@@ -802,7 +471,7 @@ def test_golden_inputs_are_not_mutated() -> None:
     ("where", "rule_id"),
     [
         pytest.param("request", "ffr.req.new-rule", id="top-level-request-rule"),
-        pytest.param("variable", "ffr.resp.variable.new-rule", id="rule-inside-the-anchored-fields"),
+        pytest.param("variable", "ffr.resp.variable.new-rule", id="rule-inside-the-grouped-fields"),
     ],
 )
 def test_registry_notices_a_rule_no_case_exercises(mappings_copy: Path, where: str, rule_id: str) -> None:
@@ -812,8 +481,8 @@ def test_registry_notices_a_rule_no_case_exercises(mappings_copy: Path, where: s
     if where == "request":
         raw["request"]["rules"].append(new_rule)
     else:
-        # The three sections share one list through the YAML anchor: one new id, not three.
-        raw["response"]["rules"][3]["each"]["fields"].append(new_rule)
+        # The three sections share the group's item rules: one new id, not three.
+        raw["response"]["rules"][1]["group"]["fields"].append(new_rule)
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     exercised = set().union(*(case.rules for case in GOLDEN))
     assert rule_ids_in_operations(mappings_copy / "ffr") - exercised == {rule_id}

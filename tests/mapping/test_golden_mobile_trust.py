@@ -24,8 +24,9 @@ from .support import (
     MOBILE_TRUST,
     V1_FAMILY,
     Golden,
+    golden_case,
+    golden_cases,
     operation,
-    punctuate_cpf,
     rule_ids_in_operations,
     run_golden,
     shipped_catalog,
@@ -41,35 +42,6 @@ TRANSACTION_ID = "2b0c6a0e-0000-4000-8000-0000000000aa"
 
 # The request of spec/mobile-trust.md (public client code), verbatim.
 CLIENT_EXAMPLE: dict[str, Any] = load_example("mobile-trust", "transaction.request")
-CLIENT_EXAMPLE_PDT: dict[str, Any] = {
-    "documentType": "CPF",
-    "document": "19678335832",
-    "phone": {"countryCode": 55, "areaCode": 11, "number": 988056887},
-    "address": {"zipCode": "06454050"},
-    "email": "cliente@example.com",
-    "genericFields": CLIENT_EXAMPLE["AdditionalInformation"],
-}
-REQUEST_RULES = frozenset(
-    {
-        "mt.req.document-type",
-        "mt.req.document",
-        "mt.req.phone.country-code",
-        "mt.req.phone.area-code",
-        "mt.req.phone.number",
-        "mt.req.zip-code",
-        "mt.req.email",
-        "mt.req.additional-information",
-    }
-)
-MINIMAL_RULES = frozenset(
-    {
-        "mt.req.document-type",
-        "mt.req.document",
-        "mt.req.phone.country-code",
-        "mt.req.phone.area-code",
-        "mt.req.phone.number",
-    }
-)
 
 
 def request(**fields: Any) -> dict[str, Any]:
@@ -130,169 +102,9 @@ def legacy(
     }
 
 
-RESPONSE_RULES = frozenset(
-    {
-        "mt.resp.transaction-id",
-        "mt.resp.document",
-        "mt.resp.ratings",
-        "mt.resp.rating.relation",
-        "mt.resp.rating.value",
-        "mt.resp.insights",
-        "mt.resp.insight.code",
-        "mt.resp.insight.description",
-        "mt.resp.insight.type",
-        "mt.resp.sms-status",
-    }
-)
-FULL_ANSWER: dict[str, Any] = {
-    "transaction": transaction(),
-    "ratings": [
-        rating(3, "Phone", "Document"),
-        rating(2, "Document", "Email"),
-        rating(1, "ZipCode", "Document"),
-        # Mobile Trust never rated this pair: dropped on purpose, not reported.
-        rating(3, "Email", "Phone"),
-        # A pair nobody foresaw: dropped and reported.
-        rating(2, "Card", "Document"),
-        # A strength the table does not know: "Unknown" and reported.
-        rating(7, "Document", "Phone"),
-    ],
-    "insights": [insight("EML9002"), insight("DSP9001"), insight("TEL9002")],
-    # The latest token counts: re-sent, then confirmed.
-    "smsTokens": [token("Waiting"), token("Valid")],
-}
-FULL_LEGACY = legacy(
-    ratings=(
-        ("CPF_PHONE", "Strong"),
-        ("CPF_EMAIL", "Medium"),
-        ("CPF_ZIPCODE", "Weak"),
-        ("CPF_PHONE", "Unknown"),
-    ),
-    insights=(
-        ("MT012", "E-mail belongs to a disposable mailbox provider", "Negative"),
-        ("MT019", "Phone linked to this document for a long time", "Positive"),
-    ),
-    sms="Confirmed",
-)
-# DSP9001 (a device insight) is in the full answer too: ignored on purpose, not reported.
-FULL_UNMAPPED = (
-    UnmappedCode("rating-relations", "Card+Document"),
-    UnmappedCode("rating-values", "7"),
-)
-
-
-def _sms_case(name: str, tokens: list[dict[str, Any]] | None, status: str, *unmapped: str) -> Golden:
-    given: dict[str, Any] = {"transaction": transaction()}
-    if tokens is not None:
-        given["smsTokens"] = tokens
-    return Golden(
-        f"sms-{name}",
-        GET,
-        "response",
-        given,
-        legacy(sms=status),
-        frozenset({"mt.resp.sms-status"}),
-        tuple(UnmappedCode("sms-status", code) for code in unmapped),
-    )
-
-
-GOLDEN: tuple[Golden, ...] = (
-    Golden("client-example", CREATE, "request", CLIENT_EXAMPLE, CLIENT_EXAMPLE_PDT, REQUEST_RULES),
-    Golden("minimal", CREATE, "request", request(), pdt(), MINIMAL_RULES),
-    Golden(
-        "punctuated-cpf-area-code-in-parentheses-phone-with-dash",
-        CREATE,
-        "request",
-        request(Document=punctuate_cpf(CPF), AreaCode="(21)", Phone="98765-4321", DocumentType="cpf"),
-        pdt(phone={"countryCode": 55, "areaCode": 21, "number": 987654321}),
-        MINIMAL_RULES,
-    ),
-    Golden(
-        "landline-eight-digits",
-        CREATE,
-        "request",
-        request(Phone="3333-4444"),
-        pdt(phone={"countryCode": 55, "areaCode": 11, "number": 33334444}),
-        frozenset({"mt.req.phone.number"}),
-    ),
-    Golden(
-        "zip-code-with-dash",
-        CREATE,
-        "request",
-        request(ZipCode="06454-050"),
-        pdt(address={"zipCode": "06454050"}),
-        frozenset({"mt.req.zip-code"}),
-    ),
-    Golden(
-        "nulls-are-left-out",
-        CREATE,
-        "request",
-        request(
-            DocumentType=None, BlockSmsSending=None, ZipCode=None, Email=None, AdditionalInformation=None
-        ),
-        pdt(),
-        frozenset({"mt.req.zip-code", "mt.req.email", "mt.req.additional-information"}),
-    ),
-    Golden(
-        "additional-information-any-scalars-travel-whole",
-        CREATE,
-        "request",
-        request(AdditionalInformation={"price": 1080.6, "gift": False, "qty": 2, "note": None, "Item": "x"}),
-        pdt(genericFields={"price": 1080.6, "gift": False, "qty": 2, "note": None, "Item": "x"}),
-        frozenset({"mt.req.additional-information"}),
-    ),
-    Golden(
-        "additional-information-empty",
-        CREATE,
-        "request",
-        request(AdditionalInformation={}),
-        pdt(genericFields={}),
-        frozenset({"mt.req.additional-information"}),
-    ),
-    Golden("full-answer", CREATE, "response", FULL_ANSWER, FULL_LEGACY, RESPONSE_RULES, FULL_UNMAPPED),
-    Golden("full-answer-get", GET, "response", FULL_ANSWER, FULL_LEGACY, RESPONSE_RULES, FULL_UNMAPPED),
-    Golden(
-        "minimal-answer-sms-blocked",
-        CREATE,
-        "response",
-        {"transaction": transaction()},
-        legacy(),
-        frozenset(
-            {
-                "mt.resp.transaction-id",
-                "mt.resp.document",
-                "mt.resp.ratings",
-                "mt.resp.insights",
-                "mt.resp.sms-status",
-            }
-        ),
-    ),
-    Golden(
-        "only-dropped-codes",
-        CREATE,
-        "response",
-        {
-            "transaction": transaction(),
-            "ratings": [rating(3, "ZipCode", "Phone"), rating(1, "Email", "ZipCode")],
-            "insights": [insight("CMP9001")],
-            "smsTokens": [token("Waiting")],
-        },
-        legacy(sms="Sent"),
-        frozenset({"mt.resp.ratings", "mt.resp.rating.relation", "mt.resp.insights", "mt.resp.insight.code"}),
-        # Ignored pairs and device/behaviour codes are dropped without being reported.
-        (),
-    ),
-    # spec/mobile-trust.md: Valid -> Confirmed, Invalid -> Denied, Expired -> Expired; Waiting
-    # -> Sent is reconstructed; a status PDT adds later stays "Sent" (the SMS went out).
-    _sms_case("waiting", [token("Waiting")], "Sent"),
-    _sms_case("valid", [token("Valid")], "Confirmed"),
-    _sms_case("invalid", [token("Invalid")], "Denied"),
-    _sms_case("expired", [token("Expired")], "Expired"),
-    _sms_case("unknown-status", [token("Cancelled")], "Sent", "Cancelled"),
-    _sms_case("absent", None, "Blocked"),
-    _sms_case("empty-list", [], "Blocked"),
-    _sms_case("latest-token-wins", [token("Valid"), token("Expired"), token("Waiting")], "Sent"),
-)
+# The golden pairs are data: mappings/<product>/examples/golden.yaml.
+GOLDEN: tuple[Golden, ...] = golden_cases(MOBILE_TRUST)
+CLIENT_EXAMPLE_PDT = golden_case(GOLDEN, "client-example").expected
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda case: case.name)
@@ -351,11 +163,9 @@ def test_sms_follow_up(body: dict[str, Any], calls: tuple[FollowUp, ...]) -> Non
 def test_sms_follow_up_lands_where_the_status_rule_reads() -> None:
     (follow_up,) = operation(CREATE).follow_ups
     assert follow_up.view_key == "smsTokens"
-    raw = yaml.safe_load(
-        (MOBILE_TRUST / "operations" / "transaction-create.yaml").read_text(encoding="utf-8")
-    )
-    (rule,) = [rule for rule in raw["response"]["rules"] if rule["id"] == "mt.resp.sms-status"]
-    assert rule["from"].split("[", 1)[0] == follow_up.view_key
+    (rule,) = [rule for rule in operation(CREATE).spec.response.rules if rule.id == "mt.resp.sms-status"]
+    assert rule.source is not None
+    assert rule.source.split("[", 1)[0] == follow_up.view_key
 
 
 def test_get_takes_no_body_and_sends_nothing() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from proxy.http.reply import Reply, json_reply
     [(200, b"2"), (400, b"2"), (503, b"2"), (204, None), (304, None)],
 )
 async def test_a_reply_is_sent_as_two_messages(status: int, length: bytes | None) -> None:
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     await json_reply(status, b"{}", request_id="req-1", content_type="application/json").send(send)

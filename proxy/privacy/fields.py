@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "FIELD_KINDS",
@@ -80,12 +80,12 @@ def normalise(name: str) -> str:
     return name.casefold().replace("_", "").replace("-", "")
 
 
-def is_address(data: Mapping[object, object]) -> bool:
+def is_address(data: Mapping[Any, object]) -> bool:
     """``data`` is an address: it has a street."""
     return any(isinstance(name, str) and normalise(name) in _ADDRESS_MARKERS for name in data)
 
 
-def field_kind(name: str, parent: Mapping[object, object] | None = None) -> FieldKind | None:
+def field_kind(name: str, parent: Mapping[Any, object] | None = None) -> FieldKind | None:
     """The kind of personal data held under ``name`` in ``parent`` (None: not a personal field).
 
     Without ``parent`` (a lone value), a name that is personal somewhere is taken as

@@ -108,8 +108,8 @@ def pseudonymous_cpf(value: str, *, key: bytes) -> str:
         raise ValueError("a CPF has 11 digits")
     base = _keyed_digits("cpf", digits, 9, key)
     if len(set(base)) == 1:
-        # 000.000.000-00 ... 999.999.999-99 pass the mod-11 rule but are refused as
-        # CPFs; one base in 10^8 lands here.
+        # 000.000.000-00 ... 999.999.999-99 pass the mod-11 rule (and stdnum) but the
+        # Receita issues none and legacy validators refuse them; one base in 10^8 lands here.
         base = base[:-1] + str((int(base[-1]) + 1) % 10)
     return _same_shape(value, base + cpf_check_digits(base))
 

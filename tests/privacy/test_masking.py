@@ -235,3 +235,31 @@ def test_mask_mapping_renders_foreign_objects_as_masked_text() -> None:
 
 def test_mask_mapping_masks_keys_too() -> None:
     assert mask_mapping({"12345678909": 1}) == {"***.***.***-09": 1}
+
+
+# --- a street Number is not a phone -------------------------------------------------------
+
+NUMBERS_IN_CONTEXT: list[tuple[dict[str, Any], object]] = [
+    # (an object holding "Number", what mask_mapping leaves under it)
+    ({"Street": "Rua A", "Number": "1500"}, "1500"),
+    ({"street": "Rua A", "number": 12355, "city": "Barueri"}, 12355),
+    ({"AddressLine": "Av. Paulista", "Number": "1578A"}, "1578A"),
+    # Not an address: a phone's Number, and a ZipCode alone (legacy requests carry one
+    # at the top level beside the person's phone).
+    ({"AreaCode": "11", "Number": "988056887"}, "*******87"),
+    ({"ZipCode": "06454050", "Number": "988056887"}, "*******87"),
+    ({"Number": "1500"}, "**00"),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), NUMBERS_IN_CONTEXT)
+def test_a_number_is_a_phone_unless_it_is_in_an_address(data: dict[str, Any], expected: object) -> None:
+    key = next(name for name in data if name.casefold() == "number")
+    assert mask_mapping(data)[key] == expected
+
+
+def test_the_ffr_address_keeps_its_number_and_the_phone_does_not() -> None:
+    masked = mask_mapping(FFR_REQUEST)
+    assert masked["Addresses"][0]["Number"] == "12355"
+    assert masked["Addresses"][0]["Street"] == MASK
+    assert masked["Phones"][0]["Number"] == "*******66"

@@ -182,3 +182,14 @@ def test_secret_fields_names_what_a_replay_cannot_have(data: Any, expected: tupl
 
 def test_a_two_factor_code_becomes_zeros_of_its_length() -> None:
     assert pseudonymise_mapping({"Value": "123456"}, key=KEY) == {"Value": "000000"}
+
+
+def test_a_street_number_is_kept_and_a_phone_number_is_not() -> None:
+    body = {
+        "Addresses": [{"Street": "Rua A", "Number": "1500", "City": "São Paulo"}],
+        "Phones": [{"DDD": "11", "Number": "988056887"}],
+    }
+    masked = pseudonymise_mapping(body, key=KEY)
+    assert masked["Addresses"][0] == {"Street": PLACEHOLDER_ADDRESS, "Number": "1500", "City": "São Paulo"}
+    assert re.fullmatch(r"98\d{7}", masked["Phones"][0]["Number"])
+    assert masked["Phones"][0]["Number"] != "988056887"

@@ -28,6 +28,7 @@ __all__ = [
     "FieldKind",
     "field_kind",
     "is_address",
+    "names_of",
     "normalise",
 ]
 
@@ -78,6 +79,11 @@ def normalise(name: str) -> str:
     """``name`` as the table spells it. Bounded cache: keys come from a few contracts,
     but a hostile body could send many."""
     return name.casefold().replace("_", "").replace("-", "")
+
+
+def names_of(kind: FieldKind) -> tuple[str, ...]:
+    """The table's names of ``kind`` (normalised), for rules that look for them in free text."""
+    return tuple(name for name, named in PERSONAL_FIELDS.items() if named == kind)
 
 
 def is_address(data: Mapping[Any, object]) -> bool:

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Final, Literal, get_args
 
 from proxy.privacy.documents import is_cnpj, is_cpf
+from proxy.privacy.fields import names_of
 from proxy.privacy.shapes import (
     CNPJ,
     CPF,
@@ -55,12 +56,13 @@ from proxy.privacy.shapes import (
     starred_subscriber,
 )
 
-__all__ = ["PERSONAL_DATA_KINDS", "PersonalDataKind", "find_personal_data", "mask_text"]
+__all__ = ["KEY_WORDS", "PERSONAL_DATA_KINDS", "PersonalDataKind", "find_personal_data", "mask_text"]
 
 # Guards that let ``mask_text`` skip rules cheaply. Substring tests cost ~0.1 µs on
 # a 200-character line; a case-insensitive alternation over the same line costs
-# ~20 µs, so no rule runs on a line that lacks what the rule needs.
-_KEY_WORDS = ("pass", "pwd", "senha", "secret", "token", "key", "auth", "cookie")
+# ~20 µs, so no rule runs on a line that lacks what the rule needs. Every name of
+# the "secret" kind in the field table holds one of these words (a test checks).
+KEY_WORDS: Final = ("pass", "pwd", "senha", "secret", "token", "key", "auth", "cookie")
 # Every CPF, CNPJ and phone shape is a run of digits and punctuation starting and
 # ending with a digit, at least 10 characters long. Starting the pattern with a
 # digit class lets the regex engine skip non-digits quickly, and the (slower)
@@ -71,9 +73,18 @@ _MIN_DIGITS = 10
 # covers it; it always has this tail.
 _ALNUM_CNPJ_TAIL = re.compile(r"/[0-9A-Z]{4}-\d\d", re.ASCII)
 
+
+def _any_spelling(name: str) -> str:
+    # The table's names are normalised ("apikey"); in free text they come as api_key,
+    # api-key, apiKey or API_KEY.
+    return "[_-]?".join(re.escape(char) for char in name)
+
+
+# A ``name=value`` or ``"name": "value"`` pair whose name the field table calls a secret.
 _SECRET_KV = re.compile(
-    r"(?P<key>(?<![A-Za-z0-9])(?:password|passwd|pwd|senha|client_secret|secret"
-    r"|api[_-]?key|access_token|refresh_token|token|authorization|cookie))"
+    r"(?P<key>(?<![A-Za-z0-9])(?:"
+    + "|".join(_any_spelling(name) for name in sorted(names_of("secret"), key=len, reverse=True))
+    + r"))"
     r"(?P<sep>[\"']?\s*[:=]\s*[\"']?)"
     r"(?P<value>(?:(?:Bearer|Basic)\s+)?[^\s&,;\"'}\]]+)",
     re.IGNORECASE | re.ASCII,
@@ -172,7 +183,7 @@ class _Rules:
 
     def apply(self, text: str) -> str:
         lowered = text.lower()
-        if ("=" in text or ":" in text) and any(word in lowered for word in _KEY_WORDS):
+        if ("=" in text or ":" in text) and any(word in lowered for word in KEY_WORDS):
             text = _SECRET_KV.sub(self.secret, text)
         if "bearer" in lowered or "basic" in lowered:
             text = _BEARER.sub(self.bearer, text)

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.privacy.scrub import PERSONAL_DATA_KINDS, PersonalDataKind, find_personal_data, mask_text
+from proxy.privacy.fields import names_of
+from proxy.privacy.scrub import (
+    KEY_WORDS,
+    PERSONAL_DATA_KINDS,
+    PersonalDataKind,
+    find_personal_data,
+    mask_text,
+)
 from tests.privacy.support import cpf_bases, formatted, valid_cpf
 
 # --- mask_text ---------------------------------------------------------------------------
@@ -49,6 +56,10 @@ MASKED_TEXT = [
     ("api_key=XYZ client_secret=abc", "api_key=*** client_secret=***"),
     ("x-api-key: k1", "x-api-key: ***"),
     ('{"token": "opaque-legacy-token"}', '{"token": "***"}'),
+    # Every spelling of a secret name of the field table.
+    ("accessToken=abc refresh-token=def", "accessToken=*** refresh-token=***"),
+    ("Set-Cookie: sid=1", "Set-Cookie: ***"),
+    ('{"clientSecret": "x"}', '{"clientSecret": "***"}'),
 ]
 
 UNTOUCHED_TEXT = [
@@ -176,3 +187,10 @@ def test_no_valid_cpf_survives_in_any_text(base: str, before: str, after: str, p
     masked = mask_text(before + written + after)
     assert cpf not in masked
     assert written not in masked
+
+
+@pytest.mark.parametrize("name", names_of("secret"))
+def test_every_secret_name_of_the_field_table_is_masked_in_text(name: str) -> None:
+    # The cheap guard must let each one through to the rule, or it is never masked.
+    assert any(word in name for word in KEY_WORDS)
+    assert mask_text(f"{name}=s3cr3t") == f"{name}=***"

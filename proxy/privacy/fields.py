@@ -24,6 +24,7 @@ from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "FIELD_KINDS",
+    "NOT_PERSONAL_IN_ADDRESS",
     "PERSONAL_FIELDS",
     "FieldKind",
     "field_kind",
@@ -71,7 +72,7 @@ PERSONAL_FIELDS: Final[Mapping[str, FieldKind]] = {
 # street ``Number`` is not a phone. A ``ZipCode`` alone does not make an address: the
 # legacy requests carry one at the top level beside the person's phone.
 _ADDRESS_MARKERS: Final = frozenset({"street", "streetname", "addressline"})
-_NOT_PERSONAL_IN_ADDRESS: Final = frozenset({"number"})
+NOT_PERSONAL_IN_ADDRESS: Final = frozenset({"number"})
 
 
 @lru_cache(maxsize=4096)
@@ -98,6 +99,6 @@ def field_kind(name: str, parent: Mapping[Any, object] | None = None) -> FieldKi
     personal: masking too much is the safe side.
     """
     normal = normalise(name)
-    if normal in _NOT_PERSONAL_IN_ADDRESS and parent is not None and is_address(parent):
+    if normal in NOT_PERSONAL_IN_ADDRESS and parent is not None and is_address(parent):
         return None
     return PERSONAL_FIELDS.get(normal)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any, Final
 
-from proxy.privacy.fields import PERSONAL_FIELDS, FieldKind, field_kind, normalise
+from proxy.privacy.fields import NOT_PERSONAL_IN_ADDRESS, PERSONAL_FIELDS, FieldKind, field_kind, normalise
 from proxy.privacy.scrub import mask_text
 from proxy.privacy.shapes import (
     DOCUMENT_PUNCTUATION,
@@ -101,12 +101,8 @@ _MASKERS: Final[Mapping[FieldKind, _Rule]] = {
 }
 
 
-def _rule(name: str, parent: Mapping[Any, object] | None) -> _Rule | None:
-    normal = normalise(name)
-    if normal not in PERSONAL_FIELDS:
-        return None  # the common case (log keys), without asking about the parent
-    kind = field_kind(normal, parent)
-    return None if kind is None else _MASKERS[kind]
+# The table by name, resolved once: the walk below runs on every log line.
+_FIELD_RULES: Final[Mapping[str, _Rule]] = {name: _MASKERS[kind] for name, kind in PERSONAL_FIELDS.items()}
 
 
 def _mask_scalar(value: object) -> object:
@@ -145,7 +141,12 @@ def _walk(data: object, drop: frozenset[str]) -> Any:
 
 
 def _field(key: object, value: object, drop: frozenset[str], parent: Mapping[Any, object] | None) -> Any:
-    rule = _rule(key, parent) if isinstance(key, str) else None
+    rule = None
+    if isinstance(key, str):
+        normal = normalise(key)
+        rule = _FIELD_RULES.get(normal)
+        if normal in NOT_PERSONAL_IN_ADDRESS and field_kind(normal, parent) is None:
+            rule = None  # a street Number
     if rule is None or isinstance(value, dict | Mapping):
         # Objects are walked field by field even under a known name: ``Phone`` is
         # {CountryCode, AreaCode, Number} and its AreaCode is worth keeping.

@@ -88,7 +88,7 @@ _MACHINERY: Final = (
     str(Path(logging.__file__).parent),
     str(Path(structlog.__file__).parent),
     str(Path(proxy_logging.__file__)),
-    str(Path(privacy.__file__)),
+    str(Path(privacy.__file__).parent),  # the whole package
     str(Path(__file__)),
 )
 _STRUCTLOG_OUTPUTS: Final = (structlog.PrintLogger, structlog.WriteLogger, structlog.BytesLogger)

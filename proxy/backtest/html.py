@@ -8,7 +8,7 @@ kind of difference; for Mobile Trust it carries the SMS behaviour change the cli
 must be told about. The **internal copy** adds the rule names, per-field agreement,
 latency percentiles and the engine's notes.
 
-Examples are masked again here (proxy/privacy.py) although shadow results are
+Examples are masked again here (proxy/privacy/) although shadow results are
 masked before they are stored: a report leaves the company, so it does not trust
 its input to have been masked.
 """

@@ -291,6 +291,7 @@ class _Loader:
             tables=tables,
             failure=failure,
             file=source,
+            check_reads=True,
         )
         return Operation(
             spec.operation,

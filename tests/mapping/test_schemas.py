@@ -271,3 +271,81 @@ def test_a_oneof_of_string_or_integer(tmp_path: Path, value: Any, valid: bool) -
     compiled = schema_from(tmp_path, {"oneOf": [_STRING, _RANGE]})
     assert compiled.is_valid(value) is valid
     assert (compiled.violations(value) == []) is valid
+
+
+# --- every error listed, with its path, in one pass ---------------------------------------
+
+EVERY: dict[str, Any] = {
+    "type": "object",
+    "required": ["Id", "Kind"],
+    "definitions": {"phone": {"type": "object", "required": ["Number"], "properties": {"Number": _STRING}}},
+    "properties": {
+        "Id": {"type": "string", "maxLength": 3},
+        "Kind": {"enum": ["a", "b"]},
+        "Count": {"type": ["integer", "null"], "minimum": 1},
+        "When": {"type": "string", "format": "date"},
+        "Phone": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/phone"}]},
+        "Tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "minLength": 1}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        pytest.param({"Id": "abc", "Kind": "a"}, [], id="valid"),
+        pytest.param(
+            {},
+            [SchemaViolation("Id", "required", {}), SchemaViolation("Kind", "required", {})],
+            id="two-required",
+        ),
+        pytest.param(
+            {"Id": "abcd", "Kind": "c", "Count": 0, "When": "2024-02-30"},
+            [
+                SchemaViolation("Id", "maxLength", {"limit": 3}),
+                SchemaViolation("Kind", "enum", {"allowed": ["a", "b"]}),
+                SchemaViolation("Count", "minimum", {"limit": 1}),
+                SchemaViolation("When", "format", {"format": "date"}),
+            ],
+            id="four-fields-at-once",
+        ),
+        pytest.param(
+            {"Id": 1, "Kind": "a", "Count": "2"},
+            [
+                SchemaViolation("Id", "type", {"type": "string"}),
+                SchemaViolation("Count", "type", {"type": ["integer", "null"]}),
+            ],
+            id="types-as-the-contract-writes-them",
+        ),
+        pytest.param(
+            {"Id": "a", "Kind": "a", "Phone": {}},
+            [SchemaViolation("Phone.Number", "required", {})],
+            id="through-oneof-and-ref",
+        ),
+        pytest.param(
+            {"Id": "a", "Kind": "a", "Phone": {"Number": "12a"}},
+            [SchemaViolation("Phone.Number", "pattern", {})],
+            id="nested-pattern",
+        ),
+        pytest.param(
+            {"Id": "a", "Kind": "a", "Phone": 7},
+            [SchemaViolation("Phone", "oneOf", {})],
+            id="no-branch-meant",
+        ),
+        pytest.param(
+            {"Id": "a", "Kind": "a", "Tags": ["x", "", 3]},
+            [
+                SchemaViolation("Tags", "maxItems", {"limit": 2}),
+                SchemaViolation("Tags[1]", "minLength", {"limit": 1}),
+                SchemaViolation("Tags[2]", "type", {"type": "string"}),
+            ],
+            id="list-items-by-index",
+        ),
+        pytest.param([], [SchemaViolation("$", "type", {"type": "object"})], id="not-an-object"),
+    ],
+)
+def test_every_error_is_listed(tmp_path: Path, document: Any, expected: list[SchemaViolation]) -> None:
+    schema = schema_from(tmp_path, EVERY)
+    found = schema.violations(document)
+    assert sorted(found, key=repr) == sorted(expected, key=repr)
+    assert schema.is_valid(document) is (not expected)

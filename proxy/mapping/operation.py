@@ -64,7 +64,7 @@ class FollowUp:
     module: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation:
     name: str
     file: str

@@ -2,11 +2,13 @@
 
 One validator serves both questions a contract is asked: ``is_valid`` (the cheap
 check every legacy request pays) and ``violations`` (every broken field, as
-ASP.NET listed them, asked only once a body is refused). Measured on the shipped
-contracts and sample bodies, jsonschema-rs answers ``is_valid`` at least as fast as
-the fastjsonschema code generated from a ``$ref``-inlined, ``oneOf``-merged copy
-did, and lists every error itself, so no second validator and no rewritten copy
-of the schema can disagree with it.
+ASP.NET listed them, asked only once a body is refused). Measured (callgrind,
+instructions per ``is_valid`` on each product's sample body, format predicates
+included), jsonschema-rs costs less than the fastjsonschema code generated from a
+``$ref``-inlined, ``oneOf``-merged copy did (Data Trust v1 106k against 160k, FFR
+124k against 247k, Mobile Trust 105k against 144k), and it lists every error
+itself, so no second validator and no rewritten copy of the schema can disagree
+with it.
 
 Schemas are local files and may use local ``$ref`` (``#/definitions/...``) only.
 Patterns are ECMA-262, as JSON Schema says: ``$`` is the end of the string (a

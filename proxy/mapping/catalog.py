@@ -295,20 +295,21 @@ class _Loader:
             tables=tables,
             failure=failure,
             file=source,
+            check_reads=True,
         )
         return Operation(
-            spec.operation,
-            source,
-            spec,
-            gate,
-            request_mapper,
-            pdt_request,
-            channel,
-            tuple(guards),
-            response_mapper,
-            pdt_answer,
-            legacy_response,
-            tuple(follow_ups),
+            name=spec.operation,
+            file=source,
+            spec=spec,
+            gate=gate,
+            request_mapper=request_mapper,
+            pdt_request=pdt_request,
+            channel=channel,
+            module_guards=tuple(guards),
+            response_mapper=response_mapper,
+            pdt_answer=pdt_answer,
+            legacy_response=legacy_response,
+            follow_ups=tuple(follow_ups),
         )
 
     def check_pdt_names(self, source: str, spec: OperationSpec, pdt_request: CompiledSchema | None) -> None:

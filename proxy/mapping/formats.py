@@ -1,8 +1,8 @@
 """The JSON Schema ``format`` names the contracts may use, each one pure predicate.
 
-Both validators (fastjsonschema on the hot path, jsonschema for the detailed error
-list) are given this same registry, so they never disagree about a value. A schema
-that names a format outside it is refused at startup.
+The contract validator (``proxy.mapping.schemas``) checks ``format`` with this
+registry alone, replacing its built-in checks. A schema that names a format
+outside it is refused at startup.
 """
 
 from __future__ import annotations

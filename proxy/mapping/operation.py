@@ -64,7 +64,7 @@ class FollowUp:
     module: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation:
     name: str
     file: str
@@ -132,9 +132,11 @@ class Operation:
         return value
 
     def to_legacy(self, pdt_view: Any) -> tuple[dict[str, Any], Trace]:
-        """Map a PDT answer to the legacy body; raises UpstreamMalformed if it cannot."""
-        if not self.pdt_answer.is_valid(pdt_view):
-            raise UpstreamMalformed(f"{self.name}: PDT answer does not match {self.pdt_answer.source}")
+        """Map a PDT answer to the legacy body; raises UpstreamMalformed if it cannot.
+
+        The one pass over the answer: the response mapper checks each field it reads
+        against ``pdt_answer`` as it reads it, and nothing else of the answer.
+        """
         trace = Trace()
         try:
             return self.response_mapper(pdt_view, trace), trace

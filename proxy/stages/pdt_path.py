@@ -83,7 +83,8 @@ class PdtPath:
         else:
             transaction = await self._client.create_transaction(call, request)
             if not isinstance(_transaction_id(transaction), str):
-                # Let the view's schema check name it: one place reports malformed answers.
+                # The response mapper's read of transaction.id names it: one place
+                # reports malformed answers.
                 return view_from_modules(transaction, {}), ()
             results = await self._client.request_modules(call, transaction["id"], modules)
             view, called = view_from_modules(transaction, results), modules

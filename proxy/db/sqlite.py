@@ -62,7 +62,10 @@ _log = get_logger(__name__)
 
 
 def to_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    # isoformat rather than strftime(_TIME_FORMAT), same text: strftime re-reads the
+    # format and detours through time.strftime, a sixth of a ledger record's cost.
+    # astimezone(UTC) always ends the ISO text in "+00:00", which becomes the "Z".
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def from_text(text: str) -> datetime:

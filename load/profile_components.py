@@ -2,7 +2,7 @@
 
     python load/profile_components.py [--requests 5000] [--only NAME ...]
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.parts.%p \\
-        python load/profile_components.py --callgrind [--requests 2000]
+        python load/profile_components.py --callgrind [--requests 2000] [--dumps /tmp]
 
 profile_hot_path.py measures the whole request; this driver takes the pieces the
 request calls once each (token check, rate limit, request id, metrics, ledger record,
@@ -186,7 +186,8 @@ async def _measure(part: Part, requests: int, *, callgrind: bool) -> float:
     return spent / requests * 1e6
 
 
-def _instructions(dump: Path) -> int:
+def callgrind_instructions(dump: Path) -> int:
+    """The instruction count of one callgrind dump (a part written by ``--dump``)."""
     # After --zero the header's ``summary:`` can read 0; ``totals:`` at the end is the count.
     counts = [
         int(line.split()[1])
@@ -225,19 +226,19 @@ async def _main(args: argparse.Namespace) -> None:
                 out.truncate()
         finally:
             await ledger.aclose()
-    dumps = _dumps() if args.callgrind else []
+    dumps = _dumps(Path(args.dumps)) if args.callgrind else []
     print(f"{'piece':<24} {'us CPU/request':>15}" + (f" {'instructions/request':>21}" if dumps else ""))
     for index, (name, micros) in enumerate(results):
         line = f"{name:<24} {micros:15.1f}"
         if dumps:
-            line += f" {_instructions(dumps[index]) / args.requests:21,.0f}"
+            line += f" {callgrind_instructions(dumps[index]) / args.requests:21,.0f}"
         print(line)
 
 
-def _dumps() -> list[Path]:
+def _dumps(directory: Path) -> list[Path]:
     """This process's callgrind parts, in dump order (``--callgrind-out-file`` ends in %p)."""
     pid = os.getpid()
-    found = [p for p in Path(tempfile.gettempdir()).glob(f"*.{pid}.*") if p.name.rsplit(".", 1)[-1].isdigit()]
+    found = [p for p in directory.glob(f"*.{pid}.*") if p.name.rsplit(".", 1)[-1].isdigit()]
     if not found:
         raise SystemExit(
             "no callgrind dumps in the temporary directory: pass --callgrind-out-file=/tmp/<name>.%p"
@@ -249,6 +250,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--callgrind", action="store_true", help="run under valgrind --tool=callgrind")
+    parser.add_argument(
+        "--dumps",
+        default=tempfile.gettempdir(),
+        help="the directory of valgrind's --callgrind-out-file (whose name must end in .%%p)",
+    )
     parser.add_argument("--only", nargs="*", help="first word of the pieces to run (token, metrics, ...)")
     import uvloop
 

@@ -36,6 +36,12 @@ Then the proxy with ``--workers 2`` (unpinned: on 2 cores the generator and the
 stub compete with it, so the figure shows contention, not scaling) and the RSS of
 a worker after the runs. Numbers vary run to run on a shared VM by ±15%; compare
 ratios taken in one run, not absolute figures across runs.
+
+``--instructions`` prints, instead of the table, the figure a shared machine does not
+move: instructions per request of the proxy's own work, counted by valgrind's
+callgrind around load/profile_hot_path.py (pack and modules strategies, the stub as
+PDT, ledger on), then per piece of the request path (load/profile_components.py).
+Needs valgrind; a run takes minutes, most of it valgrind's start-up.
 """
 
 from __future__ import annotations
@@ -371,7 +377,17 @@ def main() -> None:
         metavar="SECONDS",
         help="instead of the table: the pack path at saturation for SECONDS, RSS sampled every 30 s",
     )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="REQUESTS",
+        help="instead of the table: instructions per request under callgrind, over REQUESTS requests",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        print("\n".join(_instruction_rows(args.instructions)))
+        return
     os.sched_setaffinity(0, {1})  # the generator (and wrk, its child) stay off the proxy's core
     python = sys.executable
     env = {
@@ -472,6 +488,51 @@ def main() -> None:
                 "(2 cores shared with the generator and the stub: contention, not scaling)"
             )
     _print(results, extra, args)
+
+
+def _callgrind(argv: list[str], directory: Path) -> tuple[str, list[Path]]:
+    """Run ``argv`` under callgrind, instrumentation off until the script turns it on;
+    its standard output and the parts it dumped, in order."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    command = [
+        valgrind,
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={directory}/cg.%p",
+        sys.executable,
+        *argv,
+    ]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    parts = [path for path in directory.glob("cg.*.*") if path.name.rsplit(".", 1)[-1].isdigit()]
+    return done.stdout, sorted(parts, key=lambda path: int(path.name.rsplit(".", 1)[-1]))
+
+
+def _instruction_rows(requests: int) -> list[str]:
+    from profile_components import callgrind_instructions
+
+    rows = [f"instructions per request (callgrind, {requests} requests after a warm-up, ledger on)"]
+    for strategy in ("pack", "modules"):
+        with tempfile.TemporaryDirectory() as scratch:
+            argv = [str(LOAD / "profile_hot_path.py"), "--profile", "callgrind", "--repeat", "1"]
+            _, parts = _callgrind([*argv, "--requests", str(requests), "--strategy", strategy], Path(scratch))
+            if not parts:
+                raise SystemExit(f"callgrind wrote no dump for the {strategy} strategy")
+            rows.append(f"proxy ({strategy}): {callgrind_instructions(parts[-1]) / requests:>12,.0f}")
+    with tempfile.TemporaryDirectory() as scratch:
+        argv = [
+            str(LOAD / "profile_components.py"),
+            "--callgrind",
+            "--requests",
+            str(requests),
+            "--dumps",
+            scratch,
+        ]
+        out, _ = _callgrind(argv, Path(scratch))
+    rows.append("\nper piece of the request path (load/profile_components.py):")
+    rows.append(out.rstrip())
+    return rows
 
 
 def _print(results: list[Measured], extra: list[str], args: argparse.Namespace) -> None:

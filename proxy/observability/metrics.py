@@ -22,7 +22,9 @@ registry, as before.
 
 ``labels(...)`` costs several microseconds (validation, locking, a dict keyed by
 strings), so children are cached per raw label tuple: a hot-path observation is one
-dict lookup plus the increment.
+dict lookup plus the increment. The two calls made on every request
+(``observe_request``, ``observe_upstream``) go one step further: one lookup on their
+whole label tuple yields the bound methods of every child they feed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -55,6 +57,12 @@ LEDGER_BATCH_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 # (tenant, product, stage label) for every tenant's product now: the stage gauge's source.
 StageSource = Callable[[], Iterable[tuple[str, str, str]]]
+
+# observe_request's and observe_upstream's label tuples and the children methods they feed.
+_RequestKey = tuple[str, str, str, str, str, int]
+_RequestBound = tuple[Callable[[float], None], Callable[[float], None], Callable[[float], None]]
+_UpstreamKey = tuple[str, str, str]
+_UpstreamBound = tuple[Callable[[float], None], Callable[[float], None]]
 
 _BREAKER_LEVELS: Final = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -97,6 +105,40 @@ class _Family(Generic[_M]):
         child = self._metric.labels(*(sanitize_label(value) for value in values))
         self._children[values] = child
         return child
+
+    def is_full(self) -> bool:
+        """No room for another series: new label tuples now fold into ``_other``."""
+        return len(self._children) >= self._max_series
+
+
+_Key = TypeVar("_Key", bound=tuple[object, ...])
+_Bound = TypeVar("_Bound", bound=tuple[Callable[[float], None], ...])
+
+
+class _Fanout(Generic[_Key, _Bound]):
+    """The children one call feeds, as bound methods, cached per the call's label tuple.
+
+    ``resolve`` builds them from the families (their own caches and series limits
+    decide which child each gets). A tuple is remembered only while every family it
+    feeds still has room, so this cache is as bounded as they are and an ``_other``
+    child is looked up again each time, counting each overflow as before.
+    """
+
+    __slots__ = ("_bound", "_families", "_resolve")
+
+    def __init__(self, families: tuple[_Family[Any], ...], resolve: Callable[[_Key], _Bound]) -> None:
+        self._families = families
+        self._resolve = resolve
+        self._bound: dict[_Key, _Bound] = {}
+
+    def get(self, key: _Key) -> _Bound:
+        found = self._bound.get(key)
+        if found is not None:
+            return found
+        bound = self._resolve(key)
+        if not any(family.is_full() for family in self._families):
+            self._bound[key] = bound
+        return bound
 
 
 class Metrics:
@@ -325,6 +367,27 @@ class Metrics:
             ),
             "limit_fallbacks",
         )
+        self._per_request: _Fanout[_RequestKey, _RequestBound] = _Fanout(
+            (self._requests, self._request_seconds, self._tenant_seconds), self._request_children
+        )
+        self._per_upstream_call: _Fanout[_UpstreamKey, _UpstreamBound] = _Fanout(
+            (self._upstream_calls, self._upstream_seconds), self._upstream_children
+        )
+
+    def _request_children(self, key: _RequestKey) -> _RequestBound:
+        tenant, product, operation, stage, side, status = key
+        return (
+            self._requests.child(tenant, product, operation, stage, side, status).inc,
+            self._request_seconds.child(product, operation, side).observe,
+            self._tenant_seconds.child(tenant, product, stage).observe,
+        )
+
+    def _upstream_children(self, key: _UpstreamKey) -> _UpstreamBound:
+        upstream, call, outcome = key
+        return (
+            self._upstream_calls.child(upstream, call, outcome).inc,
+            self._upstream_seconds.child(upstream, call).observe,
+        )
 
     def observe_request(
         self,
@@ -338,14 +401,18 @@ class Metrics:
         duration_s: float,
     ) -> None:
         """One answered legacy request; ``side`` is who answered (``legacy`` or ``pdt``)."""
-        self._requests.child(tenant, product, operation, stage, side, status).inc()
-        self._request_seconds.child(product, operation, side).observe(duration_s)
-        self._tenant_seconds.child(tenant, product, stage).observe(duration_s)
+        count, by_operation, by_tenant = self._per_request.get(
+            (tenant, product, operation, stage, side, status)
+        )
+        count(1)
+        by_operation(duration_s)
+        by_tenant(duration_s)
 
     def observe_upstream(self, *, upstream: str, call: str, outcome: str, duration_s: float) -> None:
         """One call to ``upstream`` (``pdt``, ``legacy``); ``call`` names the endpoint, not the URL."""
-        self._upstream_calls.child(upstream, call, outcome).inc()
-        self._upstream_seconds.child(upstream, call).observe(duration_s)
+        count, duration = self._per_upstream_call.get((upstream, call, outcome))
+        count(1)
+        duration(duration_s)
 
     def count_unmapped(self, *, tenant: str, operation: str, table: str, code: str) -> None:
         self._unmapped.child(tenant, operation, table, code).inc()

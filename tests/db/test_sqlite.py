@@ -25,6 +25,11 @@ from proxy.db.sqlite import SqliteDatabase, _is_lock_conflict, from_text, to_tex
             "2026-03-01T00:00:00.000005Z",
         ),
         (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "9999-12-31T23:59:59.999999Z"),
+        # East of UTC across a day and year boundary; a whole second keeps its six zeros.
+        (
+            datetime(2027, 1, 1, 1, 30, 0, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+            "2026-12-31T20:00:00.000000Z",
+        ),
     ],
 )
 def test_times_are_utc_text_that_sorts_like_time(moment: datetime, text: str) -> None:

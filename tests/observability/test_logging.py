@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -195,6 +196,15 @@ def test_unusable_incoming_request_ids_are_replaced(candidate: str | None) -> No
     assert current_request_id() == rid
 
 
+@pytest.mark.parametrize("candidate", [None, "", "has space", CPF_DIGITS])
+def test_made_request_ids_are_random_version_4_uuids(candidate: str | None) -> None:
+    made = {bind_request_id(candidate) for _ in range(64)}
+    assert len(made) == 64
+    for rid in made:
+        parsed = uuid.UUID(hex=rid)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, rid)
+
+
 # --- configuration ---------------------------------------------------------------------------
 
 
@@ -290,3 +300,25 @@ def test_log_access_writes_one_structured_line(lines: Lines) -> None:
         "response_bytes": 44,
         "client": "10.0.0.7",
     }
+
+
+def _access(status: int) -> None:
+    log_access("GET", "/products/v1/x", status, 1.0, "acme", "datatrust")
+
+
+@pytest.mark.parametrize(
+    ("levels", "written"),
+    [
+        (["INFO"], 1),
+        (["WARNING"], 0),
+        (["ERROR"], 0),
+        # The level check follows reconfiguration both ways (the stdlib caches it).
+        (["WARNING", "INFO"], 1),
+        (["INFO", "WARNING"], 0),
+    ],
+)
+def test_access_line_follows_the_configured_level(levels: list[str], written: int) -> None:
+    for level in levels:
+        stream = _configure(level=level)
+        _access(200)
+    assert len(stream.getvalue().splitlines()) == written

@@ -197,6 +197,49 @@ def test_series_per_metric_are_capped() -> None:
     assert _value(metrics, "pdt_proxy_fallbacks_total", tenant="acme", product="ffr", cause="x") == 1
 
 
+def _request(metrics: Metrics, tenant: str, status: int) -> None:
+    metrics.observe_request(
+        tenant=tenant,
+        product="dt",
+        operation="send",
+        stage="pdt",
+        side="pdt",
+        status=status,
+        duration_s=0.002,
+    )
+
+
+# (tenant, status) per request: the request counter's labels hold both, the duration
+# histograms' fewer, so the families fill at different points.
+@pytest.mark.parametrize(
+    ("requests", "counted", "other", "overflows"),
+    [
+        ([("a", 200), ("a", 200), ("a", 200)], {("a", "200"): 3}, 0, 0),
+        # The counter's third tuple and its repeat fold into _other, each time counted.
+        ([("a", 200), ("a", 500), ("a", 503), ("a", 503)], {("a", "200"): 1, ("a", "500"): 1}, 2, 2),
+        # Tenant c fills the per-tenant histogram too; a's cached tuple still lands as before.
+        ([("a", 200), ("b", 200), ("c", 200), ("a", 200)], {("a", "200"): 2, ("b", "200"): 1}, 1, 1),
+    ],
+)
+def test_request_series_are_capped_per_metric(
+    requests: list[tuple[str, int]], counted: dict[tuple[str, str], float], other: float, overflows: float
+) -> None:
+    metrics = Metrics(max_series=2)
+    for tenant, status in requests:
+        _request(metrics, tenant, status)
+    labels = {"product": "dt", "operation": "send", "stage": "pdt", "side": "pdt"}
+    for (who, code), value in counted.items():
+        assert _value(metrics, "pdt_proxy_requests_total", tenant=who, status=code, **labels) == value
+    everything_other = dict.fromkeys(("tenant", "product", "operation", "stage", "side", "status"), OTHER)
+    assert (_value(metrics, "pdt_proxy_requests_total", **everything_other) or 0) == other
+    assert (_value(metrics, "pdt_proxy_metric_series_overflow_total", metric="requests") or 0) == overflows
+    # Every request is in the per-operation histogram (one series: the same labels each time).
+    total = _value(
+        metrics, "pdt_proxy_request_duration_seconds_count", product="dt", operation="send", side="pdt"
+    )
+    assert total == len(requests)
+
+
 # --- exposition --------------------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from proxy.observability import tracing
 from proxy.observability.logging import configure_logging, get_logger
 from proxy.observability.startup import summarise
 from proxy.runtime import Runtime, build_runtime
+from proxy.upstream.seam import UpstreamTransport
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -136,7 +137,7 @@ def _log_configuration(runtime: Runtime) -> None:
 def create_app(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: UpstreamTransport | httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:

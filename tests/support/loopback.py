@@ -20,6 +20,7 @@ import uvicorn
 import yaml
 from starlette.types import ASGIApp
 
+from proxy.admin.auth import DEMO_ADMIN_TOKEN
 from proxy.config import LegacyEnvironment, PdtEnvironment, Settings
 from proxy.mapping.catalog import load_catalog
 from proxy.simulators.legacy.accounts import accounts_from_tenants
@@ -116,7 +117,12 @@ async def loopback_settings(tmp_path: Path, **overrides: Any) -> AsyncIterator[S
                 "products": {},
             }
         )
-        yield base.model_copy(update={"tenants_file": tenants_file, "pdt": pdt, "legacy": legacy})
+        # The demo's admin token too, configured explicitly (with a real host it is not
+        # implied): tests written for the embedded default then run here unchanged.
+        security = base.security.model_copy(update={"admin_token": DEMO_ADMIN_TOKEN})
+        yield base.model_copy(
+            update={"tenants_file": tenants_file, "pdt": pdt, "legacy": legacy, "security": security}
+        )
 
 
 @asynccontextmanager

@@ -147,6 +147,8 @@ async def _read(answer: aiohttp.ClientResponse, limit: int) -> bytes:
     async for chunk in answer.content.iter_chunked(64 * 1024):
         collected += chunk
         if len(collected) > limit:
+            # A chunk may overshoot: the seam promises at most one byte over the limit.
+            del collected[limit + 1 :]
             break
     return bytes(collected)
 

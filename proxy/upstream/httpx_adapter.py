@@ -65,7 +65,8 @@ class HttpxTransport:
         answer_headers = response.headers
         return UpstreamAnswer(
             status=response.status_code,
-            body=bytes(collected),
+            # A chunk may overshoot: the seam promises at most one byte over the limit.
+            body=bytes(collected[: limits.max_body_bytes + 1]),
             content_type=answer_headers.get("content-type"),
             retry_after=answer_headers.get("retry-after"),
         )

@@ -17,7 +17,9 @@ from typing import Protocol
 __all__ = ["SendLimits", "UpstreamAnswer", "UpstreamTransport"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# eq=False: hashed and compared by identity, so a transport's per-limits cache costs
+# one pointer hash per request rather than hashing five fields.
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SendLimits:
     """The bounds of one exchange; clients build one per settings block and reuse it."""
 

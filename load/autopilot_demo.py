@@ -42,6 +42,7 @@ from proxy.simulators.middleware import LatencyAndFaults
 from proxy.simulators.pdt import create_pdt_simulator
 from proxy.simulators.sessions import Sessions
 from proxy.tenants import demo_tenants_file, load_tenants
+from proxy.upstream.seam import UpstreamTransport
 from proxy.upstream.transport import build_transport
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -127,7 +128,7 @@ def settings_in(directory: Path) -> Settings:
     )
 
 
-def transport_for(settings: Settings) -> tuple[httpx.AsyncBaseTransport, AccountFaults]:
+def transport_for(settings: Settings) -> tuple[UpstreamTransport, AccountFaults]:
     catalog = load_catalog(settings.mappings_dir)
     tenants = load_tenants(
         demo_tenants_file(), known_products=frozenset(catalog.products), simulator_only=True

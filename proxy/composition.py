@@ -74,9 +74,11 @@ from proxy.state.retention import ShadowRetention
 from proxy.state.sink import StoreShadowSink
 from proxy.state.store import StateStore
 from proxy.tenants import TenantDirectory
+from proxy.upstream.httpx_adapter import as_upstream
 from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
 from proxy.upstream.resilience import Resilience
+from proxy.upstream.seam import UpstreamTransport
 from proxy.upstream.transport import build_transport, resolve_base_url
 
 __all__ = ["Assembly", "assemble", "build_runtime", "create_app", "create_app_from_environment"]
@@ -93,7 +95,7 @@ class Assembly:
 def create_app(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: UpstreamTransport | httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> ProxyApp:
@@ -145,7 +147,7 @@ def _log_configuration(runtime: Runtime) -> None:
 def assemble(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: UpstreamTransport | httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
     state_store: StateStore | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -157,8 +159,8 @@ def assemble(
     config = live.current
     catalog, pricing, tenants = config.catalog, config.pricing, config.tenants
     tokens = _legacy_tokens(settings, catalog)
-    if transport is None:
-        transport = _transport(settings, catalog, tenants)
+    # A test may hand an httpx fake: adapted to the upstream seam like any transport.
+    transport = _transport(settings, catalog, tenants) if transport is None else as_upstream(transport)
     metrics = Metrics()
     # One guard per process for every upstream host: breakers and retry budgets.
     resilience = Resilience(settings.resilience, metrics)
@@ -273,7 +275,7 @@ def assemble(
 def build_runtime(
     settings: Settings,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: UpstreamTransport | httpx.AsyncBaseTransport | None = None,
     ledger_store: LedgerStore | None = None,
     state_store: StateStore | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -352,9 +354,7 @@ def _reanswerer(settings: Settings, dispatcher: Dispatcher) -> Reanswerer | None
     return Reanswerer(ask)
 
 
-def _transport(
-    settings: Settings, catalog: MappingCatalog, tenants: TenantDirectory
-) -> httpx.AsyncBaseTransport:
+def _transport(settings: Settings, catalog: MappingCatalog, tenants: TenantDirectory) -> UpstreamTransport:
     """The routing transport, with the built-in simulators mounted where configured."""
     simulator = None
     if settings.pdt.uses_simulator:

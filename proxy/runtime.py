@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
-
 from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.seed import FilePlan, seed_plans
 from proxy.autopilot.store import AutopilotStore
@@ -39,6 +37,7 @@ from proxy.tenants import TenantDirectory
 from proxy.upstream.legacy import LegacyClient
 from proxy.upstream.pdt import PdtClient
 from proxy.upstream.resilience import Resilience
+from proxy.upstream.seam import UpstreamTransport
 
 __all__ = ["Runtime"]
 
@@ -71,7 +70,7 @@ class Runtime:
     counters: Buckets
     logins: Logins
     # The upstream transport every client above sends through; closed last.
-    transport: httpx.AsyncBaseTransport = field(repr=False)
+    transport: UpstreamTransport = field(repr=False)
     # The PostgreSQL pool the ledger, state store and recorder share (None on SQLite).
     database_pool: PostgresPool | None = None
     # The migration autopilot (proxy/autopilot): its store, evaluator and the tenant

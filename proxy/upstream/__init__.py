@@ -1,8 +1,9 @@
-"""The PDT upstream: the routing transport, the token cache and the PDT client."""
+"""The upstreams: the transport seam and its router, the token cache and the PDT client."""
 
 from proxy.credentials import PdtCredential
 from proxy.upstream._errors import MAX_BODY_BYTES
 from proxy.upstream.pdt import PdtCall, PdtClient
+from proxy.upstream.seam import SendLimits, UpstreamAnswer, UpstreamTransport
 from proxy.upstream.tokens import IssuedToken, TokenCache
 from proxy.upstream.transport import (
     SIMULATOR_BASE_URL,
@@ -19,7 +20,10 @@ __all__ = [
     "PdtCall",
     "PdtClient",
     "PdtCredential",
+    "SendLimits",
     "TokenCache",
+    "UpstreamAnswer",
+    "UpstreamTransport",
     "build_transport",
     "resolve_base_url",
 ]

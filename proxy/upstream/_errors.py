@@ -1,4 +1,4 @@
-"""The one place where PDT's answers and httpx's failures become the proxy's errors.
+"""The one place where upstream answers and transport failures become the proxy's errors.
 
 Messages name the call and the status or failure class, never the upstream body,
 the URL, a token or anything from the request: they end up in logs (LGPD).
@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import orjson
 
 from proxy.errors import (
@@ -21,6 +20,7 @@ from proxy.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from proxy.upstream.failures import TimedOut, TransportFailure, UndecodableAnswer
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -29,7 +29,6 @@ __all__ = [
     "check_status",
     "most_meaningful",
     "parse_json",
-    "read_limited",
     "translated",
 ]
 
@@ -43,19 +42,19 @@ SUCCESS = frozenset({200, 201})
 
 @contextmanager
 def translated(call: str, *, upstream: str = "PDT") -> Iterator[None]:
-    """Turn httpx and timeout failures inside the block into ``UpstreamError``s.
+    """Turn transport failures and timeouts inside the block into ``UpstreamError``s.
 
-    The foreign exception is not chained: its message or request may hold the URL.
+    Not chained: a transport's message is already free of the URL, but its cause's may not be.
     """
     try:
         yield
     except ProxyError:
         raise
-    except (httpx.TimeoutException, TimeoutError):
+    except (TimedOut, TimeoutError):
         raise UpstreamTimeout(f'{upstream} call="{call}" timed out', call=call) from None
-    except httpx.DecodingError:
+    except UndecodableAnswer:
         raise UpstreamMalformed(f'{upstream} call="{call}" answered an undecodable body', call=call) from None
-    except httpx.TransportError as exc:
+    except TransportFailure as exc:
         raise UpstreamUnavailable(
             f'{upstream} call="{call}" failed: {type(exc).__name__}', call=call
         ) from None
@@ -73,21 +72,6 @@ def check_status(call: str, status: int, *, id_based: bool) -> None:
         raise UpstreamRejected(f'PDT call="{call}" answered {status}', status=status, call=call)
     # Redirects are not followed and 1xx/other 2xx carry no answer the proxy can use.
     raise UpstreamMalformed(f'PDT call="{call}" answered unexpected status {status}', call=call)
-
-
-async def read_limited(
-    response: httpx.Response, call: str, limit: int = MAX_BODY_BYTES, *, upstream: str = "PDT"
-) -> bytes:
-    """The body, streamed, refused as soon as it is known to exceed ``limit`` bytes."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _oversized(call, limit, upstream)
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise _oversized(call, limit, upstream)
-    return bytes(body)
 
 
 def check_size(body: bytes, call: str, limit: int = MAX_BODY_BYTES, *, upstream: str = "PDT") -> bytes:

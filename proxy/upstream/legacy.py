@@ -43,11 +43,11 @@ from proxy.errors import (
     UpstreamUnavailable,
 )
 from proxy.mapping.spec import AuthenticationSpec
-from proxy.upstream._aiohttp import AiohttpTransport
-from proxy.upstream._errors import MAX_BODY_BYTES, check_size, parse_json, read_limited, translated
+from proxy.upstream._errors import MAX_BODY_BYTES, check_size, parse_json, translated
+from proxy.upstream.httpx_adapter import as_upstream
 from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
+from proxy.upstream.seam import SendLimits, UpstreamTransport
 from proxy.upstream.tokens import IssuedToken, TokenCache
-from proxy.upstream.transport import direct_transport
 
 __all__ = ["LegacyAnswer", "LegacyCall", "LegacyClient", "LegacyCredential", "LegacyLogin"]
 
@@ -98,21 +98,16 @@ class LegacyAnswer:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class _Host:
-    """One backend base URL: its breaker and retry budget, and its aiohttp
-    transport when the client may call it directly (None: through ``transport``)."""
-
-    target: UpstreamTarget
-    direct: AiohttpTransport | None
-
-
 class LegacyClient:
-    """The legacy backends over a transport the caller owns (the same routing transport as PDT's)."""
+    """The legacy backends over a transport the caller owns (the same routing transport as PDT's).
+
+    Every request goes through ``UpstreamTransport.send``; an httpx transport (a unit
+    test's fake, the replay tool's target) is adapted to it.
+    """
 
     def __init__(
         self,
-        transport: httpx.AsyncBaseTransport,
+        transport: UpstreamTransport | httpx.AsyncBaseTransport,
         base_urls: Mapping[Environment, str],
         timeouts: TimeoutSettings,
         *,
@@ -122,21 +117,22 @@ class LegacyClient:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._transport = transport
+        self._transport = as_upstream(transport)
         self._resilience = resilience or Resilience(ResilienceSettings())
         self._clock = clock
         self._base_urls = {environment: url.rstrip("/") for environment, url in base_urls.items()}
         self._product_base_urls = {key: url.rstrip("/") for key, url in (product_base_urls or {}).items()}
-        self._extensions = {
-            "timeout": httpx.Timeout(
-                connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
-            ).as_dict()
-        }
+        self._limits = SendLimits(
+            connect_s=timeouts.connect_s,
+            read_s=timeouts.read_s,
+            pool_s=timeouts.pool_s,
+            write_s=timeouts.write_s,
+            max_body_bytes=MAX_BODY_BYTES,
+        )
         self._call_timeout_s = timeouts.read_s
-        self._direct_limits = (timeouts.connect_s, timeouts.read_s, timeouts.pool_s)
         self._wall_clock = wall_clock
         self._logins: dict[LegacyCredential, LegacyLogin] = {}
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, UpstreamTarget] = {}
         self._tokens: TokenCache[LegacyCredential] = TokenCache(
             self._authenticate, refresh_margin_s=token_refresh_margin_s, clock=clock
         )
@@ -186,22 +182,22 @@ class LegacyClient:
     async def aclose(self) -> None:
         await self._tokens.aclose()
 
-    def _base(self, environment: Environment, product: str | None) -> tuple[str, _Host]:
-        """The base URL a product's calls go to in ``environment``, and its host."""
+    def _base(self, environment: Environment, product: str | None) -> tuple[str, UpstreamTarget]:
+        """The base URL a product's calls go to in ``environment``, and its host's guard."""
         base = self._product_base_urls.get((product, environment)) if product else None
         base = base or self._base_urls.get(environment)
         if base is None:
             raise ConfigError(f"no legacy backend configured for environment {environment!r}")
-        # Cached per base URL: the guard's own lookup and the routing both parse the URL.
+        # Cached per base URL: the guard's own lookup parses the URL.
         host = self._hosts.get(base)
         if host is None:
-            host = _Host(self._resilience.target(_UPSTREAM, base), direct_transport(self._transport, base))
+            host = self._resilience.target(_UPSTREAM, base)
             self._hosts[base] = host
         return base, host
 
     async def _send(
         self,
-        host: _Host,
+        host: UpstreamTarget,
         name: str,
         method: str,
         url: str,
@@ -212,37 +208,16 @@ class LegacyClient:
     ) -> LegacyAnswer:
         """The one place a request leaves the proxy for a legacy backend, through its host's guard."""
         content = body or None
-        direct = host.direct
-        if direct is not None:
-            # A real backend: straight to its aiohttp transport, no httpx objects.
-            limits = self._direct_limits
+        transport = self._transport
+        limits = self._limits
 
-            async def attempt() -> Reply:
-                got = await direct.send(method, url, headers, content, limits)
-                checked = check_size(got.body, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
-                return Reply(got.status, checked, got.content_type, got.retry_after)
-
-        else:
-            request = httpx.Request(
-                method, url, headers=headers, content=content, extensions=self._extensions
-            )
-
-            async def attempt() -> Reply:
-                response = await self._transport.handle_async_request(request)
-                try:
-                    read = await read_limited(response, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
-                    answer_headers = response.headers
-                    return Reply(
-                        response.status_code,
-                        read,
-                        answer_headers.get("content-type"),
-                        answer_headers.get("retry-after"),
-                    )
-                finally:
-                    await response.aclose()
+        async def attempt() -> Reply:
+            got = await transport.send(method, url, headers, content, limits)
+            checked = check_size(got.body, name, MAX_BODY_BYTES, upstream=_UPSTREAM)
+            return Reply(got.status, checked, got.content_type, got.retry_after)
 
         reply = await self._resilience.send(
-            host.target,
+            host,
             name,
             attempt,
             safe=safe,

@@ -23,20 +23,21 @@ from proxy.credentials import PdtCredential
 from proxy.deadline import Deadline
 from proxy.errors import ConfigError, UpstreamMalformed, UpstreamTimeout
 from proxy.pdt_vocabulary import PdtVocabulary, default_vocabulary
-from proxy.upstream._aiohttp import AiohttpTransport
 from proxy.upstream._errors import (
+    MAX_BODY_BYTES,
     SUCCESS,
     check_size,
     check_status,
     most_meaningful,
     parse_json,
-    read_limited,
     translated,
 )
 from proxy.upstream._paths import safe_segment
+from proxy.upstream.httpx_adapter import as_upstream
 from proxy.upstream.resilience import Reply, Resilience, UpstreamTarget
+from proxy.upstream.seam import SendLimits, UpstreamTransport
 from proxy.upstream.tokens import IssuedToken, TokenCache
-from proxy.upstream.transport import direct_transport, resolve_base_url
+from proxy.upstream.transport import resolve_base_url
 
 __all__ = ["PdtCall", "PdtClient"]
 
@@ -58,11 +59,9 @@ class PdtCall:
 @dataclass(frozen=True, slots=True)
 class _Endpoints:
     base: str
-    authentication: httpx.URL
-    transaction: httpx.URL
+    authentication: str
+    transaction: str
     target: UpstreamTarget
-    # The pooled aiohttp transport of this host, when it has one (a real PDT host).
-    direct: AiohttpTransport | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +75,13 @@ class _Channel:
 
 
 class PdtClient:
-    """PDT's API over a long-lived httpx transport that the caller owns and closes.
+    """PDT's API over a long-lived upstream transport that the caller owns and closes.
 
-    Requests are handed to the transport directly, as ``httpx.Request`` objects:
-    ``httpx.AsyncClient`` would add URL merging, cookie extraction, auth and
-    redirect machinery per call that a proxy with fixed upstreams never uses
-    (measured: about a fifth of the proxy's CPU per request). Redirects are not
-    followed and no cookie is ever kept, by construction.
+    Every request goes through ``UpstreamTransport.send`` (``proxy.upstream.seam``):
+    plain strings and bytes, no HTTP client's request or response objects, no URL
+    merging, cookies, auth or redirect machinery a proxy with fixed upstreams never
+    uses. Redirects are not followed and no cookie is ever kept, by construction.
+    An httpx transport (a unit test's respx fake) is adapted to the seam.
 
     Every PDT path and member name comes from ``vocabulary`` (``mappings/pdt/``),
     resolved to ready strings here so that no call looks a name up.
@@ -90,7 +89,7 @@ class PdtClient:
 
     def __init__(
         self,
-        transport: httpx.AsyncBaseTransport,
+        transport: UpstreamTransport | httpx.AsyncBaseTransport,
         settings: PdtSettings,
         *,
         resilience: Resilience | None = None,
@@ -98,28 +97,26 @@ class PdtClient:
         vocabulary: PdtVocabulary | None = None,
     ) -> None:
         self.vocabulary = names = vocabulary or default_vocabulary()
-        self._transport = transport
+        self._transport = as_upstream(transport)
         self._clock = clock
         self._resilience = resilience or Resilience(ResilienceSettings())
         timeouts = settings.timeouts
-        # The transport reads its connect/read/write/pool limits from each request.
-        self._extensions = {
-            "timeout": httpx.Timeout(
-                connect=timeouts.connect_s, read=timeouts.read_s, write=timeouts.write_s, pool=timeouts.pool_s
-            ).as_dict()
-        }
+        self._limits = SendLimits(
+            connect_s=timeouts.connect_s,
+            read_s=timeouts.read_s,
+            pool_s=timeouts.pool_s,
+            write_s=timeouts.write_s,
+            max_body_bytes=MAX_BODY_BYTES,
+        )
         self._call_timeout_s = settings.timeouts.read_s
-        self._direct_limits = (timeouts.connect_s, timeouts.read_s, timeouts.pool_s)
         self._endpoints: dict[str, _Endpoints] = {}
         for name, environment in settings.environments.items():
             base = resolve_base_url(environment)
-            # Parsed once: the fixed endpoints skip URL parsing on every request.
             self._endpoints[name] = _Endpoints(
                 base,
-                httpx.URL(f"{base}{names.authentication.path}"),
-                httpx.URL(f"{base}{names.transaction.path}"),
+                f"{base}{names.authentication.path}",
+                f"{base}{names.transaction.path}",
                 self._resilience.target("pdt", base),
-                direct_transport(transport, base),
             )
         self._transaction_prefix = names.transaction.path
         self._packs_prefix = names.packs.path
@@ -135,7 +132,7 @@ class PdtClient:
         self._login_members = (auth.username, auth.password)
         self._answer_members = (auth.token, auth.lifetime)
         self._value_member = names.token_validation.value
-        self._pack_urls: dict[tuple[str, str], httpx.URL] = {}
+        self._pack_urls: dict[tuple[str, str], str] = {}
         self._tokens: TokenCache[PdtCredential] = TokenCache(
             self._authenticate, refresh_margin_s=settings.token_refresh_margin_s, clock=clock
         )
@@ -172,7 +169,7 @@ class PdtClient:
         url = self._pack_urls.get((base, pack_name))
         if url is None:
             # Pack names come from the tenant file: few, fixed, parsed once.
-            url = httpx.URL(f"{base}{self._packs_prefix}/{safe_segment(pack_name, 'pack')}")
+            url = f"{base}{self._packs_prefix}/{safe_segment(pack_name, 'pack')}"
             self._pack_urls[(base, pack_name)] = url
         result: dict[str, Any] = await self._call(call, "pack", "POST", url, dict, body=body)
         return result
@@ -229,7 +226,7 @@ class PdtClient:
         call: PdtCall,
         name: str,
         method: str,
-        url: httpx.URL | str,
+        url: str,
         expected: _Json,
         *,
         body: dict[str, Any] | None = None,
@@ -295,40 +292,22 @@ class PdtClient:
         endpoints: _Endpoints,
         name: str,
         method: str,
-        url: httpx.URL | str,
+        url: str,
         headers: dict[str, str],
         content: bytes | None,
         safe: bool,
         remaining: Callable[[], float],
     ) -> Reply:
         """The one place a request leaves the proxy for PDT, through the host's guard."""
-        direct = endpoints.direct
-        if direct is not None:
-            # A real PDT host: straight to its aiohttp transport, no httpx objects.
-            target_url = url if isinstance(url, str) else str(url)
-            limits = self._direct_limits
+        transport = self._transport
+        limits = self._limits
 
-            async def attempt() -> Reply:
-                got = await direct.send(method, target_url, headers, content, limits)
-                if got.status not in SUCCESS:
-                    return Reply(got.status, retry_after=got.retry_after)
-                return Reply(got.status, check_size(got.body, name))
-
-        else:
-            request = httpx.Request(
-                method, url, headers=headers, content=content, extensions=self._extensions
-            )
-
-            async def attempt() -> Reply:
-                response = await self._transport.handle_async_request(request)
-                try:
-                    status = response.status_code
-                    if status not in SUCCESS:
-                        # Error bodies are not read: their status says all the proxy uses.
-                        return Reply(status, retry_after=response.headers.get("retry-after"))
-                    return Reply(status, await read_limited(response, name))
-                finally:
-                    await response.aclose()
+        async def attempt() -> Reply:
+            got = await transport.send(method, url, headers, content, limits)
+            if got.status not in SUCCESS:
+                # Error bodies are not used: their status says all the proxy needs.
+                return Reply(got.status, retry_after=got.retry_after)
+            return Reply(got.status, check_size(got.body, name))
 
         return await self._resilience.send(
             endpoints.target, name, attempt, safe=safe, timeout_s=self._call_timeout_s, remaining=remaining

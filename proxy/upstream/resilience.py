@@ -25,14 +25,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
-
 from proxy.config import ResilienceSettings
 from proxy.errors import UpstreamUnavailable
 from proxy.observability import tracing
 from proxy.observability.labels import host_of
 from proxy.observability.metrics import Metrics
 from proxy.upstream.breaker import BreakerBoard, BreakerState, CircuitBreaker
+from proxy.upstream.failures import ProtocolFailed, TimedOut, TransportFailure
 from proxy.upstream.retry import RETRYABLE_STATUSES, RetryBudget, backoff_s, is_unsent, retry_after_s
 
 __all__ = ["Reply", "Resilience", "UpstreamTarget"]
@@ -59,11 +58,11 @@ class UpstreamTarget:
 
 
 def _outcome_of(error: BaseException) -> str:
-    if isinstance(error, TimeoutError | httpx.TimeoutException):
+    if isinstance(error, TimeoutError | TimedOut):
         return "timeout"
     if is_unsent(error):
         return "connect_error"
-    if isinstance(error, httpx.RemoteProtocolError):
+    if isinstance(error, ProtocolFailed):
         return "protocol_error"
     return "reset"
 
@@ -148,7 +147,7 @@ class Resilience:
             try:
                 async with asyncio.timeout(budget_s):
                     reply = await attempt()
-            except (httpx.TransportError, TimeoutError) as error:
+            except (TransportFailure, TimeoutError) as error:
                 target.breaker.record(permit, failed=True)
                 outcome = _outcome_of(error)
                 self._observe(target, call, outcome, self._clock() - started)

@@ -25,9 +25,8 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
-import httpx
-
 from proxy.config import RetrySettings
+from proxy.upstream.failures import ConnectFailed, ConnectTimedOut, PoolTimedOut
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -41,7 +40,7 @@ __all__ = [
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 # The failures that happen before a byte of the request left: repeating cannot repeat anything.
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_UNSENT = (ConnectFailed, ConnectTimedOut, PoolTimedOut)
 
 
 def is_unsent(error: BaseException) -> bool:

@@ -20,6 +20,7 @@ from proxy.simulators.legacy import accounts_from_tenants, create_legacy_simulat
 from proxy.simulators.middleware import LatencyAndFaults
 from proxy.simulators.pdt import create_pdt_simulator
 from proxy.tenants import demo_tenants_file, load_tenants
+from proxy.upstream.seam import UpstreamTransport
 from proxy.upstream.transport import build_transport
 from tests.mapping.support import make_cpf
 
@@ -57,7 +58,7 @@ class FaultSwitch:
 
 def simulated_transport(
     settings: Settings, *, fault_rate: float = 1.0
-) -> tuple[httpx.AsyncBaseTransport, FaultSwitch]:
+) -> tuple[UpstreamTransport, FaultSwitch]:
     """The embedded simulators as the runtime mounts them, PDT's behind a fault switch."""
     catalog = load_catalog(settings.mappings_dir)
     tenants = load_tenants(

@@ -1,7 +1,13 @@
-"""Data Trust v1 end to end: legacy client → proxy → built-in PDT simulator → legacy answer."""
+"""Data Trust v1 end to end: legacy client → proxy → PDT simulator on a loopback port → legacy answer.
+
+The proxy calls the simulator as a real host (``tests.support.loopback``), so every
+case crosses the production transport: aiohttp, the socket, the pool, the allowlist.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +17,7 @@ import pytest
 
 from proxy.config import project_root
 from proxy.simulators.otp import token_code
+from tests.support.loopback import loopback_proxy
 
 PREFIXES = ["/products/v1", "/api/products/v1"]
 CONTRACT = project_root() / "mappings" / "datatrust-v1" / "contract"
@@ -27,6 +34,12 @@ EXAMPLE = {
     "ZipCode": "06454-050",
     "SessionId": "cd161347af40806c",
 }
+
+
+@pytest.fixture
+async def proxy(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with loopback_proxy(tmp_path) as client:
+        yield client
 
 
 def _lower(value: Any) -> Any:

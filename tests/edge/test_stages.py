@@ -1,4 +1,8 @@
-"""Every stage against every upstream condition: who answers, with what, and what is metered."""
+"""Every stage against every upstream condition: who answers, with what, and what is metered.
+
+The stage table runs over the production transport: both simulators are served on
+loopback ports and called as real hosts (``tests.support.loopback``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from proxy.ledger.month import Month
 from proxy.migration_stage import Stage
 from tests.admin.test_tenant_routes import ADMIN, dt_headers, person, proxy_app
 from tests.conftest import make_settings
+from tests.support.loopback import loopback_settings
 
 ANSWER = jsonschema.Draft7Validator(
     orjson.loads((project_root() / "mappings/datatrust-v1/contract/transaction.response.json").read_bytes())
@@ -40,13 +45,13 @@ def expected(stage: str, pdt_up: bool, legacy_up: bool) -> tuple[int, str, str |
     ids=["both-up", "pdt-down", "legacy-down", "both-down"],
 )
 async def test_stage_table(tmp_path: Path, stage: str, pdt_up: bool, legacy_up: bool) -> None:
-    settings = make_settings(
+    served = loopback_settings(
         tmp_path,
         simulator=SimulatorSettings(fault_rate=0.0 if pdt_up else 1.0),
         legacy=LegacySettings(simulator=LegacySimulatorSettings(fault_rate=0.0 if legacy_up else 1.0)),
     )
     status, side, cause = expected(stage, pdt_up, legacy_up)
-    async with proxy_app(settings) as (client, runtime):
+    async with served as settings, proxy_app(settings) as (client, runtime):
         parsed = Stage.parse(stage)
         body = (
             {"stage": parsed.name, "percent": parsed.percent} if parsed.name == "canary" else {"stage": stage}

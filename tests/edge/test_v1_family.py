@@ -1,7 +1,8 @@
 """FFR and Mobile Trust end to end: the older v1 family's client → proxy → PDT → legacy answer.
 
-Against the built-in simulator for the documented flows, and against a mocked PDT
-where the test must choose PDT's answer (the report caps, the relevance order).
+Against the simulators served on loopback ports for the documented flows (called as
+real hosts, over the production transport: ``tests.support.loopback``), and against a
+mocked PDT where the test must choose PDT's answer (the report caps, the relevance order).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from proxy.simulators.otp import token_code
 from proxy.tenants import hash_password
 from proxy.upstream.pdt import PdtCall
 from tests.conftest import ProxyFactory, make_settings
+from tests.support.loopback import loopback_proxy
 
 MAPPINGS = project_root() / "mappings"
 PREFIXES = ["/v1", "/api/v1"]
@@ -74,6 +76,12 @@ async def _bearer(client: httpx.AsyncClient, user: str, prefix: str = "/v1") -> 
 
 
 # --- authentication ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def proxy(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with loopback_proxy(tmp_path) as client:
+        yield client
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)

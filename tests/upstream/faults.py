@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,6 +27,7 @@ import httpx
 import orjson
 
 from proxy.upstream._errors import MAX_BODY_BYTES
+from proxy.upstream.seam import SendLimits, UpstreamAnswer, UpstreamTransport
 from proxy.upstream.transport import LEGACY_SIMULATOR_BASE_URL, SIMULATOR_BASE_URL
 
 __all__ = [
@@ -513,18 +514,20 @@ class HugeAnswerServer:
             writer.close()
 
 
-class MeasuringTransport(httpx.AsyncBaseTransport):
+class MeasuringTransport:
     """Records how many body bytes each answer held when the inner transport returned it."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: UpstreamTransport) -> None:
         self._inner = inner
         self.buffered: list[int] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        # The pooled aiohttp transport reads the body before returning: this is all of it.
-        self.buffered.append(len(response.content))
-        return response
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, limits: SendLimits
+    ) -> UpstreamAnswer:
+        answer = await self._inner.send(method, url, headers, body, limits)
+        # Every transport reads the body before returning: this is all of it.
+        self.buffered.append(len(answer.body))
+        return answer
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -7,15 +7,16 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 
 from proxy.config import PdtEnvironment, PdtSettings, TimeoutSettings
 from proxy.errors import ProxyError, UpstreamMalformed, UpstreamTimeout, UpstreamUnavailable
 from proxy.upstream import PdtClient, build_transport
+from proxy.upstream.seam import SendLimits
 from tests.upstream.support import TX, a_call
 from tests.upstream.wire import Seen, WireServer, reply
 
+LIMITS = SendLimits(connect_s=2.0, read_s=2.0, pool_s=2.0, write_s=2.0, max_body_bytes=1024)
 TOKEN = reply(200, {"token": "wire-token", "expiresInSeconds": 7200})
 
 
@@ -62,11 +63,7 @@ async def test_calls_travel_over_one_kept_alive_connection() -> None:
 async def test_closing_the_transport_closes_its_connections() -> None:
     async with WireServer(healthy_pdt) as server:
         transport = build_transport(settings_over(server.base_url))
-        response = await transport.handle_async_request(
-            httpx.Request("POST", f"{server.base_url}/v1/authentication")
-        )
-        await response.aread()
-        await response.aclose()
+        await transport.send("POST", f"{server.base_url}/v1/authentication", {}, None, LIMITS)
         assert server.closed == []
         await transport.aclose()
         await server.connection_closed.wait()
@@ -81,11 +78,7 @@ async def test_the_shared_session_keeps_no_cookies_between_requests() -> None:
         transport = build_transport(settings_over(server.base_url))
         try:
             for _ in range(2):
-                response = await transport.handle_async_request(
-                    httpx.Request("GET", f"{server.base_url}/v1/x")
-                )
-                await response.aread()
-                await response.aclose()
+                await transport.send("GET", f"{server.base_url}/v1/x", {}, None, LIMITS)
         finally:
             await transport.aclose()
     assert [seen.headers.get("cookie") for seen in server.seen] == [None, None]

@@ -1,17 +1,16 @@
-"""The legacy client over real sockets: answers pass through the direct aiohttp path
-byte for byte, and a backend that misbehaves is an upstream error."""
+"""The legacy client over real sockets: answers pass through the production aiohttp
+transport byte for byte, and a backend that misbehaves is an upstream error."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 
 from proxy.config import PoolSettings, TimeoutSettings
 from proxy.errors import ProxyError, UpstreamMalformed, UpstreamUnavailable
-from proxy.upstream._aiohttp import AiohttpTransport, pooled_transport
+from proxy.upstream._aiohttp import pooled_transport
 from proxy.upstream._errors import MAX_BODY_BYTES
 from proxy.upstream.legacy import LegacyAnswer, LegacyClient
 from tests.upstream.test_legacy import NOW, PASS_THROUGH, a_call
@@ -34,7 +33,7 @@ async def legacy_over(answer: Answer) -> AsyncIterator[tuple[WireServer, LegacyC
         return LOGIN if seen.path == "/products/v1/authentication" else await answer(seen)
 
     async with WireServer(serve) as server:
-        transport = pooled_transport(PoolSettings(), max_body_bytes=MAX_BODY_BYTES)
+        transport = pooled_transport(PoolSettings())
         legacy = LegacyClient(
             transport, {"prd": server.base_url}, TimeoutSettings(read_s=5.0), wall_clock=lambda: NOW
         )
@@ -43,16 +42,6 @@ async def legacy_over(answer: Answer) -> AsyncIterator[tuple[WireServer, LegacyC
         finally:
             await legacy.aclose()
             await transport.aclose()
-
-
-@pytest.fixture(autouse=True)
-def _no_httpx_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These calls must take the direct path: the httpx one fails loudly here."""
-
-    async def refused(self: AiohttpTransport, request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"{request.method} went through httpx objects")
-
-    monkeypatch.setattr(AiohttpTransport, "handle_async_request", refused)
 
 
 @pytest.mark.parametrize(("status", "content_type", "body"), PASS_THROUGH)

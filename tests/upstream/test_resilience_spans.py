@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 
-import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from proxy.config import BreakerSettings, ResilienceSettings
 from proxy.errors import UpstreamUnavailable
+from proxy.upstream.failures import ConnectFailed, ReadTimedOut, TransportFailure
 from proxy.upstream.resilience import Reply, Resilience
 from tests.tracing_support import spans
 
@@ -41,8 +41,8 @@ def _attempts(script: list[Step]) -> tuple[list[int], object]:
         ([Reply(200)], True, ["200"]),
         ([Reply(503), Reply(200)], True, ["503", "200"]),
         ([Reply(503)], False, ["503"]),
-        ([httpx.ConnectError("refused"), Reply(201)], False, ["connect_error", "201"]),
-        ([httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow")], True, ["timeout", "timeout"]),
+        ([ConnectFailed("refused"), Reply(201)], False, ["connect_error", "201"]),
+        ([ReadTimedOut("slow"), ReadTimedOut("slow")], True, ["timeout", "timeout"]),
     ],
 )
 async def test_one_span_per_attempt(
@@ -51,7 +51,7 @@ async def test_one_span_per_attempt(
     guard = Resilience(ResilienceSettings(), rng=lambda: 0.0, sleep=_no_sleep)
     target = guard.target("pdt", "https://pdt.example")
     calls, attempt = _attempts(script)
-    with contextlib.suppress(httpx.TransportError):
+    with contextlib.suppress(TransportFailure):
         await guard.send(target, "get_all", attempt, safe=safe, timeout_s=1.0, remaining=lambda: 5.0)  # type: ignore[arg-type]
     finished = spans.get_finished_spans()
     assert [(s.attributes or {})["pdt_proxy.outcome"] for s in finished] == outcomes
@@ -65,8 +65,8 @@ async def test_a_refusal_by_the_open_breaker_is_a_span_too(spans: InMemorySpanEx
     settings = ResilienceSettings(breaker=BreakerSettings(consecutive_failures=1))
     guard = Resilience(settings, rng=lambda: 0.0, sleep=_no_sleep)
     target = guard.target("legacy", "http://legacy.example:8080")
-    _, failing = _attempts([httpx.ReadTimeout("slow")])
-    with pytest.raises(httpx.ReadTimeout):
+    _, failing = _attempts([ReadTimedOut("slow")])
+    with pytest.raises(ReadTimedOut):
         await guard.send(target, "forward", failing, safe=False, timeout_s=1.0, remaining=lambda: 5.0)  # type: ignore[arg-type]
     calls, attempt = _attempts([Reply(200)])
     with pytest.raises(UpstreamUnavailable):

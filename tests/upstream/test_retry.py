@@ -6,21 +6,30 @@ import httpx
 import pytest
 
 from proxy.config import RetrySettings
+from proxy.upstream.failures import (
+    ConnectFailed,
+    ConnectionLost,
+    ConnectTimedOut,
+    PoolTimedOut,
+    ProtocolFailed,
+    ReadTimedOut,
+    TlsFailed,
+)
 from proxy.upstream.retry import RetryBudget, backoff_s, is_unsent, retry_after_s
 from tests.upstream.support import FakeClock
-
-REQUEST = httpx.Request("POST", "https://pdt.test/v1/transaction")
 
 
 @pytest.mark.parametrize(
     ("error", "unsent"),
     [
-        pytest.param(httpx.ConnectError("refused", request=REQUEST), True, id="refused"),
-        pytest.param(httpx.ConnectTimeout("slow connect", request=REQUEST), True, id="connect timeout"),
-        pytest.param(httpx.PoolTimeout("no connection", request=REQUEST), True, id="pool timeout"),
-        pytest.param(httpx.ReadTimeout("slow answer", request=REQUEST), False, id="read timeout"),
-        pytest.param(httpx.ReadError("reset", request=REQUEST), False, id="reset"),
-        pytest.param(httpx.RemoteProtocolError("garbage", request=REQUEST), False, id="protocol"),
+        pytest.param(ConnectFailed("refused"), True, id="refused"),
+        pytest.param(TlsFailed("untrusted"), True, id="tls handshake"),
+        pytest.param(ConnectTimedOut("slow connect"), True, id="connect timeout"),
+        pytest.param(PoolTimedOut("no connection"), True, id="pool timeout"),
+        pytest.param(ReadTimedOut("slow answer"), False, id="read timeout"),
+        pytest.param(ConnectionLost("reset"), False, id="reset"),
+        pytest.param(ProtocolFailed("garbage"), False, id="protocol"),
+        pytest.param(httpx.ConnectError("refused"), False, id="a library's error is not the proxy's"),
         pytest.param(TimeoutError(), False, id="attempt timeout"),
     ],
 )

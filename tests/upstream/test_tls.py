@@ -8,16 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import trustme
 
 from proxy.config import PdtEnvironment, PdtSettings, TlsSettings
 from proxy.errors import ConfigError
-from proxy.upstream.transport import build_transport, direct_transport
+from proxy.upstream.failures import TlsFailed, TransportFailure
+from proxy.upstream.seam import SendLimits
+from proxy.upstream.transport import build_transport
 from tests.upstream.wire import Seen, WireServer, reply
 
-LIMITS = (2.0, 2.0, 2.0)
+LIMITS = SendLimits(connect_s=2.0, read_s=2.0, pool_s=2.0, write_s=2.0, max_body_bytes=1024)
 TlsOf = Callable[["Pki"], TlsSettings]
 
 
@@ -65,9 +66,8 @@ async def status_over_tls(server: WireServer, tls: TlsSettings) -> int:
     settings = PdtSettings(environments={"prd": PdtEnvironment(base_url=server.base_url, tls=tls)})
     transport = build_transport(settings)
     try:
-        direct = direct_transport(transport, server.base_url)
-        assert direct is not None, "a real host must be served by the production aiohttp transport"
-        answer = await direct.send("GET", f"{server.base_url}/v1/ping", {}, None, LIMITS)
+        # The router hands a real host to the production aiohttp transport.
+        answer = await transport.send("GET", f"{server.base_url}/v1/ping", {}, None, LIMITS)
         return answer.status
     finally:
         await transport.aclose()
@@ -77,7 +77,7 @@ async def status_over_tls(server: WireServer, tls: TlsSettings) -> int:
     ("requires_client", "tls_of", "outcome"),
     [
         pytest.param(False, lambda p: TlsSettings(ca_bundle=p.ca_file), 200, id="private CA trusted"),
-        pytest.param(False, lambda p: TlsSettings(), httpx.ConnectError, id="public CAs only: refused"),
+        pytest.param(False, lambda p: TlsSettings(), TlsFailed, id="public CAs only: refused"),
         pytest.param(
             True,
             lambda p: TlsSettings(ca_bundle=p.ca_file, client_cert=p.client_cert, client_key=p.client_key),
@@ -91,7 +91,7 @@ async def status_over_tls(server: WireServer, tls: TlsSettings) -> int:
             id="mTLS: one PEM",
         ),
         pytest.param(
-            True, lambda p: TlsSettings(ca_bundle=p.ca_file), httpx.TransportError, id="mTLS: no certificate"
+            True, lambda p: TlsSettings(ca_bundle=p.ca_file), TransportFailure, id="mTLS: no certificate"
         ),
     ],
 )

@@ -35,6 +35,8 @@ from proxy.ledger.pricing import Pricing
 from proxy.ledger.store import LedgerStore
 from proxy.limits import Buckets, build_buckets
 from proxy.live import LiveConfig, load_config_set
+from proxy.live.followers import follow_live_config
+from proxy.live.reloader import ConfigReloader
 from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.logging import get_logger
@@ -105,6 +107,8 @@ class Runtime:
     file_plans: list[FilePlan] = field(default_factory=list)
     # The time every record and decision is stamped with: tests run on simulated days.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Reloads the set and follows the other replicas' reloads (proxy/live).
+    reloader: ConfigReloader | None = None
 
     async def start(self) -> None:
         """Open the database (migrated, or checked when auto_migrate is off) before
@@ -121,12 +125,16 @@ class Runtime:
             await seed_plans(self.autopilot_store, self.file_plans, now=self.clock())
         if self.autopilot is not None and self.settings.autopilot.enabled:
             self.autopilot.start()
+        if self.reloader is not None:
+            await self.reloader.start()
 
     async def aclose(self) -> None:
         # Queued shadow samples may still run (they need PDT and the state store);
         # then the ledger: in-flight answers wait for their records (graceful
         # shutdown flushes), and nothing after this depends on it.
         try:
+            if self.reloader is not None:
+                await self.reloader.aclose()
             if self.shadow is not None:
                 await self.shadow.drain(self.settings.shadow.drain_s)
             await self.recorder.aclose()
@@ -249,7 +257,7 @@ def build_runtime(
         clock=now,
         every_s=settings.autopilot.evaluate_every_s,
     )
-    return Runtime(
+    runtime = Runtime(
         settings,
         live,
         catalog,
@@ -292,6 +300,8 @@ def build_runtime(
         file_plans=file_plans(tenants.tenants.values(), defaults),
         clock=now,
     )
+    runtime.reloader = follow_live_config(runtime)
+    return runtime
 
 
 def _logins(settings: Settings, counters: Buckets, metrics: Metrics) -> Logins:

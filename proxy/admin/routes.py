@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth
 from proxy.admin.autopilot_routes import autopilot_routes
+from proxy.admin.config_routes import config_routes
 from proxy.admin.ledger_routes import ledger_routes
 from proxy.admin.tenant_routes import tenant_routes
 from proxy.cockpit.routes import cockpit_routes
@@ -20,4 +21,5 @@ def admin_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
         *tenant_routes(runtime, auth),
         *autopilot_routes(runtime, auth),
         *cockpit_routes(runtime, auth),
+        *config_routes(runtime, auth),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["StageChange", "StageOverride", "as_utc"]
+__all__ = ["ConfigReload", "StageChange", "StageOverride", "as_utc"]
 
 
 def as_utc(moment: datetime, what: str) -> datetime:
@@ -66,3 +66,28 @@ class StageOverride:
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", as_utc(self.at, "a stage override"))
         _product(self.product)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigReload:
+    """One reload of the configuration set, as audited and as replicas follow it.
+
+    ``generation`` is the row's number in the shared database (0 before it is
+    stored): every replica reloads its own files when the highest ``ok``
+    generation passes the one it last followed. ``detail`` is the refusal in lint's
+    words (file, rule, reason), empty on success: file names and rule names only,
+    never a value from a file.
+    """
+
+    at: datetime
+    actor: str
+    trigger: str
+    outcome: str
+    version: str
+    detail: str = ""
+    generation: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at, "a configuration reload"))
+        if self.outcome not in ("ok", "refused"):
+            raise ValueError(f"reload outcome {self.outcome!r} is not ok or refused")

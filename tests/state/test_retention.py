@@ -10,7 +10,7 @@ import pytest
 
 from proxy.replay.corpus import CorpusEntry
 from proxy.stages.shadow import ShadowResult
-from proxy.state.records import StageChange, StageOverride
+from proxy.state.records import ConfigReload, StageChange, StageOverride
 from proxy.state.retention import ShadowRetention
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -51,6 +51,15 @@ class PruneOnly:
         return []
 
     async def save_shadow(self, results: Sequence[ShadowResult]) -> None: ...
+    async def record_reload(self, reload: ConfigReload) -> int:
+        return 0
+
+    async def config_generation(self) -> int:
+        return 0
+
+    async def reload_audit(self, *, limit: int = 20) -> list[ConfigReload]:
+        return []
+
     async def shadow_results(
         self, tenant: str, *, since: datetime, until: datetime, product: str | None = None
     ) -> list[ShadowResult]:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PARTS", "Fingerprint", "combine", "fingerprint_files", "mapping_files"]
+__all__ = ["PARTS", "READ_SUFFIXES", "Fingerprint", "combine", "fingerprint_files", "mapping_files"]
 
 # What the proxy reads under the mappings directory; a README or an editor's
 # backup next to them is not configuration and must not move the version.
-_READ_SUFFIXES: Final = frozenset({".yaml", ".yml", ".csv", ".json"})
+READ_SUFFIXES: Final = frozenset({".yaml", ".yml", ".csv", ".json"})
 PARTS: Final = ("mappings", "tenants", "pricing", "compare")
 # Long enough to tell sets apart at a glance, short enough for a metric label.
 _SHORT: Final = 12
@@ -70,7 +70,7 @@ def mapping_files(root: Path) -> list[Path]:
     return sorted(
         path
         for path in root.rglob("*")
-        if path.suffix in _READ_SUFFIXES
+        if path.suffix in READ_SUFFIXES
         and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(root).parts)
     )

@@ -300,7 +300,7 @@ def build_runtime(
         file_plans=file_plans(tenants.tenants.values(), defaults),
         clock=now,
     )
-    runtime.reloader = follow_live_config(runtime)
+    runtime.reloader = follow_live_config(runtime, transport=transport)
     return runtime
 
 

@@ -8,6 +8,7 @@ subscribes the followers to its ``LiveConfig``:
 - the stage book (a removed tenant's overrides stop counting);
 - the shadow runner's and the autopilot's comparison rules and the autopilot's
   defaults; new tenants' ``autopilot:`` plans are seeded as at startup;
+- the built-in simulators' accounts (a demo tenant onboarded by a reload can call them);
 - the verified-logins cache: a secret changed or a tenant removed must not keep
   logging in from memory.
 
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+import httpx
+
 from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.plan import parse_defaults
 from proxy.autopilot.seed import FilePlan, file_plans, seed_plans
@@ -31,6 +34,7 @@ from proxy.config import Settings
 from proxy.ledger.pricing import Pricing
 from proxy.live.config_set import ConfigSet, LiveConfig, load_config_set
 from proxy.live.reloader import ConfigReloader
+from proxy.live.simulators import SimulatorAccounts
 from proxy.logins import Logins
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.logging import get_logger
@@ -39,6 +43,7 @@ from proxy.stages.book import StageBook
 from proxy.stages.shadow import ShadowRunner
 from proxy.state.store import StateStore
 from proxy.tenants import TenantDirectory
+from proxy.upstream.transport import HostRoutingTransport
 
 __all__ = ["Followed", "check_candidate", "follow_live_config"]
 
@@ -118,10 +123,15 @@ class _Followers:
             _log.warning("autopilot plans of new tenants not seeded", error=type(task.exception()).__name__)
 
 
-def follow_live_config(runtime: Followed) -> ConfigReloader:
-    """The runtime's reloader, with every follower subscribed to its live set."""
+def follow_live_config(runtime: Followed, *, transport: httpx.AsyncBaseTransport) -> ConfigReloader:
+    """The runtime's reloader, with every follower subscribed to its live set.
+
+    ``transport`` is the upstream transport: the built-in simulators mounted on it
+    learn the accounts of tenants a reload adds."""
     settings = runtime.settings
     runtime.live.subscribe(_Followers(runtime))
+    if isinstance(transport, HostRoutingTransport):
+        runtime.live.subscribe(SimulatorAccounts(settings, transport.mounted_apps))
     return ConfigReloader(
         runtime.live,
         load=lambda: check_candidate(settings),

@@ -64,6 +64,11 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
             for scheme, host, port in self._routes
         )
 
+    @property
+    def mounted_apps(self) -> list[Any]:
+        """The in-process ASGI apps served here (the built-in simulators), once each."""
+        return [t.app for t in self._transports if isinstance(t, httpx.ASGITransport)]
+
     def direct(self, base_url: str) -> AiohttpTransport | None:
         """The aiohttp transport serving ``base_url``'s origin, for clients that skip
         httpx's objects; None when the origin is routed elsewhere (a simulator) or not at all."""

@@ -121,7 +121,11 @@ async def test_a_tenant_added_by_a_reload_can_log_in(tmp_path: Path) -> None:
         assert (await client.post("/admin/reload", headers=ADMIN)).status_code == 200
         answer = await login(client, "demo-dt2", "demo-dt-secret")
         listed = (await client.get("/admin/tenants", headers=ADMIN)).json()["tenants"]
+        # Its own PDT account on the built-in simulator, learnt from the reloaded file.
+        headers = {"authorization": f"Bearer {answer.json()['token']}"}
+        scored = await client.post("/products/v1/datatrust", json=DT_BODY, headers=headers)
     assert answer.status_code == 200
+    assert scored.status_code == 200, scored.text
     assert "demo-dt2" in {entry["tenant"] for entry in listed}
     assert runtime.stages.current("demo-dt2", None).label == "pdt"
 
@@ -229,3 +233,18 @@ async def test_a_reload_asked_from_outside_the_loop_runs_on_it(tmp_path: Path) -
     assert runtime.reloader.last is not None
     assert runtime.reloader.last.trigger == "signal"
     assert "demo-dt2" in runtime.tenants.tenants
+
+
+async def test_the_openapi_document_follows_a_reload(tmp_path: Path) -> None:
+    settings = editable_settings(tmp_path)
+    contract = settings.mappings_dir / "datatrust-v1" / "contract" / "authentication.request.json"
+    async with app_client(settings) as (client, _):
+        before = (await client.get("/openapi.json")).text
+        text = contract.read_text(encoding="utf-8")
+        contract.write_text(
+            text.replace("Length limits: reconstructed.", "Length limits: revised."), encoding="utf-8"
+        )
+        assert (await client.post("/admin/reload", headers=ADMIN)).json()["changed"] is True
+        after = (await client.get("/openapi.json")).text
+    assert "Length limits: reconstructed." in before
+    assert "Length limits: revised." in after

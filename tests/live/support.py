@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from proxy.config import Settings
+from proxy.config import Settings, load_settings
 from proxy.edge.app import create_app
 from proxy.runtime import Runtime
 from proxy.tenants import demo_tenants_file
@@ -19,8 +19,11 @@ from tests.conftest import make_settings
 ADMIN = {"authorization": "Bearer demo-admin-token"}
 
 
-def editable_settings(tmp_path: Path, **overrides: object) -> Settings:
-    base = make_settings(tmp_path)
+def editable_settings(
+    tmp_path: Path, *, environ: dict[str, str] | None = None, **overrides: object
+) -> Settings:
+    """``environ`` points at a shared database (tests.db.support.Database.environment)."""
+    base = make_settings(tmp_path) if environ is None else load_settings(environ=environ)
     mappings = tmp_path / "mappings"
     if not mappings.exists():
         shutil.copytree(base.mappings_dir, mappings)

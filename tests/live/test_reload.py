@@ -12,6 +12,7 @@ from proxy.config import Settings
 from proxy.runtime import Runtime
 from proxy.simulators.pdt import create_pdt_simulator
 from proxy.upstream.transport import build_transport
+from tests.db.support import Database
 from tests.live.support import ADMIN, DT_BODY, app_client, clone_tenant, drop_tenant, editable_settings, login
 
 
@@ -130,10 +131,10 @@ async def test_a_tenant_added_by_a_reload_can_log_in(tmp_path: Path) -> None:
     assert runtime.stages.current("demo-dt2", None).label == "pdt"
 
 
-async def test_a_reload_on_one_replica_is_followed_by_the_other(tmp_path: Path) -> None:
-    # Two apps on one SQLite file, each with its own copy of the files (as two pods
-    # with one ConfigMap): the second reloads its own files when the generation moves.
-    settings = editable_settings(tmp_path)
+async def test_a_reload_on_one_replica_is_followed_by_the_other(tmp_path: Path, database: Database) -> None:
+    # Two apps on one database (a SQLite file, or PostgreSQL), reading one copy of the
+    # files (as two pods with one ConfigMap): the second reloads when the generation moves.
+    settings = editable_settings(tmp_path, environ=database.environ(PROXY_DATA_DIR=str(tmp_path / "data")))
     async with app_client(settings) as (first, runtime_a), app_client(settings) as (_, runtime_b):
         assert runtime_b.reloader is not None
         clone_tenant(settings, "demo-dt", "demo-dt2")

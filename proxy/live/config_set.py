@@ -112,4 +112,10 @@ class LiveConfig:
     def swap(self, new: ConfigSet) -> None:
         old, self._current = self._current, new
         for listener in self._listeners:
-            listener(old, new)
+            try:
+                listener(old, new)
+            except Exception:
+                # The new set is in force already: one follower that fails must not
+                # keep the others on the old one. Candidates are checked for what the
+                # followers derive (proxy/live/followers.py), so this is a bug.
+                _log.exception("a follower of the configuration set failed", follower=type(listener).__name__)

@@ -249,3 +249,20 @@ async def test_the_openapi_document_follows_a_reload(tmp_path: Path) -> None:
         after = (await client.get("/openapi.json")).text
     assert "Length limits: reconstructed." in before
     assert "Length limits: revised." in after
+
+
+async def test_a_failing_follower_does_not_hold_the_others_back(tmp_path: Path) -> None:
+    settings = editable_settings(tmp_path)
+    seen: list[str] = []
+
+    def broken(old: object, new: object) -> None:
+        raise RuntimeError("a bug in one follower")
+
+    async with app_client(settings) as (client, runtime):
+        runtime.live.subscribe(broken)
+        runtime.live.subscribe(lambda old, new: seen.append("after"))
+        clone_tenant(settings, "demo-dt", "demo-dt2")
+        answer = await client.post("/admin/reload", headers=ADMIN)
+    assert answer.status_code == 200
+    assert seen == ["after"]
+    assert "demo-dt2" in runtime.tenants.tenants

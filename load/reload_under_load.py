@@ -132,7 +132,7 @@ async def _reloads(
                 await asyncio.sleep(0.02)
         figures.windows.append((started, time.monotonic()))
         figures.outcomes.append(str(outcome["outcome"]))
-        figures.durations_ms.append(float(outcome["duration_ms"]))  # type: ignore[arg-type]
+        figures.durations_ms.append(float(outcome["duration_ms"]))
         if broken:
             compare.write_text(good_compare, encoding="utf-8")
 

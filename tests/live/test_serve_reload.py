@@ -26,7 +26,8 @@ def _wait_for_version_other_than(base: str, version: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while True:
         body = _config(base)
-        if body["version"] != version:
+        # The swap lands before the reload's record: wait for both.
+        if body["version"] != version and body["last_reload"] is not None:
             return body
         assert time.monotonic() < deadline, "the set was never reloaded"
         time.sleep(0.1)

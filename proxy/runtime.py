@@ -119,14 +119,14 @@ class Runtime:
         await self.ledger.start()
         await self.state.open()
         await self.stage_control.start()
+        if self.reloader is not None:
+            await self.reloader.start()
         self.retention.start()
         if self.autopilot_store is not None:
             await self.autopilot_store.open()
             await seed_plans(self.autopilot_store, self.file_plans, now=self.clock())
         if self.autopilot is not None and self.settings.autopilot.enabled:
             self.autopilot.start()
-        if self.reloader is not None:
-            await self.reloader.start()
 
     async def aclose(self) -> None:
         # Queued shadow samples may still run (they need PDT and the state store);

@@ -1,6 +1,6 @@
 """``pdt-proxy``: one command line for serving, checking mappings and simulating PDT.
 
-    pdt-proxy serve [--config FILE] [--host H] [--port N] [--workers N]
+    pdt-proxy serve [--config FILE] [--host H] [--port N] [--workers N] [--watch]
     pdt-proxy migrate                  (applies pending database migrations; exit 0 when at the latest)
     pdt-proxy lint [--mappings DIR]
     pdt-proxy import-table CSV --product P --table T [--column NAME=TITLE ...]
@@ -35,13 +35,17 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxy.cli_commands import CONFIG_HELP, SubCommands
 from proxy.config import Settings, load_settings
 from proxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from proxy.edge.root import ProxyApp
 
 __all__ = ["EXIT_FAILED_VERDICT", "EXIT_USAGE", "main"]
 
@@ -76,6 +80,9 @@ def _serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"server": settings.server.model_copy(update={"admin_port": args.admin_port})}
         )
+    watch = args.watch or os.environ.get("PROXY_WATCH", "").lower() in ("1", "true", "yes")
+    if watch and workers > 1:
+        raise UsageError("--watch reloads one process; with --workers N use SIGHUP or POST /admin/reload")
     configure_logging(settings.logging)
     # Once, before any worker: migrate (auto_migrate) or check the schema, so a
     # schema this release cannot serve on stops here with one clear line.
@@ -93,8 +100,42 @@ def _serve(args: argparse.Namespace) -> int:
         )
     else:
         # Built here, before listening, so a broken mapping stops the process at once.
-        _run_uvicorn(create_app(settings), host, port, drain_s=drain_s, admin_port=admin_port)
+        app = create_app(settings)
+        with _live_reload(app, settings, watch=watch):
+            _run_uvicorn(app, host, port, drain_s=drain_s, admin_port=admin_port)
     return 0
+
+
+@contextmanager
+def _live_reload(app: ProxyApp, settings: Settings, *, watch: bool) -> Iterator[None]:
+    """SIGHUP (and, with ``--watch``, a changed file) reloads the set of a single process.
+
+    uvicorn's server handles SIGINT and SIGTERM only, so SIGHUP would end the
+    process. Under ``--workers N`` uvicorn's supervisor answers SIGHUP itself with a
+    rolling restart (each new worker reads the files, and serves before the old
+    one leaves; one that fails to start keeps the old one in service).
+    """
+    import signal
+
+    from proxy.live.watch import FileWatcher, watched_paths
+
+    reloader = app.runtime.reloader
+    assert reloader is not None, "the composition root gives every runtime its reloader"
+    previous = signal.signal(
+        signal.SIGHUP, lambda signum, frame: reloader.request_reload(actor="signal", trigger="signal")
+    )
+    watcher = None
+    if watch:
+        watcher = FileWatcher(
+            watched_paths(settings), lambda: reloader.request_reload(actor="watch", trigger="watch")
+        )
+        watcher.start()
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        signal.signal(signal.SIGHUP, previous)
 
 
 def _database_step(settings: Settings, *, always_migrate: bool) -> str:
@@ -488,6 +529,11 @@ def _parser() -> argparse.ArgumentParser:
         "--admin-port",
         type=int,
         help="the admin API and /metrics on this port only (env PROXY_ADMIN_PORT; default: the public port)",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload when a mapping, tenant or pricing file changes (env PROXY_WATCH=1; one process only)",
     )
     serve.set_defaults(run=_serve)
 

@@ -52,6 +52,7 @@ from proxy.ledger.factory import build_ledger
 from proxy.ledger.store import LedgerStore
 from proxy.limits import Buckets, build_buckets
 from proxy.live import LiveConfig, load_config_set
+from proxy.followers import follow_live_config
 from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability import tracing
@@ -269,6 +270,9 @@ def assemble(
         file_plans=file_plans(tenants.tenants.values(), defaults),
         clock=now,
     )
+    # Every reload (here, SIGHUP, a file watch or another replica's) swaps the set
+    # whole; the parts derived from it follow (proxy/followers.py).
+    runtime.reloader = follow_live_config(runtime, transport=transport)
     return Assembly(runtime=runtime, legacy=_legacy_deps(runtime, tokens))
 
 

@@ -21,6 +21,7 @@ from proxy.ledger.ledger import LedgerService
 from proxy.ledger.pricing import Pricing
 from proxy.limits import Buckets
 from proxy.live import LiveConfig
+from proxy.live.reloader import ConfigReloader
 from proxy.logins import Logins
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.metrics import Metrics
@@ -80,6 +81,8 @@ class Runtime:
     file_plans: list[FilePlan] = field(default_factory=list)
     # The time every record and decision is stamped with: tests run on simulated days.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Reloads the set and follows the other replicas' reloads (proxy/live).
+    reloader: ConfigReloader | None = None
 
     async def start(self) -> None:
         """Open the database (migrated, or checked when auto_migrate is off) before
@@ -90,6 +93,8 @@ class Runtime:
         await self.ledger.start()
         await self.state.open()
         await self.stage_control.start()
+        if self.reloader is not None:
+            await self.reloader.start()
         self.retention.start()
         if self.autopilot_store is not None:
             await self.autopilot_store.open()
@@ -102,6 +107,8 @@ class Runtime:
         # then the ledger: in-flight answers wait for their records (graceful
         # shutdown flushes), and nothing after this depends on it.
         try:
+            if self.reloader is not None:
+                await self.reloader.aclose()
             if self.shadow is not None:
                 await self.shadow.drain(self.settings.shadow.drain_s)
             await self.recorder.aclose()

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from proxy.admin.auth import AdminAuth
 from proxy.admin.autopilot_routes import autopilot_routes
+from proxy.admin.config_routes import config_routes
 from proxy.admin.ledger_routes import ledger_routes
 from proxy.admin.tenant_routes import tenant_routes
 from proxy.runtime import Runtime
@@ -22,4 +23,5 @@ def admin_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
         *ledger_routes(runtime, auth),
         *tenant_routes(runtime, auth),
         *autopilot_routes(runtime, auth),
+        *config_routes(runtime, auth),
     ]

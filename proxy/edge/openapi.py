@@ -278,11 +278,15 @@ def build_openapi(catalog: MappingCatalog) -> dict[str, Any]:
     }
 
 
-def openapi_endpoint(catalog: MappingCatalog) -> Callable[[Request], Awaitable[Response]]:
-    """GET /openapi.json: the document built and encoded once, when the app is built."""
-    body = orjson.dumps(build_openapi(catalog))
+def openapi_endpoint(current: Callable[[], MappingCatalog]) -> Callable[[Request], Awaitable[Response]]:
+    """GET /openapi.json of the catalog in force: built and encoded once per catalog
+    (a live reload brings a new one), not per request."""
+    built: list[tuple[MappingCatalog, bytes]] = []
 
     async def openapi(request: Request) -> Response:
-        return Response(body, media_type=_JSON)
+        catalog = current()
+        if not built or built[0][0] is not catalog:
+            built[:] = [(catalog, orjson.dumps(build_openapi(catalog)))]
+        return Response(built[0][1], media_type=_JSON)
 
     return openapi

@@ -104,7 +104,7 @@ def _operations_routes(runtime: Runtime, auth: AdminAuth) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/openapi.json", openapi_endpoint(runtime.catalog), methods=["GET"]),
+        Route("/openapi.json", openapi_endpoint(lambda: runtime.live.current.catalog), methods=["GET"]),
     ]
 
 

@@ -373,6 +373,7 @@ class Metrics:
         self._per_upstream_call: _Fanout[_UpstreamKey, _UpstreamBound] = _Fanout(
             (self._upstream_calls, self._upstream_seconds), self._upstream_children
         )
+        self._init_config_metrics()
 
     def _request_children(self, key: _RequestKey) -> _RequestBound:
         tenant, product, operation, stage, side, status = key
@@ -467,6 +468,46 @@ class Metrics:
         them all with no hook in any of them and no cost on the request path.
         """
         self.registry.register(_StageCollector(source))
+
+    # --- live configuration (proxy/live) -------------------------------------------
+    # Kept in one block: which set each replica runs, and how its reloads went.
+
+    def _init_config_metrics(self) -> None:
+        self._config_info = Gauge(
+            "pdt_proxy_config_info",
+            "The configuration set this process answers with: 1 for its version and part hashes.",
+            ["version", "mappings", "tenants", "pricing", "compare"],
+            registry=self.registry,
+            # One series per worker (pid): workers that disagree must both show.
+            multiprocess_mode="liveall",
+        )
+        self._config_labels: tuple[str, ...] | None = None
+        self._reloads = Counter(
+            "pdt_proxy_config_reloads_total",
+            "Configuration reloads by outcome: ok (the set in force was checked whole), "
+            "refused (the running set stayed).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def config_loaded(self, version: str, hashes: dict[str, str]) -> None:
+        """The set in force is now ``version`` (short hashes: bounded, one series at a time)."""
+        labels = (
+            version,
+            *(hashes.get(part, "")[:12] for part in ("mappings", "tenants", "pricing", "compare")),
+        )
+        if labels == self._config_labels:
+            return
+        if self._config_labels is not None:
+            self._config_info.remove(*self._config_labels)
+        self._config_info.labels(*labels).set(1)
+        self._config_labels = labels
+
+    def count_reload(self, outcome: str) -> None:
+        """``outcome`` is ``ok`` or ``refused``."""
+        self._reloads.labels(outcome).inc()
+
+    # --- end of live configuration --------------------------------------------------
 
     def request_started(self) -> None:
         self._in_flight.inc()

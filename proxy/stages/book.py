@@ -33,6 +33,11 @@ class StageBook:
         self._tenants = tenants
         self._overrides: dict[Key, Stage] = {}
 
+    def use_tenants(self, tenants: TenantDirectory) -> None:
+        """Answer from a reloaded tenant file; overrides of a removed tenant stop counting."""
+        self._tenants = tenants
+        self._overrides = {key: stage for key, stage in self._overrides.items() if key[0] in tenants.tenants}
+
     def stage_for(self, tenant: Tenant, product: str) -> Stage:
         overrides = self._overrides
         if overrides:

@@ -83,6 +83,10 @@ class ShadowRunner:
         self._workers: list[asyncio.Task[None]] = []
         self._accepting = True
 
+    def use_rules(self, rules: CompareRules) -> None:
+        """Compare with a reloaded ``compare.yaml`` from the next sample on."""
+        self._rules = rules
+
     def offer(self, exchange: Exchange, legacy: Answer) -> bool:
         """Queue ``exchange`` for its PDT side if sampled and there is room; never blocks."""
         tenant, product = exchange.tenant.id, exchange.product.name

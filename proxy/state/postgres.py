@@ -20,7 +20,7 @@ import psycopg
 
 from proxy.db.pool import PostgresPool, store_pool
 from proxy.state.corpus import CorpusEntry
-from proxy.state.records import ShadowResult, StageChange, StageOverride, as_utc
+from proxy.state.records import ConfigReload, ShadowResult, StageChange, StageOverride, as_utc
 from proxy.state.rows import (
     RECORDED_WRITE,
     SHADOW_READ,
@@ -51,6 +51,14 @@ _INSERT_SHADOW: Final = (
 )
 _INSERT_RECORDED: Final = f"INSERT INTO recorded_exchange ({RECORDED_WRITE}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
 _AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
+_INSERT_RELOAD: Final = (
+    "INSERT INTO config_reload (at, actor, trigger, outcome, version, detail) "
+    "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+)
+_RELOADS: Final = (
+    "SELECT id, at, actor, trigger, outcome, version, detail FROM config_reload ORDER BY id DESC LIMIT %s"
+)
+_GENERATION: Final = "SELECT COALESCE(MAX(id), 0) FROM config_reload WHERE outcome = 'ok'"
 # Byte order, as SQLite sorts: the database's collation must not reorder tenants.
 _OVERRIDES: Final = (
     "SELECT tenant, product, stage, at, actor FROM stage_override "
@@ -129,6 +137,27 @@ class PostgresStateStore:
             return [
                 StageChange(at.astimezone(UTC), actor, t, product_value(p), from_stage, to_stage)
                 for at, actor, t, p, from_stage, to_stage in await cursor.fetchall()
+            ]
+
+    async def record_reload(self, reload: ConfigReload) -> int:
+        row = (reload.at, reload.actor, reload.trigger, reload.outcome, reload.version, reload.detail)
+        async with self._use() as connection, connection.transaction():
+            cursor = await connection.execute(_INSERT_RELOAD, row)
+            found = await cursor.fetchone()
+        return int(found[0]) if found is not None else 0
+
+    async def config_generation(self) -> int:
+        async with self._use() as connection:
+            cursor = await connection.execute(_GENERATION)
+            found = await cursor.fetchone()
+        return int(found[0]) if found is not None else 0
+
+    async def reload_audit(self, *, limit: int = 20) -> list[ConfigReload]:
+        async with self._use() as connection:
+            cursor = await connection.execute(_RELOADS, (check_limit(limit),))
+            return [
+                ConfigReload(at.astimezone(UTC), actor, trigger, outcome, version, detail, int(generation))
+                for generation, at, actor, trigger, outcome, version, detail in await cursor.fetchall()
             ]
 
     async def save_shadow(self, results: Sequence[ShadowResult]) -> None:

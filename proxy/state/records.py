@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from proxy.comparison.engine import Comparison
 
-__all__ = ["ShadowResult", "StageChange", "StageOverride", "as_utc"]
+__all__ = ["ConfigReload", "ShadowResult", "StageChange", "StageOverride", "as_utc"]
 
 
 def as_utc(moment: datetime, what: str) -> datetime:
@@ -87,3 +87,28 @@ class ShadowResult:
     legacy_ms: float
     pdt_ms: float
     comparison: Comparison
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigReload:
+    """One reload of the configuration set, as audited and as replicas follow it.
+
+    ``generation`` is the row's number in the shared database (0 before it is
+    stored): every replica reloads its own files when the highest ``ok``
+    generation passes the one it last followed. ``detail`` is the refusal in lint's
+    words (file, rule, reason), empty on success: file names and rule names only,
+    never a value from a file.
+    """
+
+    at: datetime
+    actor: str
+    trigger: str
+    outcome: str
+    version: str
+    detail: str = ""
+    generation: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at, "a configuration reload"))
+        if self.outcome not in ("ok", "refused"):
+            raise ValueError(f"reload outcome {self.outcome!r} is not ok or refused")

@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from proxy.db.sqlite import InlineStats, SqliteDatabase, from_text, to_text, transaction
 from proxy.state.corpus import CorpusEntry
-from proxy.state.records import ShadowResult, StageChange, StageOverride, as_utc
+from proxy.state.records import ConfigReload, ShadowResult, StageChange, StageOverride, as_utc
 from proxy.state.rows import (
     RECORDED_WRITE,
     SHADOW_READ,
@@ -45,6 +45,13 @@ _INSERT_SHADOW: Final = (
 )
 _AUDIT_COLUMNS: Final = "at, actor, tenant, product, from_stage, to_stage"
 _INSERT_RECORDED: Final = f"INSERT INTO recorded_exchange ({RECORDED_WRITE}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT_RELOAD: Final = (
+    "INSERT INTO config_reload (at, actor, trigger, outcome, version, detail) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_RELOADS: Final = (
+    "SELECT id, at, actor, trigger, outcome, version, detail FROM config_reload ORDER BY id DESC LIMIT ?"
+)
+_GENERATION: Final = "SELECT COALESCE(MAX(id), 0) FROM config_reload WHERE outcome = 'ok'"
 _PRUNE: Final = "DELETE FROM {0} WHERE id IN (SELECT id FROM {0} WHERE at < ? LIMIT ?)"
 
 
@@ -115,6 +122,40 @@ class SqliteStateStore:
                 StageChange(from_text(at), actor, t, product_value(p), from_stage, to_stage)
                 for at, actor, t, p, from_stage, to_stage in connection.execute(
                     query, (*parameters, check_limit(limit))
+                )
+            ]
+
+        return await self._database.run(read)
+
+    async def record_reload(self, reload: ConfigReload) -> int:
+        row = (
+            to_text(reload.at),
+            reload.actor,
+            reload.trigger,
+            reload.outcome,
+            reload.version,
+            reload.detail,
+        )
+
+        def write(connection: sqlite3.Connection) -> int:
+            with transaction(connection):
+                cursor = connection.execute(_INSERT_RELOAD, row)
+            return int(cursor.lastrowid or 0)
+
+        return await self._database.run(write)
+
+    async def config_generation(self) -> int:
+        def read(connection: sqlite3.Connection) -> int:
+            return int(connection.execute(_GENERATION).fetchone()[0])
+
+        return await self._database.run(read)
+
+    async def reload_audit(self, *, limit: int = 20) -> list[ConfigReload]:
+        def read(connection: sqlite3.Connection) -> list[ConfigReload]:
+            return [
+                ConfigReload(from_text(at), actor, trigger, outcome, version, detail, int(generation))
+                for generation, at, actor, trigger, outcome, version, detail in connection.execute(
+                    _RELOADS, (check_limit(limit),)
                 )
             ]
 

@@ -2,8 +2,9 @@
 
 Durable runtime state beside the ledger, in the same database: stage overrides
 set through the admin API (per tenant, optionally per product), the audit log of
-every stage change, the shadow stage's comparison results (the backtest's
-input) and the recorder's masked exchanges (the replay corpus). Every method is
+every stage change, the configuration reloads (audit and generation), the shadow
+stage's comparison results (the backtest's input) and the recorder's masked
+exchanges (the replay corpus). Every method is
 a coroutine: the SQLite store commits shadow samples and recorded exchanges on
 the event loop when that cannot block and runs everything else on a dedicated
 thread (``proxy.db.sqlite``), the PostgreSQL store borrows connections from the
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Protocol
 
 from proxy.state.corpus import CorpusEntry
-from proxy.state.records import ShadowResult, StageChange, StageOverride
+from proxy.state.records import ConfigReload, ShadowResult, StageChange, StageOverride
 
 __all__ = ["StateStore"]
 
@@ -69,3 +70,12 @@ class StateStore(Protocol):
 
     async def prune_recorded(self, before: datetime) -> int:
         """Delete the exchanges recorded before ``before`` (retention); the number deleted."""
+
+    async def record_reload(self, reload: ConfigReload) -> int:
+        """Append ``reload`` to the reload audit; its generation (the row's number)."""
+
+    async def config_generation(self) -> int:
+        """The newest generation of an ``ok`` reload, 0 when there was none: what replicas poll."""
+
+    async def reload_audit(self, *, limit: int = 20) -> list[ConfigReload]:
+        """The newest ``limit`` reloads (refused ones too), newest first."""

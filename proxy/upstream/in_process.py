@@ -27,6 +27,11 @@ class InProcessTransport:
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
+    @property
+    def app(self) -> ASGIApp:
+        """The app served (reload updates the built-in simulators' accounts on it)."""
+        return self._app
+
     async def send(
         self,
         method: str,

@@ -87,6 +87,11 @@ class HostRoutingTransport:
         """Every origin this transport will call, as ``scheme://host[:port]``: the allowlist."""
         return frozenset(_spelled(origin) for origin in self._routes)
 
+    @property
+    def mounted_apps(self) -> list[Any]:
+        """The in-process ASGI apps served here (the built-in simulators), once each."""
+        return [t.app for t in self._transports if isinstance(t, InProcessTransport)]
+
     async def send(
         self,
         method: str,

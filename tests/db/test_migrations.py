@@ -16,6 +16,7 @@ def test_the_sequence_is_numbered_without_gaps_and_ships_every_file(kind: Backen
         (2, "0002_state.sql"),
         (3, "0003_recorded_exchange.sql"),
         (4, "0004_autopilot.sql"),
+        (5, "0005_config_generation.sql"),
     ]
     assert all(m.sql.strip() for m in found)
 

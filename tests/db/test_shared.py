@@ -20,6 +20,7 @@ EVERY_MIGRATION = [
     (2, "0002_state.sql"),
     (3, "0003_recorded_exchange.sql"),
     (4, "0004_autopilot.sql"),
+    (5, "0005_config_generation.sql"),
 ]
 
 # Per table, every column: a new column must be added here, deliberately, after
@@ -43,6 +44,9 @@ SCHEMA = {
     ],
     "stage_override": ["tenant", "product", "stage", "at", "actor"],
     "stage_audit": ["id", "at", "actor", "tenant", "product", "from_stage", "to_stage"],
+    # Live configuration reloads (proxy/live): actors, hashes, file and rule names;
+    # ``detail`` is a refusal's file, rule and reason, never a value from a file.
+    "config_reload": ["id", "at", "actor", "trigger", "outcome", "version", "detail"],
     "shadow_result": [
         "id",
         "at",

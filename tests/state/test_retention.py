@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from proxy.state.corpus import CorpusEntry
-from proxy.state.records import ShadowResult, StageChange, StageOverride
+from proxy.state.records import ConfigReload, ShadowResult, StageChange, StageOverride
 from proxy.state.retention import ShadowRetention
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -50,6 +50,15 @@ class PruneOnly:
         return []
 
     async def save_shadow(self, results: Sequence[ShadowResult]) -> None: ...
+    async def record_reload(self, reload: ConfigReload) -> int:
+        return 0
+
+    async def config_generation(self) -> int:
+        return 0
+
+    async def reload_audit(self, *, limit: int = 20) -> list[ConfigReload]:
+        return []
+
     async def shadow_results(
         self, tenant: str, *, since: datetime, until: datetime, product: str | None = None
     ) -> list[ShadowResult]:

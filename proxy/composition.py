@@ -46,13 +46,13 @@ from proxy.edge.request_span import RequestSpans
 from proxy.edge.root import ProxyApp
 from proxy.edge.tokens import LegacyTokens
 from proxy.edge.unmapped import UnmappedReporter
+from proxy.followers import follow_live_config
 from proxy.http.errors import ErrorFamilies
 from proxy.keys import CANARY_KEY, TOKEN_KEY, load_key
 from proxy.ledger.factory import build_ledger
 from proxy.ledger.store import LedgerStore
 from proxy.limits import Buckets, build_buckets
 from proxy.live import LiveConfig, load_config_set
-from proxy.followers import follow_live_config
 from proxy.logins import Logins, LoginThrottle, VerifiedSecrets
 from proxy.mapping.catalog import MappingCatalog
 from proxy.observability import tracing

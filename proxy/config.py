@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from proxy.errors import ConfigError
+from proxy.yaml_files import load_yaml
 
 __all__ = [
     "SIMULATOR",
@@ -673,7 +674,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     raw: dict[str, Any] = {}
     if path is not None:
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loaded = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from proxy.config import project_root
 from proxy.errors import MappingError
+from proxy.yaml_files import load_yaml
 
 __all__ = [
     "VOCABULARY_FILE",
@@ -180,7 +181,7 @@ def parse_vocabulary(raw: Any, *, source: str) -> PdtVocabulary:
 
 def load_vocabulary(path: Path) -> PdtVocabulary:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MappingError(str(path), f"cannot read the PDT vocabulary: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -28,6 +28,7 @@ from proxy.config import Environment, RateLimitSettings, project_root
 from proxy.credentials import PdtCredential
 from proxy.errors import BadCredentials, ConfigError, Forbidden
 from proxy.migration_stage import Stage
+from proxy.yaml_files import load_yaml
 
 __all__ = ["LegacyAccount", "Tenant", "TenantDirectory", "demo_tenants_file", "hash_password", "load_tenants"]
 
@@ -260,7 +261,7 @@ def _tenant(entry: _TenantSpec, where: str, *, base: Path) -> Tenant:
 def load_tenants(path: Path, *, known_products: frozenset[str], simulator_only: bool) -> TenantDirectory:
     """Read and check the tenant file. Demo tenants load only when ``simulator_only``."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
         spec = _TenantFile.model_validate(raw)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read tenant file: {exc.strerror}") from exc

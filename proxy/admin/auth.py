@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from proxy.config import Settings
 from proxy.errors import ConfigError
 from proxy.observability.logging import get_logger
+from proxy.yaml_files import load_yaml
 
 __all__ = ["DEMO_ADMIN_TOKEN", "ROLES", "AdminAuth", "AdminIdentity", "Role", "token_sha256"]
 
@@ -87,7 +88,7 @@ def token_sha256(token: str) -> str:
 
 def _load_tokens_file(path: Path) -> list[_Grant]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the admin tokens file: {exc}") from None
     try:

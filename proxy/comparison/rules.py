@@ -27,6 +27,7 @@ from proxy.errors import MappingError
 from proxy.mapping.catalog import MappingCatalog
 from proxy.mapping.paths import parse_path
 from proxy.mapping.schemas import CompiledSchema
+from proxy.yaml_files import load_yaml
 
 __all__ = ["COMPARE_FILE", "CompareRules", "OperationRules", "Readiness", "load_compare_rules", "path_steps"]
 
@@ -147,7 +148,7 @@ def load_compare_rules(catalog: MappingCatalog, path: Path | None = None) -> Com
     path = path or catalog.root / COMPARE_FILE
     source = path.name if path.parent == catalog.root else str(path)
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MappingError(source, f"cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -49,6 +49,7 @@ from pydantic import (
 from proxy.errors import MappingError
 from proxy.ledger.record import UsageRow
 from proxy.pdt_vocabulary import PdtVocabulary, default_vocabulary
+from proxy.yaml_files import load_yaml
 
 __all__ = [
     "Bill",
@@ -204,7 +205,7 @@ def parse_pricing(raw: Any, *, source: str, vocabulary: PdtVocabulary | None = N
 
 def load_pricing(path: Path, *, vocabulary: PdtVocabulary | None = None) -> Pricing:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(str(path), f"cannot read pricing: {exc}") from None
     return parse_pricing(raw, source=str(path), vocabulary=vocabulary)

@@ -36,6 +36,7 @@ from proxy.mapping.spec import (
 )
 from proxy.mapping.tables import CodeTable, TableDeclaration, load_table, parse_declarations
 from proxy.pdt_vocabulary import VOCABULARY_FILE, PdtVocabulary, parse_vocabulary
+from proxy.yaml_files import load_yaml
 
 __all__ = ["Authentication", "MappingCatalog", "Product", "Route", "load_catalog"]
 
@@ -99,7 +100,7 @@ class _Loader:
 
     def yaml(self, path: Path) -> Any:
         try:
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return load_yaml(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise MappingError(self.name(path), f"cannot read: {exc.strerror}") from exc
         except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class Figures:
     windows: list[tuple[float, float]] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
     durations_ms: list[float] = field(default_factory=list)
+    # Answers by status ("error" for a connection that failed): what a failure was.
+    statuses: Counter[str] = field(default_factory=Counter)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -75,8 +78,10 @@ async def _traffic(
             async with session.post(f"{base}/products/v1/datatrust", json=_BODY, headers=headers) as answer:
                 await answer.read()
                 ok = 200 <= answer.status < 300
+                figures.statuses[str(answer.status)] += 1
         except aiohttp.ClientError:
             ok = False
+            figures.statuses["error"] += 1
         figures.requests.append((started, time.monotonic(), ok))
 
 
@@ -169,6 +174,7 @@ def _report(figures: Figures) -> str:
     lines = [
         f"requests answered: {len(figures.requests) - failed}",
         f"requests failed (non-2xx or connection error): {failed}",
+        "answers by status: " + ", ".join(f"{status} {n}" for status, n in sorted(figures.statuses.items())),
         f"reloads: {figures.outcomes.count('ok')} ok, {figures.outcomes.count('refused')} refused "
         f"(alternating POST /admin/reload and SIGHUP)",
         f"reload duration (load, check, swap): p50 {_percentile(figures.durations_ms, 50):.1f} ms, "
@@ -199,9 +205,18 @@ def main() -> int:
             "PROXY_MAPPINGS_DIR": str(mappings),
             "PROXY_TENANTS_FILE": str(work / "tenants.yaml"),
         }
+        # One tenant sends all the traffic: its rate limit (200/s by default) would
+        # answer most of it 429 and measure the limiter, not the reloads.
+        config = work / "proxy.yaml"
+        config.write_text(
+            "server:\n  tenant_rate_limit: {requests_per_s: 1000000, burst: 1000000}\n", encoding="utf-8"
+        )
         log = (work / "serve.log").open("wb")
         process = subprocess.Popen(  # noqa: S603 (this interpreter running our own CLI)
-            [sys.executable, "-m", "proxy.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+            [sys.executable, "-m", "proxy.cli", "serve", "--config", str(config), "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         base = f"http://127.0.0.1:{port}"
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,3 +34,22 @@ async def recent_records(store: LedgerStore) -> list[LedgerRecord]:
     now = Month.of(utc_now())
     previous = Month(now.year - 1, 12) if now.month == 1 else Month(now.year, now.month - 1)
     return [*await store.records(previous), *await store.records(now)]
+
+
+class BrokenStore:
+    """A ledger database that accepts the connection and then fails every commit."""
+
+    async def open(self) -> None:
+        return None
+
+    async def append(self, records: Sequence[LedgerRecord]) -> None:
+        raise OSError("disk full")
+
+    async def usage(self, month: Month, *, tenant: str | None = None) -> list[Any]:
+        raise OSError("disk full")
+
+    async def records(self, month: Month, *, tenant: str | None = None) -> list[LedgerRecord]:
+        return []
+
+    async def close(self) -> None:
+        return None

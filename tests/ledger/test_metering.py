@@ -24,7 +24,7 @@ from proxy.ledger.store import LedgerStore
 from proxy.simulators.otp import token_code
 from proxy.tenants import hash_password
 from tests.conftest import make_settings
-from tests.ledger.support import recent_records
+from tests.ledger.support import BrokenStore, recent_records
 
 EXAMPLE = {
     "IdentifierId": "pedido-123",
@@ -202,25 +202,6 @@ async def test_a_pack_tenant_records_the_pack(tmp_path: Path) -> None:
         await _create(client, await _login(client, "packco"))
     (record,) = await _ledger(settings)
     assert (record.tenant, record.modules) == ("packco", ("pack:datatrust",))
-
-
-class BrokenStore:
-    """A database that accepts the connection and then fails every commit."""
-
-    async def open(self) -> None:
-        return None
-
-    async def append(self, records: Sequence[LedgerRecord]) -> None:
-        raise OSError("disk full")
-
-    async def usage(self, month: Month, *, tenant: str | None = None) -> list[Any]:
-        raise OSError("disk full")
-
-    async def records(self, month: Month, *, tenant: str | None = None) -> list[LedgerRecord]:
-        return []
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ cannot be made durable is the family's 503, never a 200.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,8 @@ import pytest
 
 from proxy.composition import create_app
 from proxy.config import RateLimitSettings, ServerSettings
-from proxy.ledger.month import Month
-from proxy.ledger.record import LedgerRecord
 from tests.conftest import make_settings
+from tests.ledger.support import BrokenStore
 
 PATH = "/products/v1/datatrust"
 GOOD = {
@@ -30,25 +28,6 @@ GOOD = {
 }
 # The check digits are wrong: the family's 400 once the body is read.
 BAD = {**GOOD, "Document": "123.456.789-00"}
-
-
-class BrokenLedger:
-    """A ledger database that fails every commit."""
-
-    async def open(self) -> None:
-        return None
-
-    async def append(self, records: Sequence[LedgerRecord]) -> None:
-        raise OSError("disk full")
-
-    async def usage(self, month: Month, *, tenant: str | None = None) -> list[Any]:
-        raise OSError("disk full")
-
-    async def records(self, month: Month, *, tenant: str | None = None) -> list[LedgerRecord]:
-        return []
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.mark.parametrize(
@@ -70,7 +49,7 @@ async def test_the_earliest_failing_check_answers(
     # One request per tenant per ~forever, burst one: the second request is over the rate.
     server = ServerSettings(tenant_rate_limit=RateLimitSettings(requests_per_s=0.001, burst=1))
     app = create_app(
-        make_settings(tmp_path, server=server), ledger_store=BrokenLedger() if ledger_broken else None
+        make_settings(tmp_path, server=server), ledger_store=BrokenStore() if ledger_broken else None
     )
     async with app.lifespan():
         products = ["ffr"] if token == "other-product" else ["datatrust-v1"]

@@ -158,7 +158,7 @@ def assemble(
     # comparison file stops startup.
     live = LiveConfig(load_config_set(settings))
     config = live.current
-    catalog, pricing, tenants = config.catalog, config.pricing, config.tenants
+    catalog, tenants = config.catalog, config.tenants
     tokens = _legacy_tokens(settings, catalog)
     # A test may hand an httpx fake: adapted to the upstream seam like any transport.
     transport = _transport(settings, catalog, tenants) if transport is None else as_upstream(transport)
@@ -233,20 +233,16 @@ def assemble(
     runtime = Runtime(
         settings=settings,
         live=live,
-        catalog=catalog,
-        tenants=tenants,
         pdt=pdt,
         pdt_path=pdt_path,
         metrics=metrics,
         transport=transport,
         ledger=build_ledger(settings, store=ledger_store, pool=pool, metrics=metrics),
-        pricing=pricing,
         legacy=legacy,
         dispatcher=dispatcher,
         stages=stages,
         state=state,
         stage_control=stage_control,
-        compare_rules=compare_rules,
         shadow=shadow,
         legacy_traffic=LegacyTraffic(),
         retention=ShadowRetention(

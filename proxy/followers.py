@@ -3,8 +3,6 @@
 ``follow_live_config(runtime)`` builds the runtime's ``ConfigReloader`` and
 subscribes the followers to its ``LiveConfig``:
 
-- the runtime's own fields (catalog, tenants, pricing, comparison rules): the admin
-  API, the cockpit, the billing export and logins read them;
 - the stage book (a removed tenant's overrides stop counting);
 - the shadow runner's and the autopilot's comparison rules and the autopilot's
   defaults; new tenants' ``autopilot:`` plans are seeded as at startup;
@@ -27,20 +25,16 @@ from proxy.autopilot.evaluator import Autopilot
 from proxy.autopilot.seed import FilePlan, file_plans, seed_plans
 from proxy.autopilot.store import AutopilotStore
 from proxy.autopilot_plan import parse_defaults
-from proxy.comparison.rules import CompareRules
 from proxy.config import Settings
-from proxy.ledger.pricing import Pricing
 from proxy.live.config_set import ConfigSet, LiveConfig, load_config_set
 from proxy.live.reloader import ConfigReloader
 from proxy.live.simulators import SimulatorAccounts
 from proxy.logins import Logins
-from proxy.mapping.catalog import MappingCatalog
 from proxy.observability.logging import get_logger
 from proxy.observability.metrics import Metrics
 from proxy.stages.book import StageBook
 from proxy.stages.shadow import ShadowRunner
 from proxy.state.store import StateStore
-from proxy.tenants import TenantDirectory
 from proxy.upstream.seam import UpstreamTransport
 from proxy.upstream.transport import HostRoutingTransport
 
@@ -52,10 +46,6 @@ _log = get_logger(__name__)
 class Followed(Protocol):
     """The part of the runtime a reload reads and rewrites."""
 
-    catalog: MappingCatalog
-    tenants: TenantDirectory
-    pricing: Pricing
-    compare_rules: CompareRules
     file_plans: list[FilePlan]
 
     @property
@@ -94,8 +84,6 @@ class _Followers:
 
     def __call__(self, old: ConfigSet, new: ConfigSet) -> None:
         runtime = self._runtime
-        runtime.catalog, runtime.tenants = new.catalog, new.tenants
-        runtime.pricing, runtime.compare_rules = new.pricing, new.compare_rules
         runtime.stages.use_tenants(new.tenants)
         runtime.logins.forget_verified()
         if runtime.shadow is not None:

@@ -47,21 +47,17 @@ __all__ = ["Runtime"]
 class Runtime:
     settings: Settings
     # The set requests are answered with (proxy/live); catalog, tenants, pricing and
-    # compare_rules below are its first value.
+    # compare_rules read its current value, so a reload needs no copy kept in step.
     live: LiveConfig
-    catalog: MappingCatalog
-    tenants: TenantDirectory
     pdt: PdtClient
     pdt_path: PdtPath
     metrics: Metrics
     ledger: LedgerService
-    pricing: Pricing
     legacy: LegacyClient
     dispatcher: Dispatcher
     stages: StageBook
     state: StateStore
     stage_control: StageControl
-    compare_rules: CompareRules
     shadow: ShadowRunner | None
     recorder: Recorder
     legacy_traffic: LegacyTraffic
@@ -83,6 +79,22 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Reloads the set and follows the other replicas' reloads (proxy/live).
     reloader: ConfigReloader | None = None
+
+    @property
+    def catalog(self) -> MappingCatalog:
+        return self.live.current.catalog
+
+    @property
+    def tenants(self) -> TenantDirectory:
+        return self.live.current.tenants
+
+    @property
+    def pricing(self) -> Pricing:
+        return self.live.current.pricing
+
+    @property
+    def compare_rules(self) -> CompareRules:
+        return self.live.current.compare_rules
 
     async def start(self) -> None:
         """Open the database (migrated, or checked when auto_migrate is off) before
